@@ -1,0 +1,126 @@
+package reducer
+
+import (
+	"errors"
+	"time"
+)
+
+// Config tunes a Reducer.
+type Config struct {
+	// SessionTTL is the event-time inactivity after which a visitor's
+	// snapshot expires. Default: 24h.
+	SessionTTL time.Duration
+}
+
+// DefaultSessionTTL is Config.SessionTTL's default.
+const DefaultSessionTTL = 24 * time.Hour
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.SessionTTL <= 0 {
+		return errors.New("reducer: session TTL must be positive")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.SessionTTL == 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	return c
+}
+
+// Result says what applying one event did.
+type Result struct {
+	Update    *Update // non-nil when the event is an action that produced an update
+	Late      bool    // a cart/customer mutation older than the part's: ignored
+	Duplicate bool    // an action id already applied: no update
+	Expired   bool    // the visitor's previous snapshot expired before this event
+}
+
+// Reducer holds the snapshots of a set of visitors (in the pipeline: one
+// input partition's). It is not safe for concurrent use; the zero value is
+// not usable, call New.
+type Reducer struct {
+	ttl      int64
+	visitors map[string]*Snapshot
+}
+
+// New returns an empty Reducer. A zero SessionTTL takes the default.
+func New(cfg Config) (*Reducer, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Reducer{ttl: cfg.SessionTTL.Milliseconds(), visitors: make(map[string]*Snapshot)}, nil
+}
+
+// Len returns the number of visitors with a snapshot.
+func (r *Reducer) Len() int { return len(r.visitors) }
+
+// Apply validates ev and folds it into its visitor's snapshot. A rejected
+// event returns an error wrapping ErrInvalid and changes nothing.
+func (r *Reducer) Apply(ev *Event) (Result, error) {
+	if err := Validate(ev); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	s := r.visitors[ev.VisitorID]
+	if s != nil && ev.OccurredAt-s.LastSeen > r.ttl {
+		s, res.Expired = nil, true
+	}
+	if s == nil {
+		s = &Snapshot{LastSeen: ev.OccurredAt}
+		r.visitors[ev.VisitorID] = s
+	}
+	if ev.OccurredAt > s.LastSeen {
+		s.LastSeen = ev.OccurredAt
+	}
+	switch ev.Kind {
+	case KindCart:
+		res.Late = applyCart(s, ev)
+	case KindCustomer:
+		res.Late = applyCustomer(s, ev)
+	case KindAction:
+		res.Update, res.Duplicate = applyAction(s, ev)
+	}
+	return res, nil
+}
+
+func applyCart(s *Snapshot, ev *Event) (late bool) {
+	if ev.Cart == nil {
+		return false
+	}
+	if s.Cart != nil && ev.OccurredAt < s.CartAt {
+		return true
+	}
+	s.Cart, s.CartAt = ev.Cart, ev.OccurredAt
+	return false
+}
+
+func applyCustomer(s *Snapshot, ev *Event) (late bool) {
+	if ev.Customer == nil {
+		return false
+	}
+	if s.Customer != nil && ev.OccurredAt < s.CustomerAt {
+		return true
+	}
+	s.Customer, s.CustomerAt = ev.Customer, ev.OccurredAt
+	return false
+}
+
+func applyAction(s *Snapshot, ev *Event) (*Update, bool) {
+	h := HashEventID(ev.EventID)
+	if s.seen(h) {
+		return nil, true
+	}
+	s.remember(h)
+	return &Update{
+		UpdateID:   ev.EventID,
+		VisitorID:  ev.VisitorID,
+		OccurredAt: ev.OccurredAt,
+		Action:     ev.Action,
+		Cart:       s.Cart,
+		Customer:   s.Customer,
+	}, false
+}

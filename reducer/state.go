@@ -1,0 +1,33 @@
+package reducer
+
+// Snapshot returns the visitor's snapshot, or nil if there is none. The
+// caller must not modify it.
+func (r *Reducer) Snapshot(visitorID string) *Snapshot { return r.visitors[visitorID] }
+
+// Restore installs a snapshot read back from durable state, replacing any
+// the visitor had. A nil snapshot removes the visitor (a tombstone).
+func (r *Reducer) Restore(visitorID string, s *Snapshot) {
+	if s == nil {
+		delete(r.visitors, visitorID)
+		return
+	}
+	r.visitors[visitorID] = s
+}
+
+// ExpireBefore discards the snapshots of visitors whose latest event is more
+// than the session TTL before watermark (the newest event time seen on the
+// input they come from) and returns their ids, in no particular order.
+//
+// When events arrive in event-time order this changes no update: any later
+// event for such a visitor would find the snapshot expired anyway. It exists
+// to bound memory and to tombstone durable state.
+func (r *Reducer) ExpireBefore(watermark int64) []string {
+	var gone []string
+	for id, s := range r.visitors {
+		if watermark-s.LastSeen > r.ttl {
+			delete(r.visitors, id)
+			gone = append(gone, id)
+		}
+	}
+	return gone
+}
