@@ -1,0 +1,187 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/reducer"
+)
+
+// SnapshotCodec encodes snapshots for the changelog.
+type SnapshotCodec interface {
+	EncodeSnapshot(dst []byte, s *reducer.Snapshot) ([]byte, error)
+	DecodeSnapshot(data []byte) (*reducer.Snapshot, error)
+}
+
+// changelog persists one member's snapshots to the compacted topic whose
+// partition N holds the visitors of input partition N.
+type changelog struct {
+	topic   string
+	brokers []string
+	client  *kafka.Client
+	writer  *kafka.Writer
+	codec   SnapshotCodec
+}
+
+func newChangelog(cfg *Config, client *kafka.Client) *changelog {
+	return &changelog{
+		topic:   cfg.ChangelogTopic,
+		brokers: cfg.Brokers,
+		client:  client,
+		writer:  kafkautil.NewWriter(cfg.Brokers, cfg.ChangelogTopic, kafkautil.PartitionBalancer{}),
+		codec:   cfg.Snapshots,
+	}
+}
+
+// messages encodes the dirty snapshots and the tombstones of a batch.
+func (c *changelog) messages(red *reducer.Reducer, partition int, dirty map[string]struct{}, gone []string) ([]kafka.Message, error) {
+	msgs := make([]kafka.Message, 0, len(dirty)+len(gone))
+	for id := range dirty {
+		s := red.Snapshot(id)
+		if s == nil {
+			continue
+		}
+		v, err := c.codec.EncodeSnapshot(nil, s)
+		if err != nil {
+			return nil, fmt.Errorf("encode snapshot: %w", err)
+		}
+		msgs = append(msgs, kafka.Message{Key: []byte(id), Value: v, Partition: partition})
+	}
+	for _, id := range gone {
+		msgs = append(msgs, kafka.Message{Key: []byte(id), Partition: partition})
+	}
+	return msgs, nil
+}
+
+// restoreStall is how long a restore waits for a record it was promised.
+const restoreStall = 15 * time.Second
+
+// restoreResult summarises a restore.
+type restoreResult struct {
+	records, snapshots, corrupt int
+	watermark                   int64 // newest LastSeen restored
+}
+
+// restore reads partition's changelog from its start to the high watermark
+// found when it starts, keeps the last value of each key, decodes those in
+// parallel and installs them into red. progress is told how many records
+// remain every few thousand records.
+func (c *changelog) restore(ctx context.Context, partition int, red *reducer.Reducer, progress func(read, left int64)) (restoreResult, error) {
+	var res restoreResult
+	offs, err := kafkautil.Offsets(ctx, c.client, c.topic, partition)
+	if err != nil {
+		return res, err
+	}
+	rng := offs[partition]
+	if rng.End <= rng.First {
+		return res, nil
+	}
+	latest, err := c.read(ctx, partition, rng, progress)
+	if err != nil {
+		return res, err
+	}
+	res.records = int(rng.End - rng.First)
+	snaps, corrupt := c.decodeAll(latest)
+	res.corrupt = corrupt
+	for id, s := range snaps {
+		red.Restore(id, s)
+		res.snapshots++
+		if s.LastSeen > res.watermark {
+			res.watermark = s.LastSeen
+		}
+	}
+	return res, nil
+}
+
+// read returns the last value of every key in [rng.First, rng.End); a nil
+// value is a tombstone.
+func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range, progress func(read, left int64)) (map[string][]byte, error) {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: c.brokers, Topic: c.topic, Partition: partition,
+		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 500 * time.Millisecond,
+	})
+	defer r.Close()
+	if err := r.SetOffset(rng.First); err != nil {
+		return nil, err
+	}
+	latest := map[string][]byte{}
+	for {
+		fctx, cancel := context.WithTimeout(ctx, restoreStall)
+		msg, err := r.FetchMessage(fctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			// The high watermark lies past the last record (a transaction
+			// marker, say): nothing more will come.
+			return latest, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read changelog %s/%d: %w", c.topic, partition, err)
+		}
+		if len(msg.Value) == 0 {
+			latest[string(msg.Key)] = nil
+		} else {
+			latest[string(msg.Key)] = msg.Value
+		}
+		read := msg.Offset + 1 - rng.First
+		if read%4096 == 0 || msg.Offset+1 >= rng.End {
+			progress(read, rng.End-msg.Offset-1)
+		}
+		if msg.Offset+1 >= rng.End {
+			return latest, nil
+		}
+	}
+}
+
+// decodeAll decodes the latest values on all cores. Tombstoned keys map to
+// no snapshot; undecodable values are counted and dropped (the visitor
+// starts afresh, which Nosto reads as "leave as is").
+func (c *changelog) decodeAll(latest map[string][]byte) (map[string]*reducer.Snapshot, int) {
+	type kv struct {
+		id string
+		v  []byte
+	}
+	work := make(chan kv, 1024)
+	out := make(map[string]*reducer.Snapshot, len(latest))
+	var mu sync.Mutex
+	corrupt := 0
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := map[string]*reducer.Snapshot{}
+			bad := 0
+			for e := range work {
+				s, err := c.codec.DecodeSnapshot(e.v)
+				if err != nil {
+					bad++
+					continue
+				}
+				local[e.id] = s
+			}
+			mu.Lock()
+			for k, v := range local {
+				out[k] = v
+			}
+			corrupt += bad
+			mu.Unlock()
+		}()
+	}
+	for id, v := range latest {
+		if v != nil {
+			work <- kv{id, v}
+		}
+	}
+	close(work)
+	wg.Wait()
+	return out, corrupt
+}
+
+func partitionLabel(p int) string { return strconv.Itoa(p) }

@@ -1,0 +1,185 @@
+package consumer
+
+import (
+	"context"
+	"time"
+)
+
+// lane is the merger's view of one source.
+type lane struct {
+	ch         <-chan record
+	head       record
+	hasHead    bool
+	closed     bool
+	next       int64     // offset after the last record taken
+	hwm        int64     // newest high watermark known
+	emptySince time.Time // when the lane was last found empty and caught up
+	waitingFor time.Time // when the merger started waiting for pending data
+}
+
+// pending reports whether the broker holds records the lane has not
+// delivered yet.
+func (l *lane) pending() bool { return !l.closed && l.next < l.hwm }
+
+func (l *lane) take(r record) {
+	l.head, l.hasHead = r, true
+	l.emptySince, l.waitingFor = time.Time{}, time.Time{}
+	if r.msg.HighWaterMark > l.hwm {
+		l.hwm = r.msg.HighWaterMark
+	}
+}
+
+// merger interleaves the records of a task's sources in event-time order
+// (DESIGN §2): smallest occurred_at first, ties by kind (the lane order:
+// cart, customer, action), then offset. Records that failed to decode have
+// no time and go out as soon as they reach the head of their lane. A lane
+// with data still on the broker is always waited for; a caught-up lane is
+// waited for at most maxIdle from when it ran dry.
+type merger struct {
+	lanes          []*lane
+	maxIdle        time.Duration
+	pendingTimeout time.Duration // give up on a lane whose advertised data never comes
+	now            func() time.Time
+}
+
+// less orders two heads.
+func less(a, b *record) bool {
+	if (a.err != nil) != (b.err != nil) {
+		return a.err != nil
+	}
+	if a.err == nil && a.ev.OccurredAt != b.ev.OccurredAt {
+		return a.ev.OccurredAt < b.ev.OccurredAt
+	}
+	if a.src != b.src {
+		return a.src < b.src
+	}
+	return a.msg.Offset < b.msg.Offset
+}
+
+// fill moves waiting records into empty heads without blocking.
+func (m *merger) fill() {
+	for _, l := range m.lanes {
+		if l.hasHead || l.closed {
+			continue
+		}
+		select {
+		case r, ok := <-l.ch:
+			if ok {
+				l.take(r)
+			} else {
+				l.closed = true
+			}
+		default:
+		}
+	}
+}
+
+// decision is what the merger can do now.
+type decision struct {
+	best     *lane
+	mustWait bool      // a lane has data on the broker not yet fetched
+	until    time.Time // otherwise, wait for an idle lane until then (zero: don't)
+}
+
+func (m *merger) decide(now time.Time) decision {
+	var d decision
+	for _, l := range m.lanes {
+		switch {
+		case l.hasHead:
+			if d.best == nil || less(&l.head, &d.best.head) {
+				d.best = l
+			}
+		case l.pending():
+			if l.waitingFor.IsZero() {
+				l.waitingFor = now
+			}
+			if now.Sub(l.waitingFor) < m.pendingTimeout {
+				d.mustWait = true
+			} else {
+				l.hwm = l.next // the advertised data never came: treat as caught up
+			}
+		case !l.closed:
+			if l.emptySince.IsZero() {
+				l.emptySince = now
+			}
+			if dl := l.emptySince.Add(m.maxIdle); now.Before(dl) && (d.until.IsZero() || dl.Before(d.until)) {
+				d.until = dl
+			}
+		}
+	}
+	return d
+}
+
+// pop removes and returns the best head.
+func (m *merger) pop(l *lane) record {
+	r := l.head
+	l.head, l.hasHead = record{}, false
+	l.next = r.msg.Offset + 1
+	return r
+}
+
+// next returns the next record in merge order. With block false it returns
+// false instead of waiting; with block true it waits until a record can be
+// returned or ctx ends.
+func (m *merger) next(ctx context.Context, block bool) (record, bool) {
+	for {
+		m.fill()
+		d := m.decide(m.now())
+		if d.best != nil && !d.mustWait && d.until.IsZero() {
+			return m.pop(d.best), true
+		}
+		if !block || ctx.Err() != nil {
+			return record{}, false
+		}
+		if !m.wait(ctx, d) {
+			return record{}, false
+		}
+	}
+}
+
+// wait blocks until a lane without a head receives something, the idle
+// deadline or the pending re-check passes, or ctx ends. It reports false
+// when ctx ended.
+func (m *merger) wait(ctx context.Context, d decision) bool {
+	var timer <-chan time.Time
+	var deadline time.Time
+	if !d.until.IsZero() {
+		deadline = d.until
+	}
+	if d.mustWait {
+		if recheck := m.now().Add(m.pendingTimeout); deadline.IsZero() || recheck.Before(deadline) {
+			deadline = recheck
+		}
+	}
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline) + time.Millisecond)
+		defer t.Stop()
+		timer = t.C
+	}
+	chs := [3]<-chan record{}
+	for i, l := range m.lanes {
+		if !l.hasHead && !l.closed && i < len(chs) {
+			chs[i] = l.ch
+		}
+	}
+	recv := func(i int, r record, ok bool) bool {
+		if ok {
+			m.lanes[i].take(r)
+		} else {
+			m.lanes[i].closed = true
+		}
+		return true
+	}
+	select {
+	case r, ok := <-chs[0]:
+		return recv(0, r, ok)
+	case r, ok := <-chs[1]:
+		return recv(1, r, ok)
+	case r, ok := <-chs[2]:
+		return recv(2, r, ok)
+	case <-timer:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,79 @@
+package consumer
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the pipeline's Prometheus collectors. The package doc lists
+// them; NewMetrics builds them unregistered, Register adds them to a
+// registry.
+type Metrics struct {
+	Events        *prometheus.CounterVec // sessiond_events_total{kind,outcome}
+	Updates       *prometheus.CounterVec // sessiond_updates_total{action}
+	DeadLetters   *prometheus.CounterVec // sessiond_dead_letters_total{topic,reason}
+	Expired       prometheus.Counter     // sessiond_snapshots_expired_total
+	Lag           *prometheus.GaugeVec   // sessiond_consumer_lag{topic,partition}
+	BatchSeconds  prometheus.Histogram   // sessiond_batch_flush_seconds
+	BatchEvents   prometheus.Histogram   // sessiond_batch_events
+	EndToEnd      prometheus.Histogram   // sessiond_end_to_end_seconds
+	Restored      *prometheus.CounterVec // sessiond_restore_records_total{partition}
+	RestoreLeft   *prometheus.GaugeVec   // sessiond_restore_remaining_records{partition}
+	RestoreTime   prometheus.Histogram   // sessiond_restore_seconds
+	Assigned      prometheus.Gauge       // sessiond_assigned_partitions
+	Rebalances    prometheus.Counter     // sessiond_rebalances_total
+	WriteRetries  *prometheus.CounterVec // sessiond_write_retries_total{target}
+	CommitFailure prometheus.Counter     // sessiond_commit_failures_total
+	Snapshots     *prometheus.GaugeVec   // sessiond_snapshots{partition}
+	collectors    []prometheus.Collector // everything above, for Register
+	_             struct{}               // keep composite literals keyed
+}
+
+// NewMetrics builds the collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sessiond_events_total",
+			Help: "Input events by kind and outcome (applied, late, duplicate, rejected)."}, []string{"kind", "outcome"}),
+		Updates: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sessiond_updates_total",
+			Help: "Session updates acknowledged by the sink, by action type."}, []string{"action"}),
+		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sessiond_dead_letters_total",
+			Help: "Records sent to the dead-letter topic, by source topic and reason (decode, invalid)."}, []string{"topic", "reason"}),
+		Expired: prometheus.NewCounter(prometheus.CounterOpts{Name: "sessiond_snapshots_expired_total",
+			Help: "Snapshots discarded after the session TTL of event-time inactivity."}),
+		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sessiond_consumer_lag",
+			Help: "Records on the broker not yet processed, per input topic-partition."}, []string{"topic", "partition"}),
+		BatchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sessiond_batch_flush_seconds",
+			Help: "Time to flush a batch: sink, changelog, commit.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		BatchEvents: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sessiond_batch_events",
+			Help: "Events per flushed batch.", Buckets: prometheus.ExponentialBuckets(1, 4, 8)}),
+		EndToEnd: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sessiond_end_to_end_seconds",
+			Help: "From an action's Kafka timestamp to its update acknowledged by the sink.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
+		Restored: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sessiond_restore_records_total",
+			Help: "Changelog records read while restoring, per partition."}, []string{"partition"}),
+		RestoreLeft: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sessiond_restore_remaining_records",
+			Help: "Changelog records still to read before a partition is restored."}, []string{"partition"}),
+		RestoreTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sessiond_restore_seconds",
+			Help: "Time to restore a partition's snapshots.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)}),
+		Assigned: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sessiond_assigned_partitions",
+			Help: "Input partition numbers owned by this member."}),
+		Rebalances: prometheus.NewCounter(prometheus.CounterOpts{Name: "sessiond_rebalances_total",
+			Help: "Consumer group generations joined."}),
+		WriteRetries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sessiond_write_retries_total",
+			Help: "Failed attempts to write or commit that were retried, by target (sink, changelog, dlq, commit)."}, []string{"target"}),
+		CommitFailure: prometheus.NewCounter(prometheus.CounterOpts{Name: "sessiond_commit_failures_total",
+			Help: "Offset commits given up (the generation ended first); the records are replayed."}),
+		Snapshots: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sessiond_snapshots",
+			Help: "Visitors with a snapshot in memory, per partition."}, []string{"partition"}),
+	}
+	m.collectors = []prometheus.Collector{m.Events, m.Updates, m.DeadLetters, m.Expired, m.Lag,
+		m.BatchSeconds, m.BatchEvents, m.EndToEnd, m.Restored, m.RestoreLeft, m.RestoreTime,
+		m.Assigned, m.Rebalances, m.WriteRetries, m.CommitFailure, m.Snapshots}
+	return m
+}
+
+// Register adds every collector to reg.
+func (m *Metrics) Register(reg prometheus.Registerer) error {
+	for _, c := range m.collectors {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

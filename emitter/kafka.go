@@ -1,0 +1,81 @@
+package emitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/reducer"
+)
+
+// UpdateEncoder encodes one update as a record value.
+type UpdateEncoder interface {
+	EncodeUpdate(dst []byte, u *reducer.Update) ([]byte, error)
+}
+
+// KafkaConfig configures a KafkaSink.
+type KafkaConfig struct {
+	// Brokers are the bootstrap brokers. Required.
+	Brokers []string
+	// Topic receives the updates. Default: "nosto-session-updates".
+	Topic string
+	// Encoder encodes updates (schemas.Codecs). Required.
+	Encoder UpdateEncoder
+	// Retry bounds one Write's retries. Default: 50ms doubling to 5s, until
+	// the context ends.
+	Retry kafkautil.RetryPolicy
+	// OnRetry, if set, is told of each failed attempt (for logs and metrics).
+	OnRetry func(err error, wait time.Duration)
+}
+
+// DefaultTopic is KafkaConfig.Topic's default.
+const DefaultTopic = "nosto-session-updates"
+
+// Validate checks the config after defaults.
+func (c *KafkaConfig) Validate() error {
+	if c.Topic == "" {
+		c.Topic = DefaultTopic
+	}
+	switch {
+	case len(c.Brokers) == 0:
+		return errors.New("emitter: no brokers")
+	case c.Encoder == nil:
+		return errors.New("emitter: no encoder")
+	}
+	return nil
+}
+
+// KafkaSink writes updates to a Kafka topic. It is safe for concurrent use.
+type KafkaSink struct {
+	cfg    KafkaConfig
+	writer *kafka.Writer
+}
+
+// NewKafkaSink returns a sink writing to cfg.Topic.
+func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w := kafkautil.NewWriter(cfg.Brokers, cfg.Topic, &kafka.Murmur2Balancer{})
+	return &KafkaSink{cfg: cfg, writer: w}, nil
+}
+
+// Write encodes the updates and writes them, retrying failed records until
+// all are acknowledged or ctx ends.
+func (s *KafkaSink) Write(ctx context.Context, updates []*reducer.Update) error {
+	msgs := make([]kafka.Message, len(updates))
+	for i, u := range updates {
+		v, err := s.cfg.Encoder.EncodeUpdate(nil, u)
+		if err != nil {
+			return fmt.Errorf("encode update: %w", err)
+		}
+		msgs[i] = kafka.Message{Key: []byte(u.VisitorID), Value: v}
+	}
+	return kafkautil.Write(ctx, s.writer, msgs, s.cfg.Retry, s.cfg.OnRetry)
+}
+
+// Close flushes and closes the writer.
+func (s *KafkaSink) Close() error { return s.writer.Close() }

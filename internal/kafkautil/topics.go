@@ -1,0 +1,94 @@
+package kafkautil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// ErrTopicMissing reports a topic the cluster does not know.
+var ErrTopicMissing = errors.New("topic does not exist")
+
+// PartitionCounts returns the number of partitions of each named topic. A
+// topic the cluster does not have is an error wrapping ErrTopicMissing.
+func PartitionCounts(ctx context.Context, c *kafka.Client, topics ...string) (map[string]int, error) {
+	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return nil, fmt.Errorf("read metadata: %w", err)
+	}
+	counts := make(map[string]int, len(topics))
+	for _, t := range md.Topics {
+		if t.Error != nil {
+			if errors.Is(t.Error, kafka.UnknownTopicOrPartition) {
+				return nil, fmt.Errorf("topic %q: %w", t.Name, ErrTopicMissing)
+			}
+			return nil, fmt.Errorf("topic %q: %w", t.Name, t.Error)
+		}
+		counts[t.Name] = len(t.Partitions)
+	}
+	for _, t := range topics {
+		if _, ok := counts[t]; !ok {
+			return nil, fmt.Errorf("topic %q: %w", t, ErrTopicMissing)
+		}
+	}
+	return counts, nil
+}
+
+// TopicSpec describes a topic to create if it is missing.
+type TopicSpec struct {
+	Name       string
+	Partitions int
+	Compact    bool // cleanup.policy=compact
+}
+
+// EnsureTopics creates the topics that do not exist yet, with the cluster's
+// default replication factor. Topics that exist are left as they are.
+func EnsureTopics(ctx context.Context, c *kafka.Client, specs ...TopicSpec) error {
+	req := &kafka.CreateTopicsRequest{}
+	for _, s := range specs {
+		tc := kafka.TopicConfig{Topic: s.Name, NumPartitions: s.Partitions, ReplicationFactor: -1}
+		if s.Compact {
+			tc.ConfigEntries = []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}
+		}
+		req.Topics = append(req.Topics, tc)
+	}
+	if len(req.Topics) == 0 {
+		return nil
+	}
+	resp, err := c.CreateTopics(ctx, req)
+	if err != nil {
+		return fmt.Errorf("create topics: %w", err)
+	}
+	for name, err := range resp.Errors {
+		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("create topic %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// CheckCoPartitioned returns the common partition count of the topics, or
+// an error naming each topic's count when they differ.
+func CheckCoPartitioned(counts map[string]int, topics ...string) (int, error) {
+	n := -1
+	same := true
+	desc := ""
+	for i, t := range topics {
+		if i > 0 {
+			desc += ", "
+		}
+		desc += t + "=" + strconv.Itoa(counts[t])
+		if n == -1 {
+			n = counts[t]
+		} else if counts[t] != n {
+			same = false
+		}
+	}
+	if !same {
+		return 0, fmt.Errorf("input topics must have equal partition counts to be co-partitioned, have %s", desc)
+	}
+	return n, nil
+}

@@ -1,0 +1,70 @@
+package kafkautil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/segmentio/kafka-go"
+)
+
+// NewWriter returns a synchronous writer for topic that waits for all
+// in-sync replicas and sends a partial batch after a millisecond, so that a
+// whole batch handed to WriteMessages goes out at once. kafka-go's own
+// retries are off: Write retries with the project's policy.
+func NewWriter(brokers []string, topic string, balancer kafka.Balancer) *kafka.Writer {
+	return &kafka.Writer{
+		Addr:         kafka.TCP(brokers...),
+		Topic:        topic,
+		Balancer:     balancer,
+		RequiredAcks: kafka.RequireAll,
+		MaxAttempts:  1,
+		BatchSize:    10000,
+		BatchBytes:   16 << 20,
+		BatchTimeout: time.Millisecond,
+		WriteTimeout: 30 * time.Second,
+		Compression:  kafka.Lz4,
+	}
+}
+
+// PartitionBalancer sends every message to the partition named in its
+// Partition field: for the changelog, whose partition N holds the state of
+// input partition N whatever the key hashes to.
+type PartitionBalancer struct{}
+
+// Balance returns msg.Partition.
+func (PartitionBalancer) Balance(msg kafka.Message, _ ...int) int { return msg.Partition }
+
+// Write sends msgs and retries, with policy, the ones that failed, until all
+// are acknowledged or ctx ends. notify is told of each failed attempt.
+func Write(ctx context.Context, w *kafka.Writer, msgs []kafka.Message, policy RetryPolicy, notify func(error, time.Duration)) error {
+	pending := msgs
+	op := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		err := w.WriteMessages(ctx, pending...)
+		if err == nil {
+			pending = nil
+			return nil
+		}
+		var werrs kafka.WriteErrors
+		if errors.As(err, &werrs) && len(werrs) == len(pending) {
+			failed := pending[:0:0]
+			for i, e := range werrs {
+				if e != nil {
+					failed = append(failed, pending[i])
+				}
+			}
+			pending = failed
+		}
+		var tooLarge kafka.MessageTooLargeError
+		if errors.As(err, &tooLarge) {
+			return backoff.Permanent(fmt.Errorf("write to %s: %w", w.Topic, err))
+		}
+		return fmt.Errorf("write %d messages to %s: %w", len(pending), w.Topic, err)
+	}
+	return policy.Retry(ctx, op, notify)
+}
