@@ -12,6 +12,7 @@
 #                              already running it is left alone and `up` succeeds.
 #   scripts/kafka.sh down      SIGTERM, wait up to 30 s, then SIGKILL. Succeeds if
 #                              nothing is running.
+#   scripts/kafka.sh restart   Stop and start the broker on the same data (keeps topics).
 #   scripts/kafka.sh status    Exit 0 and print KAFKA_BROKERS=... if running, else exit 1.
 #   scripts/kafka.sh logs [tail args]
 #                              Tail the broker log (default: -n 200; e.g. `logs -f`).
@@ -324,6 +325,25 @@ cmd_up() {
   cat "$BROKERS_FILE"
 }
 
+# Stop the running broker and start it again on the same data (the fault
+# suite's "broker restarted mid-stream").
+cmd_restart() {
+  take_lock
+  local pid
+  pid=$(running_pid) || die "not running"
+  stop_pid "$pid"
+  rm -f "$PIDFILE"
+  check_java
+  start_broker
+  pid=$(<"$PIDFILE")
+  log "restarted broker (pid $pid), waiting for $HOST:$PORT ..."
+  if ! wait_ready "$pid"; then
+    print_log_tail
+    die "Kafka failed to restart; full logs in $LOGS"
+  fi
+  cat "$BROKERS_FILE"
+}
+
 # SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL.
 stop_pid() {
   local pid=$1 deadline=$((SECONDS + STOP_TIMEOUT))
@@ -387,6 +407,7 @@ main() {
   case $sub in
   up) cmd_up ;;
   down) cmd_down ;;
+  restart) cmd_restart ;;
   status) cmd_status ;;
   logs) cmd_logs "$@" ;;
   tool) cmd_tool "$@" ;;

@@ -1,0 +1,24 @@
+# Conveniences; scripts/test.sh is the source of truth for what "all tests" means.
+.PHONY: test unit bench lint demo kafka-up kafka-down
+
+test:            ## everything: vet, unit, embedded and real Kafka, fault suite
+	bash scripts/test.sh
+
+unit:            ## unit, golden and embedded-broker tests only (no Java needed)
+	go test ./...
+
+bench:           ## go benchmarks (reducer, decoders, encoders)
+	go test -run '^$$' -bench . -benchmem ./reducer/ ./schemas/ ./internal/...
+
+lint:
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+demo:
+	go run ./cmd/sessiond demo
+
+kafka-up:
+	scripts/kafka.sh up
+
+kafka-down:
+	scripts/kafka.sh down
