@@ -63,11 +63,12 @@ type Cart struct {
 
 // Item is one line of a cart or an order.
 type Item struct {
+	// Field order keeps the struct at 80 bytes (strings, then the scalars).
 	ProductID         string
 	SkuID             string
-	HasSku            bool
 	Name              string
-	Quantity          int32
-	UnitPrice         float64
 	PriceCurrencyCode string
+	UnitPrice         float64
+	Quantity          int32
+	HasSku            bool
 }

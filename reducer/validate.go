@@ -6,18 +6,28 @@ import (
 	"unicode/utf8"
 )
 
+// The occurred_at range: what RFC 3339 can write (years 0000 to 9999).
+const (
+	minOccurredAt = -62167219200000 // 0000-01-01T00:00:00.000Z
+	maxOccurredAt = 253402300799999 // 9999-12-31T23:59:59.999Z
+)
+
 // Validate checks the rules every decoder shares (DESIGN §2, §4): non-empty
-// visitor and event ids, a payload for the event's kind, positive integer
-// quantities, non-negative finite prices, ISO 4217 currency codes, the fields
-// each action type requires, and valid UTF-8 in every string. Decoders check
-// shape (types, required fields of the wire format); Validate checks meaning.
-// Every error it returns wraps ErrInvalid.
+// visitor and event ids, an occurred_at that RFC 3339 can write, a payload
+// for the event's kind, positive quantities, non-negative finite prices,
+// ISO 4217 currency codes, the fields each action type requires, and valid
+// UTF-8 in every string. Decoders check shape (types, required fields of the
+// wire format); Validate checks meaning. Every error it returns wraps
+// ErrInvalid. It allocates only when it fails.
 func Validate(ev *Event) error {
-	if err := validateString("visitor_id", ev.VisitorID, true); err != nil {
-		return err
+	if r := checkString(ev.VisitorID, true); r != "" {
+		return invalid("visitor_id", "%s", r)
 	}
-	if err := validateString("event_id", ev.EventID, true); err != nil {
-		return err
+	if r := checkString(ev.EventID, true); r != "" {
+		return invalid("event_id", "%s", r)
+	}
+	if ev.OccurredAt < minOccurredAt || ev.OccurredAt > maxOccurredAt {
+		return invalid("occurred_at", "must be between years 0000 and 9999")
 	}
 	switch ev.Kind {
 	case KindCart:
@@ -30,12 +40,20 @@ func Validate(ev *Event) error {
 	return invalid("type", "unknown event type")
 }
 
-func validateString(field, s string, required bool) error {
+// checkString returns why s breaks the string rules, or "".
+func checkString(s string, required bool) string {
 	if required && s == "" {
-		return invalid(field, "must be a non-empty string")
+		return "must be a non-empty string"
 	}
 	if !utf8.ValidString(s) {
-		return invalid(field, "must be valid UTF-8")
+		return "must be valid UTF-8"
+	}
+	return ""
+}
+
+func validateString(field, s string, required bool) error {
+	if r := checkString(s, required); r != "" {
+		return invalid(field, "%s", r)
 	}
 	return nil
 }
@@ -45,8 +63,8 @@ func validateStrings(field string, ss []string, required bool) error {
 		return invalid(field, "must be a non-empty list")
 	}
 	for i, s := range ss {
-		if err := validateString(field+"["+strconv.Itoa(i)+"]", s, false); err != nil {
-			return err
+		if r := checkString(s, false); r != "" {
+			return invalid(field+"["+strconv.Itoa(i)+"]", "%s", r)
 		}
 	}
 	return nil
@@ -64,33 +82,34 @@ func validateCart(c *Cart) error {
 
 func validateItems(field string, items []Item) error {
 	for i := range items {
-		if err := validateItem(field+"["+strconv.Itoa(i)+"]", &items[i]); err != nil {
-			return err
+		if sub, r := checkItem(&items[i]); r != "" {
+			return invalid(field+"["+strconv.Itoa(i)+"]."+sub, "%s", r)
 		}
 	}
 	return nil
 }
 
-func validateItem(field string, it *Item) error {
-	if err := validateString(field+".product_id", it.ProductID, true); err != nil {
-		return err
+// checkItem returns the failing field and the reason, or "", "".
+func checkItem(it *Item) (string, string) {
+	if r := checkString(it.ProductID, true); r != "" {
+		return "product_id", r
 	}
-	if err := validateString(field+".sku_id", it.SkuID, false); err != nil {
-		return err
+	if r := checkString(it.SkuID, false); r != "" {
+		return "sku_id", r
 	}
-	if err := validateString(field+".name", it.Name, false); err != nil {
-		return err
+	if r := checkString(it.Name, false); r != "" {
+		return "name", r
 	}
 	if it.Quantity < 1 {
-		return invalid(field+".quantity", "must be at least 1, got %d", it.Quantity)
+		return "quantity", "must be at least 1, got " + strconv.Itoa(int(it.Quantity))
 	}
 	if math.IsNaN(it.UnitPrice) || math.IsInf(it.UnitPrice, 0) || it.UnitPrice < 0 {
-		return invalid(field+".unit_price", "must be a finite number >= 0")
+		return "unit_price", "must be a finite number >= 0"
 	}
 	if !isCurrencyCode(it.PriceCurrencyCode) {
-		return invalid(field+".price_currency_code", "must be an ISO 4217 code of 3 upper-case letters")
+		return "price_currency_code", "must be an ISO 4217 code of 3 upper-case letters"
 	}
-	return nil
+	return "", ""
 }
 
 func isCurrencyCode(s string) bool {
