@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/consumer"
+	"github.com/sessiond/sessiond/internal/eventjson"
+	"github.com/sessiond/sessiond/internal/gen"
+	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/reducer"
+	"github.com/sessiond/sessiond/schemas"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"golang.org/x/sync/errgroup"
+)
+
+func init() {
+	register("demo", command{summary: "everything in one process: embedded Kafka, a shopper stream, the pipeline, the updates", run: runDemo})
+}
+
+// demoFlags are demo's own settings.
+type demoFlags struct {
+	events, visitors, rate, partitions int
+	seed                               uint64
+	follow                             bool
+	httpAddr                           string
+}
+
+func runDemo(ctx context.Context, args []string, io stdio) error {
+	var d demoFlags
+	fs := newFlagSet("demo", io.err)
+	fs.IntVar(&d.events, "events", 600, "events to generate (with --follow: per round)")
+	fs.IntVar(&d.visitors, "visitors", 25, "distinct shoppers")
+	fs.IntVar(&d.rate, "rate", 300, "events per second")
+	fs.IntVar(&d.partitions, "partitions", 3, "partitions per topic")
+	fs.Uint64Var(&d.seed, "seed", 1, "random seed of the shopper stream")
+	fs.BoolVar(&d.follow, "follow", false, "keep generating until interrupted")
+	fs.StringVar(&d.httpAddr, "http-addr", "127.0.0.1:0", "address of /livez, /readyz, /metrics (port 0: any free port)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		return fmt.Errorf("start embedded kafka: %w", err)
+	}
+	defer cluster.Close()
+	f := demoPipelineFlags(strings.Join(cluster.ListenAddrs(), ","), d.httpAddr)
+	if err := createDemoTopics(ctx, f, d.partitions); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	p, err := newPipeline(f, log)
+	if err != nil {
+		return err
+	}
+	srv, err := newOpsServer(f.httpAddr, p.status, p.reg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.err, "sessiond demo: embedded Kafka at %s, metrics at http://%s/metrics\n", f.brokers, srv.ln.Addr())
+	fmt.Fprintf(io.err, "sessiond demo: %d shoppers, %d events at %d/s; one JSON update per action on stdout\n\n", d.visitors, d.events, d.rate)
+	return runDemoParts(ctx, &d, f, p, srv, io)
+}
+
+func demoPipelineFlags(brokers, httpAddr string) *pipelineFlags {
+	return &pipelineFlags{
+		brokers: brokers, group: "sessiond-demo",
+		cartTopic: "cart-changed", customerTopic: "customer-changed", actionTopic: "actions",
+		outputTopic: "nosto-session-updates", dlqTopic: "sessiond-dlq", wireFormat: "raw",
+		sessionTTL: consumer.DefaultSessionTTL, maxIdle: consumer.DefaultMaxIdle,
+		maxBatch: consumer.DefaultMaxBatch, sessionTimeout: consumer.DefaultSessionTimeout,
+		httpAddr: httpAddr,
+	}
+}
+
+func createDemoTopics(ctx context.Context, f *pipelineFlags, partitions int) error {
+	c := kafkautil.NewClient(kafkautil.Brokers(f.brokers))
+	var specs []kafkautil.TopicSpec
+	for _, t := range []string{f.cartTopic, f.customerTopic, f.actionTopic, f.outputTopic, f.dlqTopic} {
+		specs = append(specs, kafkautil.TopicSpec{Name: t, Partitions: partitions})
+	}
+	return kafkautil.EnsureTopics(ctx, c, specs...)
+}
+
+// runDemoParts runs the pipeline, the shopper stream and the printers
+// until every expected update is printed (or, with --follow, until ctx ends).
+func runDemoParts(ctx context.Context, d *demoFlags, f *pipelineFlags, p *pipeline, srv *opsServer, io stdio) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.serve(gctx) })
+	g.Go(func() error { return p.run(gctx) })
+	var expected, printed, dead atomic.Int64
+	expected.Store(-1)
+	begin := time.Now()
+	g.Go(func() error {
+		n, err := produceDemoStream(gctx, d, f)
+		if err == nil && !d.follow {
+			expected.Store(n)
+		}
+		return err
+	})
+	done := make(chan struct{})
+	g.Go(func() error {
+		return printTopic(gctx, f, f.outputTopic, d.partitions, func(m kafka.Message) error {
+			return printUpdate(io.out, m, &printed, &expected, done)
+		})
+	})
+	g.Go(func() error {
+		return printTopic(gctx, f, f.dlqTopic, d.partitions, func(m kafka.Message) error {
+			dead.Add(1)
+			fmt.Fprintf(io.err, "dead letter: %s\n", describeDeadLetter(m))
+			return nil
+		})
+	})
+	select {
+	case <-done:
+	case <-gctx.Done():
+	}
+	cancel()
+	err := g.Wait()
+	fmt.Fprintf(io.err, "\nsessiond demo: %d updates printed, %d records dead-lettered, in %.1fs\n",
+		printed.Load(), dead.Load(), time.Since(begin).Seconds())
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func printUpdate(w io.Writer, m kafka.Message, printed, expected *atomic.Int64, done chan struct{}) error {
+	codecs, err := schemas.Load()
+	if err != nil {
+		return err
+	}
+	u, err := codecs.DecodeUpdate(m.Value)
+	if err != nil {
+		return fmt.Errorf("decode update: %w", err)
+	}
+	if _, err := w.Write(append(eventjson.AppendUpdate(nil, u), '\n')); err != nil {
+		return err
+	}
+	if n := printed.Add(1); n == expected.Load() {
+		close(done)
+	}
+	return nil
+}
+
+func describeDeadLetter(m kafka.Message) string {
+	h := map[string]string{}
+	for _, x := range m.Headers {
+		h[x.Key] = string(x.Value)
+	}
+	return fmt.Sprintf("%s/%s@%s: %s", h[consumer.HeaderSourceTopic], h[consumer.HeaderSourcePartition],
+		h[consumer.HeaderSourceOffset], h[consumer.HeaderError])
+}
+
+// printTopic reads every partition of topic from the start and calls fn for
+// each message until ctx ends.
+func printTopic(ctx context.Context, f *pipelineFlags, topic string, partitions int, fn func(kafka.Message) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for p := 0; p < partitions; p++ {
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: kafkautil.Brokers(f.brokers), Topic: topic,
+			Partition: p, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 500 * time.Millisecond})
+		g.Go(func() error {
+			defer r.Close()
+			for {
+				m, err := r.ReadMessage(gctx)
+				if err != nil {
+					if gctx.Err() != nil {
+						return nil
+					}
+					return err
+				}
+				if err := fn(m); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	return g.Wait()
+}
+
+// produceDemoStream writes the generated shopper stream at the demo's rate,
+// with two poison records to show the dead-letter topic at work, and returns
+// how many updates the pipeline should emit.
+func produceDemoStream(ctx context.Context, d *demoFlags, f *pipelineFlags) (int64, error) {
+	codecs, err := schemas.Load()
+	if err != nil {
+		return 0, err
+	}
+	g, err := gen.New(gen.Config{Seed: d.seed, Visitors: d.visitors})
+	if err != nil {
+		return 0, err
+	}
+	w := kafkautil.NewWriter(kafkautil.Brokers(f.brokers), "", &kafka.Murmur2Balancer{})
+	defer w.Close()
+	topics := [3]string{f.cartTopic, f.customerTopic, f.actionTopic}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	perTick := max(1, d.rate/20)
+	var actions int64
+	for sent := 0; d.follow || sent < d.events; {
+		var msgs []kafka.Message
+		for i := 0; i < perTick && (d.follow || sent < d.events); i++ {
+			ev := g.Next()
+			v, err := codecs.EncodeEvent(nil, ev)
+			if err != nil {
+				return 0, err
+			}
+			if ev.Kind == reducer.KindAction {
+				actions++
+			}
+			msgs = append(msgs, kafka.Message{Topic: topics[ev.Kind], Key: []byte(ev.VisitorID), Value: v})
+			sent++
+			if sent == d.events/3 || sent == 2*d.events/3 {
+				msgs = append(msgs, poison(sent, topics))
+			}
+		}
+		if err := kafkautil.Write(ctx, w, msgs, kafkautil.RetryPolicy{}, nil); err != nil {
+			return 0, err
+		}
+		select {
+		case <-ctx.Done():
+			return actions, ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return actions, nil
+}
+
+// poison returns a record no decoder accepts: bytes that are not Avro.
+func poison(n int, topics [3]string) kafka.Message {
+	return kafka.Message{Topic: topics[n%3], Key: []byte("v-poison"), Value: []byte("\xff\xfenot avro at all")}
+}
