@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/kafkautil"
 )
 
@@ -30,16 +31,10 @@ func CreateTopics(tb testing.TB, brokers []string, partitions int, names ...stri
 	if err := kafkautil.EnsureTopics(ctx, c, specs...); err != nil {
 		tb.Fatalf("create topics: %v", err)
 	}
+	var err error
 	for {
-		counts, err := kafkautil.PartitionCounts(ctx, c, names...)
-		if err == nil {
-			ok := true
-			for _, n := range names {
-				ok = ok && counts[n] == partitions
-			}
-			if ok {
-				return
-			}
+		if err = ready(ctx, c, partitions, names); err == nil {
+			return
 		}
 		select {
 		case <-ctx.Done():
@@ -47,4 +42,26 @@ func CreateTopics(tb testing.TB, brokers []string, partitions int, names ...stri
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// ready reports whether every partition of every topic has a leader that
+// answers offset requests.
+func ready(ctx context.Context, c *kafka.Client, partitions int, names []string) error {
+	counts, err := kafkautil.PartitionCounts(ctx, c, names...)
+	if err != nil {
+		return err
+	}
+	parts := make([]int, partitions)
+	for i := range parts {
+		parts[i] = i
+	}
+	for _, n := range names {
+		if counts[n] != partitions {
+			return fmt.Errorf("topic %s has %d partitions", n, counts[n])
+		}
+		if _, err := kafkautil.Offsets(ctx, c, n, parts...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
