@@ -1,0 +1,235 @@
+//go:build fault
+
+package fault
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/eventjson"
+	"github.com/sessiond/sessiond/internal/gen"
+	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/reducer"
+	"github.com/sessiond/sessiond/schemas"
+)
+
+// setup is one test's topics on the external broker.
+type setup struct {
+	brokers                               []string
+	cart, customer, action, out, dlq, grp string
+	partitions                            int
+}
+
+func newSetup(t *testing.T, partitions int) *setup {
+	t.Helper()
+	if !testkafka.External() {
+		t.Skip("the fault suite needs a real Kafka: run scripts/test.sh, or set KAFKA_BROKERS")
+	}
+	s := &setup{
+		brokers: testkafka.Brokers(t), partitions: partitions,
+		cart: testkafka.Name("f-cart"), customer: testkafka.Name("f-customer"), action: testkafka.Name("f-actions"),
+		out: testkafka.Name("f-updates"), dlq: testkafka.Name("f-dlq"), grp: testkafka.Name("f-sessiond"),
+	}
+	testkafka.CreateTopics(t, s.brokers, partitions, s.cart, s.customer, s.action, s.out, s.dlq)
+	return s
+}
+
+// runArgs are the flags of `sessiond run` for this setup.
+func (s *setup) runArgs(extra ...string) []string {
+	return append([]string{"run", "--brokers", strings.Join(s.brokers, ","), "--group", s.grp,
+		"--cart-topic", s.cart, "--customer-topic", s.customer, "--action-topic", s.action,
+		"--output-topic", s.out, "--dlq-topic", s.dlq, "--http-addr", "", "--log-level", "info",
+		"--group-session-timeout", "6s"}, extra...)
+}
+
+func (s *setup) topic(k reducer.Kind) string {
+	return [3]string{s.cart, s.customer, s.action}[k]
+}
+
+// events generates n events over visitors shoppers, in event-time order.
+func events(t *testing.T, seed uint64, visitors, n int) []*reducer.Event {
+	t.Helper()
+	g, err := gen.New(gen.Config{Seed: seed, Visitors: visitors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.Take(n)
+}
+
+// expected runs `sessiond reduce` on the events: the updates a correct run
+// must emit, by update_id.
+func expected(t *testing.T, evs []*reducer.Event) map[string]string {
+	t.Helper()
+	var in bytes.Buffer
+	for _, ev := range evs {
+		in.Write(eventjson.AppendEvent(nil, ev))
+		in.WriteByte('\n')
+	}
+	cmd := exec.Command(binary(t), "reduce")
+	cmd.Stdin = &in
+	var out, errs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errs
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("reduce: %v: %s", err, errs.String())
+	}
+	want := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		want[updateID(l)] = l
+	}
+	return want
+}
+
+func updateID(line string) string {
+	const k = `{"update_id":"`
+	rest := strings.TrimPrefix(line, k)
+	return rest[:strings.IndexByte(rest, '"')]
+}
+
+// producer paces events onto the input topics.
+type producer struct {
+	s      *setup
+	w      *kafka.Writer
+	codecs *schemas.Codecs
+}
+
+func newProducer(t *testing.T, s *setup) *producer {
+	t.Helper()
+	c, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := kafkautil.NewWriter(s.brokers, "", &kafka.Murmur2Balancer{})
+	t.Cleanup(func() { w.Close() })
+	return &producer{s: s, w: w, codecs: c}
+}
+
+// send writes evs at about rate events/s in 20 ms slices, calling tick
+// after each slice (for fault injection). Writes are retried until ctx ends,
+// so a broker restart only pauses it.
+func (p *producer) send(ctx context.Context, evs []*reducer.Event, rate int, tick func(sent int)) error {
+	per := max(1, rate/50)
+	next := time.Now()
+	for i := 0; i < len(evs); i += per {
+		msgs := make([]kafka.Message, 0, per)
+		for _, ev := range evs[i:min(i+per, len(evs))] {
+			v, err := p.codecs.EncodeEvent(nil, ev)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, kafka.Message{Topic: p.s.topic(ev.Kind), Key: []byte(ev.VisitorID), Value: v})
+		}
+		if err := kafkautil.Write(ctx, p.w, msgs, kafkautil.RetryPolicy{}, nil); err != nil {
+			return fmt.Errorf("produce: %w", err)
+		}
+		if tick != nil {
+			tick(min(i+per, len(evs)))
+		}
+		next = next.Add(20 * time.Millisecond)
+		time.Sleep(time.Until(next))
+	}
+	return nil
+}
+
+// output is what the output topic holds, decoded.
+type output struct {
+	lines []string    // reduce format
+	times []time.Time // Kafka timestamps, same order
+}
+
+// readOutput reads the output topic until it holds every wanted update_id
+// (or timeout).
+func readOutput(t *testing.T, s *setup, want map[string]string, timeout time.Duration) output {
+	t.Helper()
+	codecs, _ := schemas.Load()
+	deadline := time.Now().Add(timeout)
+	for {
+		msgs, err := testkafka.ReadAll(context.Background(), s.brokers, s.out)
+		if err == nil {
+			var o output
+			seen := map[string]bool{}
+			for _, m := range msgs {
+				u, err := codecs.DecodeUpdate(m.Value)
+				if err != nil {
+					t.Fatalf("undecodable update at offset %d: %v", m.Offset, err)
+				}
+				o.lines = append(o.lines, string(eventjson.AppendUpdate(nil, u)))
+				o.times = append(o.times, m.Time)
+				seen[u.UpdateID] = true
+			}
+			if len(seen) >= len(want) || time.Now().After(deadline) {
+				return o
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatalf("read output: %v", err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// verdict compares the output with the expected updates.
+type verdict struct {
+	emitted, distinct, duplicates, missing, conflicting, differFromReduce int
+}
+
+func judge(t *testing.T, o output, want map[string]string) verdict {
+	t.Helper()
+	var v verdict
+	first := map[string]string{}
+	for _, l := range o.lines {
+		id := updateID(l)
+		v.emitted++
+		if prev, ok := first[id]; ok {
+			v.duplicates++
+			if prev != l {
+				v.conflicting++
+				t.Errorf("update %s seen twice with different content:\n%s\n%s", id, prev, l)
+			}
+			continue
+		}
+		first[id] = l
+	}
+	v.distinct = len(first)
+	for id, l := range want {
+		got, ok := first[id]
+		if !ok {
+			v.missing++
+			continue
+		}
+		if got != l {
+			v.differFromReduce++
+		}
+	}
+	if v.missing > 0 {
+		t.Errorf("%d of %d expected updates missing", v.missing, len(want))
+	}
+	if v.distinct != len(want) {
+		t.Errorf("%d distinct updates emitted, %d expected", v.distinct, len(want))
+	}
+	return v
+}
+
+func dumpLogs(t *testing.T, ps ...*proc) {
+	if !t.Failed() {
+		return
+	}
+	for _, p := range ps {
+		out := p.output()
+		if len(out) > 4000 {
+			out = out[len(out)-4000:]
+		}
+		t.Logf("log of pid %d (tail):\n%s", p.cmd.Process.Pid, out)
+	}
+	if os.Getenv("FAULT_KEEP_LOGS") != "" {
+		for _, p := range ps {
+			t.Logf("full log: %s", p.log)
+		}
+	}
+}
