@@ -43,3 +43,6 @@ func (b *batch) reset() {
 }
 
 func (b *batch) empty() bool { return b.events == 0 }
+
+// flushing reports whether a flush has begun writing the batch out.
+func (b *batch) flushing() bool { return b.sinkDone || b.deadDone || b.changelogDone }

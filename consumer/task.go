@@ -126,13 +126,17 @@ func (t *task) start(ctx context.Context, starts map[string]int64) error {
 }
 
 // loop processes records until ctx ends, flushing full, old or idle batches.
+// A batch being flushed is never added to: a flush that did not finish
+// (ctx ended) ends the loop, and run's final flush resumes it.
 func (t *task) loop(ctx context.Context) {
 	cfg := &t.p.cfg
 	for {
 		rec, ok := t.merger.next(ctx, false)
 		if !ok {
 			if !t.batch.empty() {
-				t.flushOrLog(ctx)
+				if !t.flushed(ctx) {
+					return
+				}
 				continue
 			}
 			if rec, ok = t.merger.next(ctx, true); !ok {
@@ -141,23 +145,27 @@ func (t *task) loop(ctx context.Context) {
 		}
 		t.process(rec)
 		if t.batch.events >= cfg.MaxBatch || time.Since(t.batch.started) >= cfg.MaxBatchAge {
-			t.flushOrLog(ctx)
-		}
-		if ctx.Err() != nil {
-			return
+			if !t.flushed(ctx) {
+				return
+			}
 		}
 	}
 }
 
-func (t *task) flushOrLog(ctx context.Context) {
-	if err := t.flush(ctx); err != nil && ctx.Err() == nil {
-		t.log.Error("flush failed", "error", err)
-	}
+// flushed flushes the batch, retrying failures that are not the context's
+// (an update the sink refuses for good stalls the partition rather than be
+// dropped), and reports whether the batch is out.
+func (t *task) flushed(ctx context.Context) bool {
+	err := t.retry(ctx, "flush", func() error { return t.flush(ctx) })
+	return err == nil
 }
 
 // process applies one record to the batch.
 func (t *task) process(rec record) {
 	b, m := t.batch, t.p.cfg.Metrics
+	if b.flushing() {
+		panic("consumer: record added to a batch that is being flushed")
+	}
 	if b.events == 0 {
 		b.started = time.Now()
 	}

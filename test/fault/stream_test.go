@@ -201,6 +201,9 @@ func judge(t *testing.T, o output, want map[string]string) verdict {
 		got, ok := first[id]
 		if !ok {
 			v.missing++
+			if v.missing <= 5 {
+				t.Logf("missing update: %s", l)
+			}
 			continue
 		}
 		if got != l {
