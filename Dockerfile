@@ -1,0 +1,13 @@
+# sessiond: a static binary on a distroless base.
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/sessiond ./cmd/sessiond
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/sessiond /sessiond
+EXPOSE 8080
+ENTRYPOINT ["/sessiond"]
+CMD ["run"]
