@@ -28,10 +28,11 @@ env -u KAFKA_BROKERS go test -count=1 ./...
 
 if [[ $FUZZTIME != 0 ]]; then
   step "fuzzing every decoder for $FUZZTIME each"
-  for target in $(go test -list 'Fuzz.*' ./... 2>/dev/null | grep -E '^Fuzz'); do
-    pkg=$(grep -rl --include='*_test.go' "func $target(" . | head -n1 | xargs dirname)
-    echo "--- $target ($pkg)"
-    go test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" "$pkg"
+  for pkg in $(go list ./...); do
+    for target in $(go test -list '^Fuzz' "$pkg" | grep -E '^Fuzz' || true); do
+      echo "--- $target ($pkg)"
+      go test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" "$pkg"
+    done
   done
 fi
 

@@ -10,7 +10,7 @@ const designExample = `{"type":"cart_changed","visitor_id":"v1","event_id":"e1",
 {"type":"action","visitor_id":"v1","event_id":"e3","occurred_at":"2026-11-27T10:00:02.000Z","action":{"type":"view_cart"}}
 `
 
-func TestSmoke(t *testing.T) {
+func TestPipelineSmoke(t *testing.T) {
 	e := newEnv(t, 3)
 	e.produce(t, designExample)
 	e.start(t)
