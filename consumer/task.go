@@ -80,10 +80,15 @@ func (t *task) restore(ctx context.Context) error {
 	begin := time.Now()
 	t.red, _ = reducer.New(reducer.Config{SessionTTL: t.p.cfg.SessionTTL})
 	var last int64
+	lastLog := begin
 	res, err := t.p.changelog.restore(ctx, t.partition, t.red, func(read, left int64) {
 		m.Restored.WithLabelValues(t.label).Add(float64(read - last))
 		m.RestoreLeft.WithLabelValues(t.label).Set(float64(left))
 		last = read
+		if time.Since(lastLog) >= 5*time.Second {
+			lastLog = time.Now()
+			t.log.Info("restoring", "read", read, "left", left)
+		}
 	})
 	if err != nil {
 		return fmt.Errorf("restore partition %d: %w", t.partition, err)
