@@ -60,7 +60,10 @@ func (b *CoPartitionBalancer) AssignGroups(members []kafka.GroupMember, partitio
 		out[id] = map[string][]int{}
 	}
 	for _, p := range partitions {
-		id := owner[p.ID]
+		id, ok := owner[p.ID]
+		if !ok {
+			continue
+		}
 		out[id][p.Topic] = append(out[id][p.Topic], p.ID)
 	}
 	for _, byTopic := range out {
@@ -71,43 +74,50 @@ func (b *CoPartitionBalancer) AssignGroups(members []kafka.GroupMember, partitio
 	return out
 }
 
-// assignNumbers maps each partition number to a member id.
+// assignNumbers maps each partition number to a member id. Every member
+// gets ⌊P/M⌋ or ⌈P/M⌉ numbers; members keep what they owned first, the
+// extra slots go to members that owned more, and only what is left over is
+// handed out afresh, in order.
 func assignNumbers(ids []string, numbers []int, prev map[string][]int) map[int]string {
 	sort.Strings(ids)
 	owner := make(map[int]string, len(numbers))
 	if len(ids) == 0 {
 		return owner
 	}
-	quota := func(i int) int { // members earlier in order take the remainder
-		q := len(numbers) / len(ids)
-		if i < len(numbers)%len(ids) {
-			q++
-		}
-		return q
+	floor, extra := len(numbers)/len(ids), len(numbers)%len(ids)
+	kept := keptNumbers(ids, numbers, prev)
+	quota := make(map[string]int, len(ids))
+	for _, id := range ids {
+		quota[id] = floor
 	}
-	valid := map[int]bool{}
-	for _, n := range numbers {
-		valid[n] = true
+	// Extra slots: first to members that held more than the floor.
+	for _, id := range ids {
+		if extra > 0 && len(kept[id]) > floor {
+			quota[id]++
+			extra--
+		}
+	}
+	for _, id := range ids {
+		if extra > 0 && quota[id] == floor {
+			quota[id]++
+			extra--
+		}
 	}
 	count := make(map[string]int, len(ids))
-	// Sticky pass: keep what each member owned, within its quota.
-	for i, id := range ids {
-		owned := append([]int(nil), prev[id]...)
-		sort.Ints(owned)
-		for _, n := range owned {
-			if valid[n] && owner[n] == "" && count[id] < quota(i) {
+	for _, id := range ids {
+		for _, n := range kept[id] {
+			if count[id] < quota[id] {
 				owner[n] = id
 				count[id]++
 			}
 		}
 	}
-	// Fill pass: hand out the rest in order.
 	for _, n := range numbers {
 		if owner[n] != "" {
 			continue
 		}
-		for i, id := range ids {
-			if count[id] < quota(i) {
+		for _, id := range ids {
+			if count[id] < quota[id] {
 				owner[n] = id
 				count[id]++
 				break
@@ -115,6 +125,28 @@ func assignNumbers(ids []string, numbers []int, prev map[string][]int) map[int]s
 		}
 	}
 	return owner
+}
+
+// keptNumbers returns, per member, the sorted numbers it previously owned
+// that still exist and that no member earlier in order claimed.
+func keptNumbers(ids []string, numbers []int, prev map[string][]int) map[string][]int {
+	valid := make(map[int]bool, len(numbers))
+	for _, n := range numbers {
+		valid[n] = true
+	}
+	claimed := map[int]bool{}
+	kept := make(map[string][]int, len(ids))
+	for _, id := range ids {
+		owned := append([]int(nil), prev[id]...)
+		sort.Ints(owned)
+		for _, n := range owned {
+			if valid[n] && !claimed[n] {
+				claimed[n] = true
+				kept[id] = append(kept[id], n)
+			}
+		}
+	}
+	return kept
 }
 
 func sortedKeys(m map[int]bool) []int {

@@ -122,7 +122,7 @@ func (c Config) Validate() error {
 		return errors.New("consumer: no brokers")
 	case c.Sink == nil:
 		return errors.New("consumer: no sink")
-	case c.SessionTTL < 0 || c.MaxIdle < 0 || c.MaxBatchAge < 0:
+	case c.SessionTTL < 0 || c.MaxIdle < 0 || c.MaxBatchAge < 0 || c.SessionTimeout < 0:
 		return errors.New("consumer: durations must not be negative")
 	case c.MaxBatch < 1:
 		return fmt.Errorf("consumer: max batch %d must be at least 1", c.MaxBatch)
@@ -134,8 +134,8 @@ func (c Config) Validate() error {
 		}
 		seen[t] = true
 	}
-	if seen[c.ChangelogTopic] || seen[c.DeadLetterTopic] {
-		return errors.New("consumer: changelog and dead-letter topics must differ from the inputs")
+	if seen[c.ChangelogTopic] || seen[c.DeadLetterTopic] || c.ChangelogTopic == c.DeadLetterTopic {
+		return errors.New("consumer: the changelog, dead-letter and input topics must all differ")
 	}
 	return nil
 }

@@ -125,7 +125,7 @@ func (m *merger) next(ctx context.Context, block bool) (record, bool) {
 	for {
 		m.fill()
 		d := m.decide(m.now())
-		if d.best != nil && !d.mustWait && d.until.IsZero() {
+		if d.best != nil && (d.best.head.err != nil || !d.mustWait && d.until.IsZero()) {
 			return m.pop(d.best), true
 		}
 		if !block || ctx.Err() != nil {
@@ -135,6 +135,19 @@ func (m *merger) next(ctx context.Context, block bool) (record, bool) {
 			return record{}, false
 		}
 	}
+}
+
+// pendingDeadline is when the earliest wait for advertised data gives up.
+func (m *merger) pendingDeadline() time.Time {
+	var dl time.Time
+	for _, l := range m.lanes {
+		if !l.waitingFor.IsZero() && !l.hasHead {
+			if t := l.waitingFor.Add(m.pendingTimeout); dl.IsZero() || t.Before(dl) {
+				dl = t
+			}
+		}
+	}
+	return dl
 }
 
 // wait blocks until a lane without a head receives something, the idle
@@ -147,12 +160,12 @@ func (m *merger) wait(ctx context.Context, d decision) bool {
 		deadline = d.until
 	}
 	if d.mustWait {
-		if recheck := m.now().Add(m.pendingTimeout); deadline.IsZero() || recheck.Before(deadline) {
+		if recheck := m.pendingDeadline(); deadline.IsZero() || recheck.Before(deadline) {
 			deadline = recheck
 		}
 	}
 	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline) + time.Millisecond)
+		t := time.NewTimer(deadline.Sub(m.now()) + time.Millisecond)
 		defer t.Stop()
 		timer = t.C
 	}

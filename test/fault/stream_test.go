@@ -208,6 +208,9 @@ func judge(t *testing.T, o output, want map[string]string) verdict {
 		}
 		if got != l {
 			v.differFromReduce++
+			if v.differFromReduce <= 2 {
+				t.Logf("differs from reduce (live merge):\n got %s\nwant %s", got, l)
+			}
 		}
 	}
 	if v.missing > 0 {
