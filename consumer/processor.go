@@ -18,6 +18,7 @@ type Processor struct {
 	changelog   *changelog
 	deadLetters *kafka.Writer
 	partitions  int
+	retained    retainedStates
 }
 
 // New validates cfg (after defaults) and returns a Processor.

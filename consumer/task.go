@@ -64,8 +64,10 @@ func (t *task) run(ctx context.Context, starts map[string]int64) {
 	if !t.batch.empty() {
 		if err := t.flush(dctx); err != nil {
 			t.log.Warn("final flush incomplete; the batch will be replayed", "error", err)
+			return
 		}
 	}
+	t.retain(dctx)
 }
 
 // retry runs op until it succeeds or ctx ends.
@@ -76,6 +78,9 @@ func (t *task) retry(ctx context.Context, what string, op func() error) error {
 }
 
 func (t *task) restore(ctx context.Context) error {
+	if t.reuse(ctx) {
+		return nil
+	}
 	m := t.p.cfg.Metrics
 	begin := time.Now()
 	t.red, _ = reducer.New(reducer.Config{SessionTTL: t.p.cfg.SessionTTL})
