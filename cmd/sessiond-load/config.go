@@ -1,0 +1,85 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/sessiond/sessiond/internal/kafkautil"
+)
+
+// defaultBrokers is used when neither --brokers nor $KAFKA_BROKERS is set:
+// the port scripts/kafka.sh listens on.
+const defaultBrokers = "127.0.0.1:39092"
+
+// config is the command line.
+type config struct {
+	brokers        string
+	partitions     int
+	events         int
+	visitors       int
+	seed           uint64
+	rate           int
+	latencySeconds int
+	sessiondBin    string
+	profileDir     string
+	jsonOut        string
+	keepTopics     bool
+	phaseTimeout   time.Duration
+}
+
+func parseConfig(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("sessiond-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := defaultBrokers
+	if v := os.Getenv("KAFKA_BROKERS"); v != "" {
+		def = v
+	}
+	fs.StringVar(&c.brokers, "brokers", def, "bootstrap brokers, comma-separated; $KAFKA_BROKERS, if set, is the default")
+	fs.IntVar(&c.partitions, "partitions", 12, "partitions of every topic")
+	fs.IntVar(&c.events, "events", 1_000_000, "events to preload")
+	fs.IntVar(&c.visitors, "visitors", 100_000, "distinct visitors of the generated stream")
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated stream")
+	fs.IntVar(&c.rate, "rate", 10_000, "events per second in the latency phase")
+	fs.IntVar(&c.latencySeconds, "latency-seconds", 30, "seconds of the latency phase (0 skips it)")
+	fs.StringVar(&c.sessiondBin, "sessiond-bin", "", "sessiond binary to run (default: go build ./cmd/sessiond into a temporary directory)")
+	fs.StringVar(&c.profileDir, "profile", "", "run the pipeline in this process and write CPU and blocking profiles of phases 3-5 into this directory")
+	fs.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file (- for stdout)")
+	fs.BoolVar(&c.keepTopics, "keep-topics", false, "keep the topics (and the group's changelog) at the end")
+	fs.DurationVar(&c.phaseTimeout, "phase-timeout", 15*time.Minute, "give up on a phase after this long")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return c, c.validate()
+}
+
+func (c *config) validate() error {
+	switch {
+	case len(kafkautil.Brokers(c.brokers)) == 0:
+		return errors.New("--brokers is empty")
+	case c.partitions < 1:
+		return errors.New("--partitions must be at least 1")
+	case c.events < 1:
+		return errors.New("--events must be at least 1")
+	case c.visitors < 1:
+		return errors.New("--visitors must be at least 1")
+	case c.rate < 1:
+		return errors.New("--rate must be at least 1")
+	case c.latencySeconds < 0:
+		return errors.New("--latency-seconds must not be negative")
+	}
+	return nil
+}
+
+// latency is the length of the latency phase.
+func (c *config) latency() time.Duration { return time.Duration(c.latencySeconds) * time.Second }
+
+// inProcess reports whether the pipeline runs inside this process.
+func (c *config) inProcess() bool { return c.profileDir != "" }

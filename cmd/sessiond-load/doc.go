@@ -1,0 +1,41 @@
+// Command sessiond-load measures sessiond end to end against a real Kafka
+// cluster, in five phases:
+//
+//  1. preload: create fresh, randomly named topics and produce a generated
+//     shopper stream (internal/gen) to them, keyed by visitor with the
+//     Murmur2 partitioner, as raw Avro (schemas.Codecs.EncodeEvent);
+//  2. baseline: read the three input topics to the end with bare kafka-go
+//     Readers (one per topic-partition, no group) and decode every record
+//     with schemas.Codecs.DecodeEvent — the ceiling for the pipeline;
+//  3. pipeline throughput: run `sessiond run` from scratch on the preloaded
+//     topics and time it until the output topic holds one update per action;
+//  4. restore: stop that process with SIGTERM and start another in the same
+//     group, and time how fast it restores the snapshots from the changelog;
+//  5. latency: with that process caught up, produce more of the same stream
+//     at a steady rate and measure, per update, the output record's Kafka
+//     timestamp minus the producer's timestamp of its action record.
+//
+// Each phase prints a result line on stderr; the end prints a Markdown table
+// on stdout (and, with --json FILE, the same figures as JSON), with the
+// targets: ≥ 100,000 events/s end to end, ≥ 50% of the baseline, p99 <
+// 100 ms at 10,000 events/s, restore ≥ 200,000 snapshots/s.
+//
+// Usage:
+//
+//	eval "$(bash scripts/kafka.sh up)"
+//	go run ./cmd/sessiond-load                       # defaults: 1M events, 100k visitors
+//	go run ./cmd/sessiond-load --events 100000 --latency-seconds 10
+//	go run ./cmd/sessiond-load --profile /tmp/prof   # pipeline in process, CPU profiles
+//
+// sessiond runs as a subprocess built with `go build` from this module (or
+// --sessiond-bin), so that the pipeline, the load generator and the broker
+// are three processes sharing the machine. With --profile the pipeline runs
+// inside this process instead, wired like cmd/sessiond/pipeline.go, and a CPU
+// profile and a (cumulative) goroutine-blocking profile are written per
+// phase for `go tool pprof`.
+//
+// CPU use per phase is read from /proc: the machine, sessiond, this
+// process, the broker (a local process running kafka.Kafka) and the rest.
+//
+// The topics are deleted at the end unless --keep-topics is set.
+package main

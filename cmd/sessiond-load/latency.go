@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/schemas"
+	"golang.org/x/sync/errgroup"
+)
+
+// latencyResult is phase 5's outcome. Latencies are in milliseconds.
+type latencyResult struct {
+	Seconds       float64      `json:"seconds"`
+	TargetRate    int          `json:"target_events_per_second"`
+	Produced      int          `json:"events_produced"`
+	ProducedRate  float64      `json:"events_per_second"`
+	Actions       int64        `json:"actions"`
+	Updates       int64        `json:"updates_matched"`
+	Missing       int64        `json:"updates_missing"`
+	Duplicates    int64        `json:"updates_duplicated"`
+	Unknown       int64        `json:"updates_unknown"`
+	Timestamp     percentiles  `json:"timestamp_latency_ms"`
+	Received      percentiles  `json:"received_latency_ms"`
+	WriteMaxMs    float64      `json:"producer_write_max_ms"`
+	EndToEnd      e2eHistogram `json:"sessiond_end_to_end_seconds"`
+	BatchEvents   float64      `json:"mean_batch_events"`
+	BatchFlushMs  float64      `json:"mean_batch_flush_ms"`
+	CPU           cpuUse       `json:"cpu"`
+	DeadLetters   float64      `json:"dead_letters"`
+	EventsCounted float64      `json:"events_counted"`
+	Late          float64      `json:"events_late"`
+}
+
+// percentiles summarise a latency sample.
+type percentiles struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+	Mean  float64 `json:"mean"`
+}
+
+// e2eHistogram summarises sessiond_end_to_end_seconds over the phase, in ms.
+type e2eHistogram struct {
+	Count float64 `json:"count"`
+	Mean  float64 `json:"mean_ms"`
+	P50   float64 `json:"p50_ms"`
+	P99   float64 `json:"p99_ms"`
+}
+
+// readersState is the output readers' end: done is closed when all have
+// returned, err is the first error.
+type readersState struct {
+	done chan struct{}
+	err  error
+}
+
+// update is one session update seen on the output topic.
+type update struct {
+	id       string
+	stamp    time.Time // the output record's Kafka timestamp
+	received time.Time
+}
+
+// sentLog remembers when each action was produced. Safe for concurrent use.
+type sentLog struct {
+	mu   sync.Mutex
+	sent map[string]time.Time
+	seen map[string]bool
+}
+
+func (s *sentLog) add(id string, at time.Time) {
+	s.mu.Lock()
+	s.sent[id] = at
+	s.mu.Unlock()
+}
+
+// match returns the send time of update id and whether it was seen before.
+func (s *sentLog) match(id string) (at time.Time, ok, dup bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok = s.sent[id]
+	dup = s.seen[id]
+	s.seen[id] = true
+	return at, ok, dup
+}
+
+// latency produces the stream's next events at cfg.rate for
+// cfg.latency() while reading the output topic, and measures the
+// action→update latency of each update.
+func latency(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s *stream, codecs *schemas.Codecs,
+	in instance, log *slog.Logger) (*latencyResult, error) {
+	res := &latencyResult{Seconds: cfg.latency().Seconds(), TargetRate: cfg.rate}
+	before, err := scrape(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	starts, err := endOffsets(ctx, c, t.output, t.partitionList)
+	if err != nil {
+		return nil, err
+	}
+	sent := &sentLog{sent: map[string]time.Time{}, seen: map[string]bool{}}
+	updates := make(chan update, 4096)
+	rctx, stopReaders := context.WithCancel(ctx)
+	defer stopReaders()
+	readers, rctx := errgroup.WithContext(rctx)
+	for _, p := range t.partitionList {
+		readers.Go(func() error { return readUpdates(rctx, cfg, t.output, p, starts[p], codecs, updates) })
+	}
+	rd := &readersState{done: make(chan struct{})}
+	go func() {
+		rd.err = readers.Wait()
+		close(rd.done)
+	}()
+	cpu := startCPU(in.PID())
+	actions0 := s.actions()
+	prodDone := make(chan error, 1)
+	go func() { prodDone <- res.produce(ctx, cfg, s, sent, log) }()
+	err = res.collect(ctx, in, s, actions0, sent, updates, prodDone, rd)
+	res.CPU = cpu.stop()
+	stopReaders()
+	<-rd.done
+	if err != nil {
+		return nil, err
+	}
+	after, err := scrape(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	res.fromMetrics(before, after)
+	return res, nil
+}
+
+// produce writes the stream's next events in a batch every ~10 ms, as
+// many as the rate owes by then, each record stamped with its send time.
+func (r *latencyResult) produce(ctx context.Context, cfg *config, s *stream, sent *sentLog, log *slog.Logger) error {
+	w := newLoadWriter(cfg.brokers, 100, time.Millisecond)
+	defer w.Close()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	begin := time.Now()
+	for {
+		elapsed := time.Since(begin)
+		if elapsed >= cfg.latency() {
+			break
+		}
+		due := int(float64(cfg.rate)*elapsed.Seconds()) - r.Produced
+		if due > 0 {
+			if err := r.writeBatch(ctx, w, s, sent, due); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	r.ProducedRate = float64(r.Produced) / time.Since(begin).Seconds()
+	log.Info("latency: produced", "events", r.Produced, "events_per_second", round(r.ProducedRate, 0))
+	return nil
+}
+
+func (r *latencyResult) writeBatch(ctx context.Context, w *kafka.Writer, s *stream, sent *sentLog, n int) error {
+	evs := s.g.Take(n)
+	msgs := make([]kafka.Message, len(evs))
+	for i, ev := range evs {
+		m, err := s.message(ev)
+		if err != nil {
+			return err
+		}
+		msgs[i] = m
+	}
+	now := time.Now()
+	for i, ev := range evs {
+		msgs[i].Time = now
+		if ev.Action != nil {
+			sent.add(ev.EventID, now.Truncate(time.Millisecond)) // the record's Kafka timestamp
+		}
+	}
+	if err := kafkautil.Write(ctx, w, msgs, kafkautil.RetryPolicy{MaxElapsed: time.Minute}, nil); err != nil {
+		return fmt.Errorf("produce: %w", err)
+	}
+	r.WriteMaxMs = max(r.WriteMaxMs, float64(time.Since(now))/1e6)
+	r.Produced += n
+	return nil
+}
+
+// collect matches updates to their actions until every action of the phase
+// has its update, or 30 s after the last event was produced.
+func (r *latencyResult) collect(ctx context.Context, in instance, s *stream, actions0 int64, sent *sentLog,
+	updates <-chan update, prodDone <-chan error, rd *readersState) error {
+	var stamped, received []float64
+	var grace <-chan time.Time
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-in.Exited():
+			return exitedErr(in)
+		case <-rd.done:
+			if rd.err == nil || errors.Is(rd.err, context.Canceled) {
+				return errors.New("the output readers stopped early")
+			}
+			return rd.err
+		case err := <-prodDone:
+			if err != nil {
+				return err
+			}
+			r.Actions = s.actions() - actions0
+			grace = time.After(30 * time.Second)
+		case <-grace:
+			done = true
+		case u := <-updates:
+			at, ok, dup := sent.match(u.id)
+			switch {
+			case !ok:
+				r.Unknown++
+			case dup:
+				r.Duplicates++
+			default:
+				r.Updates++
+				stamped = append(stamped, float64(u.stamp.Sub(at))/1e6)
+				received = append(received, float64(u.received.Sub(at))/1e6)
+			}
+		}
+		if grace != nil && r.Updates >= r.Actions {
+			done = true
+		}
+	}
+	r.Missing = r.Actions - r.Updates
+	r.Timestamp, r.Received = summarise(stamped), summarise(received)
+	return nil
+}
+
+// readUpdates reads partition p of the output topic from offset and sends
+// each update's id and times until ctx ends.
+func readUpdates(ctx context.Context, cfg *config, topic string, p int, offset int64, codecs *schemas.Codecs, out chan<- update) error {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: kafkautil.Brokers(cfg.brokers), Topic: topic, Partition: p,
+		MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 500 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(offset); err != nil {
+		return err
+	}
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("read %s/%d: %w", topic, p, err)
+		}
+		now := time.Now()
+		u, err := codecs.DecodeUpdate(m.Value)
+		if err != nil {
+			return fmt.Errorf("decode update at %s/%d@%d: %w", topic, p, m.Offset, err)
+		}
+		select {
+		case out <- update{id: u.UpdateID, stamp: m.Time, received: now}:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// summarise returns the percentiles of xs (nearest rank).
+func summarise(xs []float64) percentiles {
+	p := percentiles{Count: len(xs)}
+	if len(xs) == 0 {
+		return p
+	}
+	slices.Sort(xs)
+	rank := func(q float64) float64 { return xs[min(len(xs)-1, int(math.Ceil(q*float64(len(xs))))-1)] }
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	p.P50, p.P90, p.P99, p.Max, p.Mean = rank(0.50), rank(0.90), rank(0.99), xs[len(xs)-1], sum/float64(len(xs))
+	return p
+}
+
+// fromMetrics takes the phase's share of sessiond's own histograms.
+func (r *latencyResult) fromMetrics(before, after metricSet) {
+	h := after.histogram("sessiond_end_to_end_seconds").minus(before.histogram("sessiond_end_to_end_seconds"))
+	r.EndToEnd = e2eHistogram{Count: h.count, Mean: h.mean() * 1e3, P50: h.quantile(0.5) * 1e3, P99: h.quantile(0.99) * 1e3}
+	b := after.histogram("sessiond_batch_events").minus(before.histogram("sessiond_batch_events"))
+	f := after.histogram("sessiond_batch_flush_seconds").minus(before.histogram("sessiond_batch_flush_seconds"))
+	r.BatchEvents, r.BatchFlushMs = b.mean(), f.mean()*1e3
+	r.DeadLetters = after.sum("sessiond_dead_letters_total") - before.sum("sessiond_dead_letters_total")
+	r.EventsCounted = after.sum("sessiond_events_total") - before.sum("sessiond_events_total")
+	r.Late = after.sum("sessiond_events_total", "outcome", "late") - before.sum("sessiond_events_total", "outcome", "late")
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Targets of the end-to-end benchmark.
+const (
+	targetRate      = 100_000 // events/s through the pipeline
+	targetRatio     = 0.5     // of the baseline
+	targetP99Ms     = 100     // action→update p99 at targetLatencyAt
+	targetLatencyAt = 10_000  // events/s
+	targetRestore   = 200_000 // snapshots/s
+)
+
+// report is everything a run measured.
+type report struct {
+	Command  string         `json:"command"`
+	Machine  machine        `json:"machine"`
+	Brokers  string         `json:"brokers"`
+	Mode     string         `json:"sessiond"`
+	Source   string         `json:"source,omitempty"`
+	Settings map[string]any `json:"settings"`
+	// Background is the machine's busy cores in the 2 s before the run.
+	Background float64         `json:"background_cores_before_run"`
+	Preload    *preloadResult  `json:"preload,omitempty"`
+	Baseline   *baselineResult `json:"baseline,omitempty"`
+	Pipeline   *pipelineResult `json:"pipeline,omitempty"`
+	Restore    *restoreResult  `json:"restore,omitempty"`
+	Latency    *latencyResult  `json:"latency,omitempty"`
+	Warnings   []string        `json:"sessiond_warnings,omitempty"`
+	Failure    string          `json:"failure,omitempty"`
+}
+
+// markdown writes the summary tables.
+func (r *report) markdown(w io.Writer) {
+	fmt.Fprintf(w, "## sessiond-load results\n\n`%s`\n\n", r.Command)
+	fmt.Fprintf(w, "%s; brokers %s; sessiond %s", r.Machine, r.Brokers, r.Mode)
+	if r.Source != "" {
+		fmt.Fprintf(w, ", built from %s", r.Source)
+	}
+	fmt.Fprintf(w, ". Busy before the run: %.2f cores.\n\n", r.Background)
+	fmt.Fprintln(w, "| phase | result | target | met |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, row := range r.rows() {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", row[0], row[1], row[2], row[3])
+	}
+	fmt.Fprintln(w)
+	r.cpuTable(w)
+	for _, x := range r.Warnings {
+		fmt.Fprintf(w, "\n%s\n", x)
+	}
+	if r.Failure != "" {
+		fmt.Fprintf(w, "\n**Run failed:** %s\n", strings.ReplaceAll(r.Failure, "\n", " "))
+	}
+}
+
+func (r *report) rows() [][4]string {
+	var rows [][4]string
+	if p := r.Preload; p != nil {
+		rows = append(rows, [4]string{"1 preload", fmt.Sprintf("%s events/s produced (%s events, %s actions, %.0f MB at %.0f MB/s, %s records per write; generate + encode %s events/s)",
+			num(p.Rate), num(float64(p.Events)), num(float64(p.Actions)), float64(p.Bytes)/1e6, p.MBPerSecond, num(float64(p.BatchMessages)), num(p.GenRate)), "—", "—"})
+	}
+	if b := r.Baseline; b != nil {
+		rows = append(rows, [4]string{"2 baseline", fmt.Sprintf("%s events/s read + decoded (%s events in %.2f s; read only: %s events/s; %d decode failures)",
+			num(b.Rate), num(float64(b.Events)), b.Seconds, num(b.ReadRate), b.DecodeFailures), "—", "—"})
+	}
+	if p := r.Pipeline; p != nil {
+		rows = append(rows, [4]string{"3 pipeline", fmt.Sprintf("%s events/s end to end (%s events → %s updates in %.2f s from process start; ready after %.2f s, first update at %.2f s; %s events/s after ready)",
+			num(p.Rate), num(float64(p.Events)), num(float64(p.Updates)), p.Seconds, p.ReadySeconds, p.FirstUpdate, num(p.RateAfterReady)),
+			"≥ " + num(targetRate) + " events/s", met(p.Rate >= targetRate)})
+		rows = append(rows, [4]string{"3 vs baseline", fmt.Sprintf("%.1f%% of the baseline's %s events/s", 100*p.RatioToBaseline, num(r.Baseline.Rate)),
+			fmt.Sprintf("≥ %.0f%%", 100*targetRatio), met(p.RatioToBaseline >= targetRatio)})
+		m, o := p.Metrics, p.EventsByOutcome
+		rows = append(rows, [4]string{"3 /metrics", fmt.Sprintf("events_total %s (applied %s, late %s, duplicate %s, rejected %s), updates_total %s, dead letters %s, %s batches of %.0f events (mean flush %.1f ms), write retries %s, snapshots %s, peak RSS %.0f MB",
+			num(m.Events), num(o["applied"]), num(o["late"]), num(o["duplicate"]), num(o["rejected"]), num(m.Updates), num(m.DeadLetters), num(m.Batches), m.BatchEvents, m.BatchFlushMs, num(m.WriteRetries), num(m.Snapshots), p.PeakRSSMB),
+			"all applied, one update per action", met(o["applied"] == float64(p.Events) && m.Updates == float64(r.Preload.Actions))})
+	}
+	if s := r.Restore; s != nil {
+		rows = append(rows, [4]string{"4 restore", fmt.Sprintf("%s snapshots/s, %s changelog records/s (%s snapshots, %s records, %d partitions in a %.2f s window, slowest partition %.2f s; start → ready %.2f s; drain of the first process %.2f s)",
+			num(s.SnapshotsRate), num(s.RecordsRate), num(float64(s.Snapshots)), num(float64(s.Records)), s.Partitions, s.WindowSeconds, s.SlowestPartition, s.ReadySeconds, s.DrainSeconds),
+			"≥ " + num(targetRestore) + " snapshots/s", met(s.SnapshotsRate >= targetRestore)})
+		rows = append(rows, [4]string{"4 /metrics", fmt.Sprintf("restore_records_total %s (changelog holds %s), restore_seconds sum %.2f s over %s partitions",
+			num(s.MetricRecords), num(float64(s.ChangelogRecords)), s.MetricSecondsSum, num(s.MetricCount)), "cross-check", met(s.MetricRecords == float64(s.ChangelogRecords))})
+	}
+	if l := r.Latency; l != nil {
+		t := l.Timestamp
+		rows = append(rows, [4]string{"5 latency", fmt.Sprintf("p99 %.0f ms (p50 %.0f, p90 %.0f, max %.0f, mean %.1f ms; %s updates of %s actions, %d missing, %d duplicated; %s events at %s events/s for %.0f s)",
+			t.P99, t.P50, t.P90, t.Max, t.Mean, num(float64(l.Updates)), num(float64(l.Actions)), l.Missing, l.Duplicates, num(float64(l.Produced)), num(l.ProducedRate), l.Seconds),
+			fmt.Sprintf("p99 < %d ms at %s events/s", targetP99Ms, num(targetLatencyAt)), met(t.P99 < targetP99Ms && l.Missing == 0 && l.TargetRate >= targetLatencyAt)})
+		rv, e := l.Received, l.EndToEnd
+		rows = append(rows, [4]string{"5 other views", fmt.Sprintf("received by a reader: p50 %.0f, p99 %.0f, max %.0f ms; sessiond_end_to_end_seconds: p50 %.0f, p99 %.0f, mean %.1f ms over %s updates (bucket-interpolated); batches of %.0f events, mean flush %.1f ms; %s events counted, %s late, %s dead letters; producer write max %.0f ms",
+			rv.P50, rv.P99, rv.Max, e.P50, e.P99, e.Mean, num(e.Count), l.BatchEvents, l.BatchFlushMs, num(l.EventsCounted), num(l.Late), num(l.DeadLetters), l.WriteMaxMs), "—", "—"})
+	}
+	return rows
+}
+
+func (r *report) cpuTable(w io.Writer) {
+	type row struct {
+		name string
+		wall float64
+		u    cpuUse
+	}
+	var rows []row
+	if b := r.Baseline; b != nil {
+		rows = append(rows, row{"2 baseline (read + decode)", b.Seconds, b.CPU})
+	}
+	if p := r.Pipeline; p != nil {
+		rows = append(rows, row{"3 pipeline", p.Seconds, p.CPU})
+	}
+	if s := r.Restore; s != nil {
+		rows = append(rows, row{"4 restore (start → ready)", s.ReadySeconds, s.CPU})
+	}
+	if l := r.Latency; l != nil {
+		rows = append(rows, row{"5 latency", l.Seconds, l.CPU})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "CPU in cores (CPU seconds per wall second, of %d)", r.Machine.CPUs)
+	if strings.HasPrefix(r.Mode, "in this process") {
+		fmt.Fprint(w, "; sessiond runs in sessiond-load, so its column holds both")
+	}
+	fmt.Fprint(w, ":\n\n")
+	fmt.Fprintln(w, "| phase | wall s | machine | sessiond | sessiond-load | broker (JVM) | irq + softirq | other processes |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	for _, x := range rows {
+		fmt.Fprintf(w, "| %s | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+			x.name, x.wall, x.u.Machine, x.u.Sessiond, x.u.Load, x.u.Broker, x.u.IRQ, x.u.Other)
+	}
+}
+
+// writeJSON writes the report to path ("-": stdout).
+func (r *report) writeJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	b = append(b, '\n')
+	if path == "-" {
+		_, err = os.Stdout.Write(b)
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func met(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+// num formats x rounded to an integer with thousands separators.
+func num(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "n/a"
+	}
+	s := strconv.FormatInt(int64(math.Round(math.Abs(x))), 10)
+	var b strings.Builder
+	if x < 0 {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
