@@ -2,11 +2,11 @@ package consumer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -111,19 +111,24 @@ func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range
 	if err := r.SetOffset(rng.First); err != nil {
 		return nil, err
 	}
+	// One watchdog for the whole read: if no record comes for restoreStall,
+	// the high watermark lies past the last record (a transaction marker,
+	// say) and nothing more will come.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stalled atomic.Bool
+	watchdog := time.AfterFunc(restoreStall, func() { stalled.Store(true); cancel() })
+	defer watchdog.Stop()
 	latest := map[string][]byte{}
 	for {
-		fctx, cancel := context.WithTimeout(ctx, restoreStall)
-		msg, err := r.FetchMessage(fctx)
-		cancel()
-		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			// The high watermark lies past the last record (a transaction
-			// marker, say): nothing more will come.
+		msg, err := r.FetchMessage(rctx)
+		if err != nil && stalled.Load() && ctx.Err() == nil {
 			return latest, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read changelog %s/%d: %w", c.topic, partition, err)
 		}
+		watchdog.Reset(restoreStall)
 		if len(msg.Value) == 0 {
 			latest[string(msg.Key)] = nil
 		} else {

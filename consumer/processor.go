@@ -66,7 +66,9 @@ func (p *Processor) Prepare(ctx context.Context) error {
 		return fmt.Errorf("changelog topic %q has %d partitions, the inputs %d: it needs at least as many",
 			p.cfg.ChangelogTopic, counts[p.cfg.ChangelogTopic], n)
 	}
-	return nil
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return kafkautil.WaitLeaders(wctx, p.client, p.cfg.ChangelogTopic, n)
 }
 
 // Run consumes until ctx ends, then drains: the current batches are
@@ -126,7 +128,7 @@ func (p *Processor) startGeneration(gen *kafka.Generation) {
 	p.cfg.Metrics.Rebalances.Inc()
 	p.cfg.Metrics.Assigned.Set(float64(len(owned)))
 	p.cfg.Logger.Info("joined generation", "generation", gen.ID, "member", gen.MemberID, "partitions", owned)
-	commit := serialCommitter(gen)
+	commits := newCommitter(serialCommitter(gen), p.cfg.Logger, p.cfg.Metrics)
 	for _, n := range owned {
 		starts := map[string]int64{}
 		for topic, as := range gen.Assignments {
@@ -136,13 +138,15 @@ func (p *Processor) startGeneration(gen *kafka.Generation) {
 				}
 			}
 		}
-		t, err := p.newTask(n, commit)
+		t, err := p.newTask(n, commits)
 		if err != nil { // only a bad TTL, which Validate already refused
 			p.cfg.Logger.Error("task", "error", err)
 			continue
 		}
+		commits.tasks.Add(1)
 		gen.Start(func(ctx context.Context) { t.run(ctx, starts) })
 	}
+	gen.Start(commits.run)
 }
 
 // serialCommitter funnels the tasks' commits through one lock: the

@@ -22,7 +22,7 @@ const drainTimeout = 15 * time.Second
 type task struct {
 	p         *Processor
 	partition int
-	commit    func(map[string]map[int]int64) error
+	commits   *committer
 	log       *slog.Logger
 
 	red       *reducer.Reducer
@@ -34,13 +34,13 @@ type task struct {
 	label     string
 }
 
-func (p *Processor) newTask(partition int, commit func(map[string]map[int]int64) error) (*task, error) {
+func (p *Processor) newTask(partition int, commits *committer) (*task, error) {
 	red, err := reducer.New(reducer.Config{SessionTTL: p.cfg.SessionTTL})
 	if err != nil {
 		return nil, err
 	}
 	return &task{
-		p: p, partition: partition, commit: commit, red: red, batch: newBatch(),
+		p: p, partition: partition, commits: commits, red: red, batch: newBatch(),
 		log:   p.cfg.Logger.With("partition", partition),
 		label: strconv.Itoa(partition),
 	}, nil
@@ -50,6 +50,7 @@ func (p *Processor) newTask(partition int, commit func(map[string]map[int]int64)
 // only when ctx ends: in kafka-go a function that returns ends the
 // generation for the whole group.
 func (t *task) run(ctx context.Context, starts map[string]int64) {
+	defer t.commits.tasks.Done()
 	defer t.p.cfg.Metrics.Snapshots.DeleteLabelValues(t.label)
 	if err := t.retry(ctx, "restore", func() error { return t.restore(ctx) }); err != nil {
 		return
@@ -258,7 +259,7 @@ func (t *task) flush(ctx context.Context) error {
 		}
 		b.changelogDone = true
 	}
-	t.commitOffsets(ctx)
+	t.commitOffsets()
 	m.BatchSeconds.Observe(time.Since(begin).Seconds())
 	m.BatchEvents.Observe(float64(b.events))
 	m.Snapshots.WithLabelValues(t.label).Set(float64(t.red.Len()))
@@ -308,32 +309,17 @@ func (t *task) write(ctx context.Context, target string, w *kafka.Writer, msgs [
 	})
 }
 
-// commitOffsets commits the batch's next offsets through the generation. A
-// commit refused because the generation ended is not retried: the next
-// owner replays from the previous commit, and the changelog makes the
-// replay idempotent.
-func (t *task) commitOffsets(ctx context.Context) {
+// commitOffsets hands the batch's next offsets to the generation's
+// committer, which commits them off this task's path.
+func (t *task) commitOffsets() {
 	offsets := map[string]map[int]int64{}
 	for i, src := range t.sources {
 		if n := t.batch.next[i]; n >= 0 {
 			offsets[src.topic] = map[int]int64{t.partition: n}
 		}
 	}
-	if len(offsets) == 0 {
-		return
-	}
-	err := t.p.cfg.Retry.Retry(ctx, func() error {
-		err := t.commit(offsets)
-		if isFenced(err) {
-			return backoffPermanent(err)
-		}
-		return err
-	}, func(err error, wait time.Duration) {
-		t.p.cfg.Metrics.WriteRetries.WithLabelValues("commit").Inc()
-	})
-	if err != nil {
-		t.p.cfg.Metrics.CommitFailure.Inc()
-		t.log.Warn("offset commit failed; records since the last commit will be replayed", "error", err)
+	if len(offsets) > 0 {
+		t.commits.mark(offsets)
 	}
 }
 

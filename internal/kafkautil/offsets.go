@@ -3,6 +3,7 @@ package kafkautil
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 )
@@ -34,4 +35,24 @@ func Offsets(ctx context.Context, c *kafka.Client, topic string, partitions ...i
 		}
 	}
 	return out, nil
+}
+
+// WaitLeaders waits until every partition of topic answers an offset
+// request (a topic just created has no leaders for a moment), or ctx ends.
+func WaitLeaders(ctx context.Context, c *kafka.Client, topic string, partitions int) error {
+	parts := make([]int, partitions)
+	for i := range parts {
+		parts[i] = i
+	}
+	for {
+		_, err := Offsets(ctx, c, topic, parts...)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for leaders of %s: %w", topic, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -13,7 +13,9 @@ import (
 // NewWriter returns a synchronous writer for topic that waits for all
 // in-sync replicas and sends a partial batch after a millisecond, so that a
 // whole batch handed to WriteMessages goes out at once. kafka-go's own
-// retries are off: Write retries with the project's policy.
+// retries are off: Write retries with the project's policy. BatchSize stays
+// modest: kafka-go allocates a slice of that many messages for every
+// partition batch it opens. No compression, as Kafka's producer default.
 func NewWriter(brokers []string, topic string, balancer kafka.Balancer) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:         kafka.TCP(brokers...),
@@ -21,11 +23,10 @@ func NewWriter(brokers []string, topic string, balancer kafka.Balancer) *kafka.W
 		Balancer:     balancer,
 		RequiredAcks: kafka.RequireAll,
 		MaxAttempts:  1,
-		BatchSize:    10000,
+		BatchSize:    1000,
 		BatchBytes:   16 << 20,
 		BatchTimeout: time.Millisecond,
 		WriteTimeout: 30 * time.Second,
-		Compression:  kafka.Lz4,
 	}
 }
 

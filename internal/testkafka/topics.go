@@ -51,15 +51,14 @@ func ready(ctx context.Context, c *kafka.Client, partitions int, names []string)
 	if err != nil {
 		return err
 	}
-	parts := make([]int, partitions)
-	for i := range parts {
-		parts[i] = i
-	}
 	for _, n := range names {
 		if counts[n] != partitions {
 			return fmt.Errorf("topic %s has %d partitions", n, counts[n])
 		}
-		if _, err := kafkautil.Offsets(ctx, c, n, parts...); err != nil {
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := kafkautil.WaitLeaders(wctx, c, n, partitions)
+		cancel()
+		if err != nil {
 			return err
 		}
 	}

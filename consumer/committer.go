@@ -1,0 +1,107 @@
+package consumer
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// commitFunc commits offsets through a generation.
+type commitFunc func(map[string]map[int]int64) error
+
+// committer commits, off the tasks' path, the offsets that the generation's
+// tasks have flushed. A task hands over its next offsets once a batch's
+// updates and changelog are acknowledged and goes on; the committer merges
+// what arrives while a commit is in flight into the next one. Offsets only
+// ever move forward, and never past a flushed batch.
+type committer struct {
+	commit  commitFunc
+	log     *slog.Logger
+	metrics *Metrics
+	tasks   sync.WaitGroup // the generation's tasks; the final commit waits for them
+
+	mu      sync.Mutex
+	pending map[string]map[int]int64
+	kick    chan struct{}
+}
+
+func newCommitter(commit commitFunc, log *slog.Logger, m *Metrics) *committer {
+	return &committer{commit: commit, log: log, metrics: m, kick: make(chan struct{}, 1)}
+}
+
+// mark records flushed offsets for the next commit.
+func (c *committer) mark(offsets map[string]map[int]int64) {
+	c.mu.Lock()
+	if c.pending == nil {
+		c.pending = map[string]map[int]int64{}
+	}
+	for topic, ps := range offsets {
+		if c.pending[topic] == nil {
+			c.pending[topic] = map[int]int64{}
+		}
+		for p, off := range ps {
+			if off > c.pending[topic][p] {
+				c.pending[topic][p] = off
+			}
+		}
+	}
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *committer) takePending() map[string]map[int]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.pending
+	c.pending = nil
+	return p
+}
+
+// run commits until ctx ends, then waits for the tasks' final flushes and
+// commits what they marked. It is started with the generation's Start.
+func (c *committer) run(ctx context.Context) {
+	for {
+		select {
+		case <-c.kick:
+			if !c.commitPending() {
+				select { // back off a little before trying again
+				case <-time.After(200 * time.Millisecond):
+				case <-ctx.Done():
+				}
+			}
+		case <-ctx.Done():
+			c.tasks.Wait()
+			c.commitPending()
+			return
+		}
+	}
+}
+
+// commitPending commits the merged offsets; on a passing failure it puts
+// them back for the next try and reports false. A commit refused because
+// the generation ended is dropped: the next owner replays from the previous
+// commit, and the changelog makes the replay idempotent.
+func (c *committer) commitPending() bool {
+	offsets := c.takePending()
+	if len(offsets) == 0 {
+		return true
+	}
+	err := c.commit(offsets)
+	switch {
+	case err == nil:
+		return true
+	case isFenced(err):
+		c.metrics.CommitFailure.Inc()
+		c.log.Warn("offset commit refused; records since the last commit will be replayed", "error", err)
+		return true
+	default:
+		c.metrics.WriteRetries.WithLabelValues("commit").Inc()
+		c.log.Warn("offset commit failed, retrying", "error", err)
+		c.mark(offsets)
+		return false
+	}
+}
