@@ -20,6 +20,8 @@ type batch struct {
 	dead    []kafka.Message
 	dirty   map[string]struct{}
 	next    [3]int64 // offset after the last record taken, per source; -1 none
+	// outcomes counts events per source and outcome, for the metrics.
+	outcomes [3][numOutcomes]int
 
 	sinkDone, deadDone, changelogDone bool
 	changelog                         []kafka.Message
@@ -38,6 +40,7 @@ func (b *batch) reset() {
 	b.dead = b.dead[:0]
 	clear(b.dirty)
 	b.next = [3]int64{-1, -1, -1}
+	b.outcomes = [3][numOutcomes]int{}
 	b.sinkDone, b.deadDone, b.changelogDone = false, false, false
 	b.changelog = nil
 }

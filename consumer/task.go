@@ -198,11 +198,11 @@ func (t *task) process(rec record) {
 	}
 	switch {
 	case res.Late:
-		m.Events.WithLabelValues(kind, "late").Inc()
+		b.outcomes[rec.src][outcomeLate]++
 	case res.Duplicate:
-		m.Events.WithLabelValues(kind, "duplicate").Inc()
+		b.outcomes[rec.src][outcomeDuplicate]++
 	default:
-		m.Events.WithLabelValues(kind, "applied").Inc()
+		b.outcomes[rec.src][outcomeApplied]++
 	}
 	if res.Expired {
 		m.Expired.Inc()
@@ -215,7 +215,7 @@ func (t *task) process(rec record) {
 
 func (t *task) reject(rec record, kind string, err error) {
 	t.batch.dead = append(t.batch.dead, deadLetter(rec.msg, err))
-	t.p.cfg.Metrics.Events.WithLabelValues(kind, "rejected").Inc()
+	t.batch.outcomes[rec.src][outcomeRejected]++
 	t.p.cfg.Metrics.DeadLetters.WithLabelValues(rec.msg.Topic, reason(err)).Inc()
 	t.log.Debug("dead-lettered", "topic", rec.msg.Topic, "offset", rec.msg.Offset, "error", err)
 }
@@ -260,6 +260,7 @@ func (t *task) flush(ctx context.Context) error {
 		b.changelogDone = true
 	}
 	t.commitOffsets()
+	t.countOutcomes()
 	m.BatchSeconds.Observe(time.Since(begin).Seconds())
 	m.BatchEvents.Observe(float64(b.events))
 	m.Snapshots.WithLabelValues(t.label).Set(float64(t.red.Len()))
@@ -287,10 +288,16 @@ func (t *task) writeOutputs(ctx context.Context) error {
 			return fmt.Errorf("sink: %w", err)
 		}
 		now := time.Now()
+		var byType [16]int
 		for i, u := range b.updates {
-			m.Updates.WithLabelValues(u.Action.Type.String()).Inc()
+			byType[u.Action.Type&15]++
 			if !b.sentAt[i].IsZero() {
 				m.EndToEnd.Observe(now.Sub(b.sentAt[i]).Seconds())
+			}
+		}
+		for typ, n := range byType {
+			if n > 0 {
+				m.Updates.WithLabelValues(reducer.ActionType(typ).String()).Add(float64(n))
 			}
 		}
 	}
@@ -336,5 +343,27 @@ func (t *task) reportLag() {
 			lag = 0
 		}
 		t.p.cfg.Metrics.Lag.WithLabelValues(t.sources[i].topic, t.label).Set(float64(lag))
+	}
+}
+
+// Event outcomes, counted per batch and added to sessiond_events_total when
+// the batch is out.
+const (
+	outcomeApplied = iota
+	outcomeLate
+	outcomeDuplicate
+	outcomeRejected
+	numOutcomes
+)
+
+var outcomeNames = [numOutcomes]string{"applied", "late", "duplicate", "rejected"}
+
+func (t *task) countOutcomes() {
+	for src, counts := range t.batch.outcomes {
+		for o, n := range counts {
+			if n > 0 {
+				t.p.cfg.Metrics.Events.WithLabelValues(t.sources[src].kind.String(), outcomeNames[o]).Add(float64(n))
+			}
+		}
 	}
 }
