@@ -25,7 +25,7 @@
 //     added by a newer producer sees "unknown", and DecodeEvent rejects it
 //     like any invalid event.
 //   - The snapshot carries a version (SnapshotVersion) for migrations; its
-//     recent hashes are the reducer's uint64 values as signed longs.
+//     recent hashes are packed 8-byte little-endian words in one bytes value.
 //
 // Decoding builds goavro's native maps and converts them straight into
 // reducer types. DecodeEvent then applies reducer.Validate, so Avro and

@@ -216,7 +216,7 @@ func TestReaderRejectsWrongShapes(t *testing.T) {
 		"record":        func(r *reader) { r.record(m["a"], "a") },
 		"item":          func(r *reader) { r.items(m["a"].([]any), "a") },
 		"millis":        func(r *reader) { r.millis(m, "s") },
-		"recent":        func(r *reader) { r.recent([]any{"x"}) },
+		"recent":        func(r *reader) { r.recent(map[string]any{"recent": []byte{1, 2, 3}}) },
 	} {
 		r := reader{}
 		read(&r)

@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/sessiond/sessiond/reducer"
@@ -17,9 +18,9 @@ func (c *Codecs) EncodeSnapshot(dst []byte, s *reducer.Snapshot) (out []byte, er
 	defer recoverEncode(Snapshot, dst, &out, &err)
 	w := getWriter()
 	defer w.release()
-	recent := w.array(len(s.Recent))
+	recent := make([]byte, 8*len(s.Recent))
 	for i, h := range s.Recent {
-		recent[i] = int64(h) // the same 64 bits: Avro has no unsigned long
+		binary.LittleEndian.PutUint64(recent[8*i:], h)
 	}
 	rec := w.record()
 	rec["version"] = int32(SnapshotVersion)
@@ -49,7 +50,7 @@ func (c *Codecs) DecodeSnapshot(data []byte) (s *reducer.Snapshot, err error) {
 		LastSeen:   r.millis(rec, "last_seen"),
 		CartAt:     r.millis(rec, "cart_at"),
 		CustomerAt: r.millis(rec, "customer_at"),
-		Recent:     r.recent(r.array(rec, "recent")),
+		Recent:     r.recent(rec),
 	}
 	if v := r.union(rec, "cart", branchCart); v != nil {
 		s.Cart = r.cart(r.record(v, "cart"))
@@ -63,18 +64,20 @@ func (c *Codecs) DecodeSnapshot(data []byte) (s *reducer.Snapshot, err error) {
 	return s, nil
 }
 
-// recent reads the action id hashes; none gives nil, as in a fresh snapshot.
-func (r *reader) recent(a []any) []uint64 {
-	if len(a) == 0 {
+// recent reads the packed action id hashes; none gives nil, as in a fresh
+// snapshot.
+func (r *reader) recent(rec map[string]any) []uint64 {
+	b, ok := rec["recent"].([]byte)
+	if !ok || len(b)%8 != 0 {
+		r.fail("recent", rec["recent"])
 		return nil
 	}
-	out := make([]uint64, len(a))
-	for i, v := range a {
-		h, ok := v.(int64)
-		if !ok {
-			r.fail("recent", v)
-		}
-		out[i] = uint64(h)
+	if len(b) == 0 {
+		return nil
+	}
+	out := make([]uint64, len(b)/8)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint64(b[8*i:])
 	}
 	return out
 }
