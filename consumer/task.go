@@ -29,6 +29,7 @@ type task struct {
 	sources   []*source
 	merger    *merger
 	batch     *batch
+	pipe      *statePipe
 	watermark int64 // newest occurred_at applied
 	swept     int64 // watermark at the last expiry sweep
 	label     string
@@ -59,16 +60,20 @@ func (t *task) run(ctx context.Context, starts map[string]int64) {
 		return
 	}
 	t.p.cfg.Status.restored(t.partition)
+	t.startStatePipe()
 	t.loop(ctx)
 	dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
+	clean := true
 	if !t.batch.empty() {
 		if err := t.flush(dctx); err != nil {
 			t.log.Warn("final flush incomplete; the batch will be replayed", "error", err)
-			return
+			clean = false
 		}
 	}
-	t.retain(dctx)
+	if t.pipe.drain(dctx) && clean {
+		t.retain(dctx)
+	}
 }
 
 // retry runs op until it succeeds or ctx ends.
@@ -229,8 +234,10 @@ func (t *task) sweepEvery() int64 {
 	return e
 }
 
-// flush writes the batch out: sink and dead letters, then the changelog,
-// then the offsets. It returns when all are done or ctx ends.
+// flush writes the batch out: updates and dead letters, acknowledged, then
+// the touched snapshots, encoded now and handed to the state pipe, which
+// writes them and then releases the offsets to the committer. It returns
+// once the sink has the updates and the changelog is queued, or ctx ends.
 func (t *task) flush(ctx context.Context) error {
 	b, m := t.batch, t.p.cfg.Metrics
 	begin := time.Now()
@@ -254,12 +261,11 @@ func (t *task) flush(ctx context.Context) error {
 			}
 			b.changelog = msgs
 		}
-		if err := t.write(ctx, "changelog", t.p.changelog.writer, b.changelog); err != nil {
-			return err
+		if !t.pipe.handOff(ctx, stateWrite{msgs: b.changelog, offsets: t.nextOffsets()}) {
+			return ctx.Err()
 		}
 		b.changelogDone = true
 	}
-	t.commitOffsets()
 	t.countOutcomes()
 	m.BatchSeconds.Observe(time.Since(begin).Seconds())
 	m.BatchEvents.Observe(float64(b.events))
@@ -316,18 +322,15 @@ func (t *task) write(ctx context.Context, target string, w *kafka.Writer, msgs [
 	})
 }
 
-// commitOffsets hands the batch's next offsets to the generation's
-// committer, which commits them off this task's path.
-func (t *task) commitOffsets() {
+// nextOffsets returns the batch's next offset per input topic.
+func (t *task) nextOffsets() map[string]map[int]int64 {
 	offsets := map[string]map[int]int64{}
 	for i, src := range t.sources {
 		if n := t.batch.next[i]; n >= 0 {
 			offsets[src.topic] = map[int]int64{t.partition: n}
 		}
 	}
-	if len(offsets) > 0 {
-		t.commits.mark(offsets)
-	}
+	return offsets
 }
 
 // isFenced reports errors meaning this member no longer owns the partition.
