@@ -366,3 +366,13 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestPipelineRefusesMissingOutputTopic(t *testing.T) {
+	e := newEnv(t, 2)
+	e.out = testkafka.Name("missing")
+	var errs bytes.Buffer
+	code := Main(context.Background(), append([]string{"run"}, e.runFlags()...), stdio{in: strings.NewReader(""), out: io.Discard, err: &errs})
+	if code == 0 || !strings.Contains(errs.String(), "output topic") {
+		t.Fatalf("exit %d, stderr %q: want a refusal naming the output topic", code, errs.String())
+	}
+}

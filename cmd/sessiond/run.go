@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/sessiond/sessiond/internal/kafkautil"
+
 	"golang.org/x/sync/errgroup"
 )
 
@@ -49,6 +51,9 @@ func runService(ctx context.Context, args []string, io stdio) error {
 	}
 	if err := p.proc.Prepare(ctx); err != nil {
 		return err
+	}
+	if _, err := kafkautil.PartitionCounts(ctx, kafkautil.NewClient(kafkautil.Brokers(f.brokers)), f.outputTopic); err != nil {
+		return fmt.Errorf("output topic: %w (create it first)", err)
 	}
 	log.Info("starting", "brokers", f.brokers, "group", f.group, "partitions", p.proc.Partitions(), "pid", os.Getpid())
 	g, gctx := errgroup.WithContext(ctx)
