@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +24,23 @@ import (
 	"github.com/sessiond/sessiond/schemas"
 )
 
-// stream returns n generated events as JSON lines, in event-time order.
+// stream returns n generated events as JSON lines in the pipeline's merge
+// order (event time, then kind), so that reduce's file order matches it.
 func stream(t *testing.T, seed uint64, visitors, n int) []string {
 	t.Helper()
 	g, err := gen.New(gen.Config{Seed: seed, Visitors: visitors})
 	if err != nil {
 		t.Fatal(err)
 	}
+	evs := g.Take(n)
+	sort.SliceStable(evs, func(i, j int) bool {
+		if evs[i].OccurredAt != evs[j].OccurredAt {
+			return evs[i].OccurredAt < evs[j].OccurredAt
+		}
+		return evs[i].Kind < evs[j].Kind
+	})
 	lines := make([]string, n)
-	for i, ev := range g.Take(n) {
+	for i, ev := range evs {
 		lines[i] = string(eventjson.AppendEvent(nil, ev))
 	}
 	return lines
