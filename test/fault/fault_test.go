@@ -131,8 +131,8 @@ func TestFaultBrokerRestart(t *testing.T) {
 	}
 	o := readOutput(t, s, want, 4*time.Minute)
 	v := judge(t, o, want)
-	t.Logf("REPORT broker-restart: events=%d broker_down_and_up=%s expected=%d emitted=%d distinct=%d duplicates=%d conflicting=%d missing=%d",
-		len(evs), took.Round(100*time.Millisecond), len(want), v.emitted, v.distinct, v.duplicates, v.conflicting, v.missing)
+	t.Logf("REPORT broker-restart: events=%d broker_down_and_up=%s expected=%d emitted=%d distinct=%d duplicates=%d conflicting=%d missing=%d differ_from_reduce=%d",
+		len(evs), took.Round(100*time.Millisecond), len(want), v.emitted, v.distinct, v.duplicates, v.conflicting, v.missing, v.differFromReduce)
 	if err := p.wait(0); err == nil {
 		t.Errorf("sessiond exited during the broker restart")
 	}
