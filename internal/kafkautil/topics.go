@@ -44,6 +44,16 @@ type TopicSpec struct {
 	Compact    bool // cleanup.policy=compact
 }
 
+// compactedTopicConfig is what a changelog is created with: compacted, and
+// rolling a segment at least hourly (or every 64 MiB) so that the cleaner,
+// which never touches the active segment, keeps restores close to one record
+// per key instead of waiting for Kafka's default week or gigabyte.
+var compactedTopicConfig = []kafka.ConfigEntry{
+	{ConfigName: "cleanup.policy", ConfigValue: "compact"},
+	{ConfigName: "segment.ms", ConfigValue: "3600000"},
+	{ConfigName: "segment.bytes", ConfigValue: "67108864"},
+}
+
 // EnsureTopics creates the topics that do not exist yet, with the cluster's
 // default replication factor. Topics that exist are left as they are.
 func EnsureTopics(ctx context.Context, c *kafka.Client, specs ...TopicSpec) error {
@@ -51,7 +61,7 @@ func EnsureTopics(ctx context.Context, c *kafka.Client, specs ...TopicSpec) erro
 	for _, s := range specs {
 		tc := kafka.TopicConfig{Topic: s.Name, NumPartitions: s.Partitions, ReplicationFactor: -1}
 		if s.Compact {
-			tc.ConfigEntries = []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}
+			tc.ConfigEntries = compactedTopicConfig
 		}
 		req.Topics = append(req.Topics, tc)
 	}
