@@ -3,6 +3,8 @@ package consumer
 import (
 	"context"
 	"time"
+
+	"github.com/sessiond/sessiond/reducer"
 )
 
 // lane is the merger's view of one source.
@@ -47,8 +49,13 @@ func less(a, b *record) bool {
 	if (a.err != nil) != (b.err != nil) {
 		return a.err != nil
 	}
-	if a.err == nil && a.ev.OccurredAt != b.ev.OccurredAt {
-		return a.ev.OccurredAt < b.ev.OccurredAt
+	if a.err == nil {
+		switch {
+		case reducer.Before(a.ev, b.ev):
+			return true
+		case reducer.Before(b.ev, a.ev):
+			return false
+		}
 	}
 	if a.src != b.src {
 		return a.src < b.src

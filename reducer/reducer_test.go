@@ -599,3 +599,22 @@ func apply(t *testing.T, r *reducer.Reducer, ev *reducer.Event) reducer.Result {
 	}
 	return res
 }
+
+func TestBefore(t *testing.T) {
+	ev := func(t int64, k reducer.Kind) *reducer.Event { return &reducer.Event{OccurredAt: t, Kind: k} }
+	for _, c := range []struct {
+		a, b *reducer.Event
+		want bool
+	}{
+		{ev(1, reducer.KindAction), ev(2, reducer.KindCart), true},
+		{ev(2, reducer.KindCart), ev(1, reducer.KindAction), false},
+		{ev(1, reducer.KindCart), ev(1, reducer.KindCustomer), true},
+		{ev(1, reducer.KindCustomer), ev(1, reducer.KindAction), true},
+		{ev(1, reducer.KindAction), ev(1, reducer.KindCart), false},
+		{ev(1, reducer.KindCart), ev(1, reducer.KindCart), false},
+	} {
+		if got := reducer.Before(c.a, c.b); got != c.want {
+			t.Errorf("Before(%d/%v, %d/%v) = %v", c.a.OccurredAt, c.a.Kind, c.b.OccurredAt, c.b.Kind, got)
+		}
+	}
+}

@@ -33,12 +33,7 @@ func stream(t *testing.T, seed uint64, visitors, n int) []string {
 		t.Fatal(err)
 	}
 	evs := g.Take(n)
-	sort.SliceStable(evs, func(i, j int) bool {
-		if evs[i].OccurredAt != evs[j].OccurredAt {
-			return evs[i].OccurredAt < evs[j].OccurredAt
-		}
-		return evs[i].Kind < evs[j].Kind
-	})
+	sort.SliceStable(evs, func(i, j int) bool { return reducer.Before(evs[i], evs[j]) })
 	lines := make([]string, n)
 	for i, ev := range evs {
 		lines[i] = string(eventjson.AppendEvent(nil, ev))

@@ -66,12 +66,7 @@ func events(t *testing.T, seed uint64, visitors, n int) []*reducer.Event {
 		t.Fatal(err)
 	}
 	evs := g.Take(n)
-	sort.SliceStable(evs, func(i, j int) bool {
-		if evs[i].OccurredAt != evs[j].OccurredAt {
-			return evs[i].OccurredAt < evs[j].OccurredAt
-		}
-		return evs[i].Kind < evs[j].Kind
-	})
+	sort.SliceStable(evs, func(i, j int) bool { return reducer.Before(evs[i], evs[j]) })
 	return evs
 }
 
