@@ -187,14 +187,13 @@ func (t *task) process(rec record) {
 	}
 	b.events++
 	b.next[rec.src] = rec.msg.Offset + 1
-	kind := t.sources[rec.src].kind.String()
 	if rec.err != nil {
-		t.reject(rec, kind, rec.err)
+		t.reject(rec, rec.err)
 		return
 	}
 	res, err := t.red.Apply(rec.ev)
 	if err != nil {
-		t.reject(rec, kind, err)
+		t.reject(rec, err)
 		return
 	}
 	b.dirty[rec.ev.VisitorID] = struct{}{}
@@ -218,7 +217,7 @@ func (t *task) process(rec record) {
 	}
 }
 
-func (t *task) reject(rec record, kind string, err error) {
+func (t *task) reject(rec record, err error) {
 	t.batch.dead = append(t.batch.dead, deadLetter(rec.msg, err))
 	t.batch.outcomes[rec.src][outcomeRejected]++
 	t.p.cfg.Metrics.DeadLetters.WithLabelValues(rec.msg.Topic, reason(err)).Inc()
