@@ -1,8 +1,6 @@
 package eventjson
 
 import (
-	"math/bits"
-
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -82,24 +80,10 @@ func (s *scanner) action(x *actionBlock) error {
 	}
 	s.pos++
 	var seen uint16
-	for n := 0; ; n++ {
-		key, ok, err := s.member(n)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		bit := actionKey(key)
-		if bit == 0 {
-			if err := s.skip(1); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := s.actionField(x, bit, &seen); err != nil {
-			return within(actionKeyNames[bits.TrailingZeros16(bit)], err)
-		}
+	if err := s.knownMembers(actionKeyNames[:], actionKey, func(bit uint16) error {
+		return s.actionField(x, bit, &seen)
+	}); err != nil {
+		return err
 	}
 	if x.act.Type == reducer.ActionUnknown {
 		return within("type", fieldErr("is required"))

@@ -122,24 +122,10 @@ func (s *scanner) item(it *reducer.Item) error {
 	}
 	s.pos++
 	var seen, have uint16
-	for n := 0; ; n++ {
-		key, ok, err := s.member(n)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		bit := itemKey(key)
-		if bit == 0 {
-			if err := s.skip(1); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := s.itemField(it, bit, &seen, &have); err != nil {
-			return within(itemKeyNames[bits.TrailingZeros16(bit)], err)
-		}
+	if err := s.knownMembers(itemKeyNames[:], itemKey, func(bit uint16) error {
+		return s.itemField(it, bit, &seen, &have)
+	}); err != nil {
+		return err
 	}
 	if missing := itemRequired &^ have; missing != 0 {
 		return within(itemKeyNames[bits.TrailingZeros16(missing)], fieldErr("is required"))

@@ -1,8 +1,6 @@
 package eventjson
 
 import (
-	"math/bits"
-
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -54,22 +52,10 @@ func (s *scanner) customer(c *reducer.Customer) error {
 	}
 	s.pos++
 	var seen uint16
-	for n := 0; ; n++ {
-		key, ok, err := s.member(n)
-		if err != nil || !ok {
-			return err
-		}
-		f := customerKey(key)
-		if f == 0 {
-			if err := s.skip(1); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := s.customerField(c, f, &seen); err != nil {
-			return within(customerKeyNames[bits.TrailingZeros8(uint8(f))], err)
-		}
-	}
+	lookup := func(key []byte) uint16 { return uint16(customerKey(key)) }
+	return s.knownMembers(customerKeyNames[:], lookup, func(bit uint16) error {
+		return s.customerField(c, reducer.CustomerField(bit), &seen)
+	})
 }
 
 func (s *scanner) customerField(c *reducer.Customer, f reducer.CustomerField, seen *uint16) error {

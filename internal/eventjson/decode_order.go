@@ -55,24 +55,10 @@ func (s *scanner) optOrder() (*reducer.Order, error) {
 	s.pos++
 	x := &orderBlock{}
 	var seen, have uint16
-	for n := 0; ; n++ {
-		key, ok, err := s.member(n)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		bit := orderKey(key)
-		if bit == 0 {
-			if err := s.skip(1); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err := s.orderField(x, bit, &seen, &have); err != nil {
-			return nil, within(orderKeyNames[bits.TrailingZeros16(bit)], err)
-		}
+	if err := s.knownMembers(orderKeyNames[:], orderKey, func(bit uint16) error {
+		return s.orderField(x, bit, &seen, &have)
+	}); err != nil {
+		return nil, err
 	}
 	if missing := orderRequired &^ have; missing != 0 {
 		return nil, within(orderKeyNames[bits.TrailingZeros16(missing)], fieldErr("is required"))

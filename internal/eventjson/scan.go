@@ -1,5 +1,7 @@
 package eventjson
 
+import "math/bits"
+
 // maxDepth bounds the nesting of skipped values, as encoding/json does, so
 // that a hostile line cannot exhaust the stack.
 const maxDepth = 10000
@@ -83,6 +85,30 @@ func (s *scanner) null() (bool, error) {
 // member moves to the next member of an object whose '{' has been read and
 // which has had n members so far. It returns the member's key, with the
 // scanner on its value, or ok false after the closing '}'.
+// knownMembers reads the members of an object whose '{' has been read.
+// lookup maps a key to its bit; an unknown key (0) has its value skipped,
+// as an Avro reader skips fields it does not know. field reads a known
+// member, and its error is placed within the key's name, names being
+// indexed by bit position.
+func (s *scanner) knownMembers(names []string, lookup func([]byte) uint16, field func(bit uint16) error) error {
+	for n := 0; ; n++ {
+		key, ok, err := s.member(n)
+		if err != nil || !ok {
+			return err
+		}
+		bit := lookup(key)
+		if bit == 0 {
+			if err := s.skip(1); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := field(bit); err != nil {
+			return within(names[bits.TrailingZeros16(bit)], err)
+		}
+	}
+}
+
 func (s *scanner) member(n int) (key []byte, ok bool, err error) {
 	c := s.peek()
 	if c == '}' {
