@@ -91,7 +91,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		JoinGroupBackoff:  time.Second,
 		Timeout:           10 * time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			log.Debug("kafka group", "detail", sprintf(msg, args...))
+			log.Debug("kafka group", "detail", fmt.Sprintf(msg, args...))
 		}),
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -45,7 +46,7 @@ func newSource(brokers []string, topic string, partition int, kind reducer.Kind,
 		MaxBytes:  1 << 20,
 		MaxWait:   500 * time.Millisecond,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			log.Debug("kafka reader", "topic", topic, "detail", sprintf(msg, args...))
+			log.Debug("kafka reader", "topic", topic, "detail", fmt.Sprintf(msg, args...))
 		}),
 	})
 	return &source{topic: topic, kind: kind, index: index, reader: r, ch: make(chan record, sourceBuffer), log: log}
