@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -9,9 +10,9 @@ import (
 
 // batch is what a task has processed since its last flush. Flushing writes
 // it out in the order that makes a crash at any point lose nothing: updates
-// and dead letters first, then the changelog, then the offsets. Each step
-// records that it is done, so a flush that was interrupted resumes where it
-// stopped.
+// (to every sink) and dead letters first, then the changelog, then the
+// offsets. Each step records that it is done, so a flush that was
+// interrupted resumes where it stopped.
 type batch struct {
 	events  int
 	started time.Time
@@ -19,12 +20,14 @@ type batch struct {
 	sentAt  []time.Time // Kafka timestamp of each update's action record
 	dead    []kafka.Message
 	dirty   map[string]struct{}
-	next    [3]int64 // offset after the last record taken, per source; -1 none
+	next    [numKinds]int64 // offset after the last record taken, per source; -1 none
 	// outcomes counts events per source and outcome, for the metrics.
-	outcomes [3][numOutcomes]int
+	outcomes [numKinds][numOutcomes]int
 
-	sinkDone, deadDone, changelogDone bool
-	changelog                         []kafka.Message
+	sinksDone               uint64 // bit i: sink i has the updates
+	deadDone, changelogDone bool
+	counted                 bool // updates added to the metrics
+	changelog               []kafka.Message
 }
 
 func newBatch() *batch {
@@ -39,13 +42,22 @@ func (b *batch) reset() {
 	b.sentAt = b.sentAt[:0]
 	b.dead = b.dead[:0]
 	clear(b.dirty)
-	b.next = [3]int64{-1, -1, -1}
-	b.outcomes = [3][numOutcomes]int{}
-	b.sinkDone, b.deadDone, b.changelogDone = false, false, false
+	for k := range b.next {
+		b.next[k] = -1
+	}
+	b.outcomes = [numKinds][numOutcomes]int{}
+	b.sinksDone, b.deadDone, b.changelogDone, b.counted = 0, false, false, false
 	b.changelog = nil
 }
 
 func (b *batch) empty() bool { return b.events == 0 }
 
+func (b *batch) sinkDone(i int) bool { return b.sinksDone&(1<<i) != 0 }
+
+// markSink records that sink i acknowledged the updates. Sinks of one batch
+// are written concurrently, so the bit is set under the outputs' errgroup
+// and read only after it returns.
+func (b *batch) markSink(i int) { atomic.OrUint64(&b.sinksDone, 1<<i) }
+
 // flushing reports whether a flush has begun writing the batch out.
-func (b *batch) flushing() bool { return b.sinkDone || b.deadDone || b.changelogDone }
+func (b *batch) flushing() bool { return b.sinksDone != 0 || b.deadDone || b.changelogDone }

@@ -21,10 +21,10 @@ func checkClear(t testing.TB, b *batch) {
 	if b.dirty == nil {
 		t.Error("dirty is nil: the next record would panic")
 	}
-	if b.next != [3]int64{-1, -1, -1} {
+	if b.next != [numKinds]int64{-1, -1, -1} {
 		t.Errorf("next = %v, want no offsets", b.next)
 	}
-	if b.flushing() || b.sinkDone || b.deadDone || b.changelogDone {
+	if b.flushing() || b.sinksDone != 0 || b.deadDone || b.changelogDone || b.counted {
 		t.Error("a flush step is marked done")
 	}
 }
@@ -41,8 +41,10 @@ func TestBatchReset(t *testing.T) {
 	b.sentAt = append(b.sentAt, time.Now())
 	b.dead = append(b.dead, kafka.Message{Value: []byte("x")})
 	b.dirty["v1"] = struct{}{}
-	b.next = [3]int64{4, -1, 9}
-	b.sinkDone, b.deadDone, b.changelogDone = true, true, true
+	b.next = [numKinds]int64{4, -1, 9}
+	b.markSink(0)
+	b.markSink(1)
+	b.deadDone, b.changelogDone, b.counted = true, true, true
 	b.changelog = []kafka.Message{{Key: []byte("v1")}}
 	dirty := b.dirty
 
@@ -70,7 +72,10 @@ func TestBatchFlushing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBatch()
 			b.events = 1
-			b.sinkDone, b.deadDone, b.changelogDone = tt.sink, tt.dead, tt.changelog
+			if tt.sink {
+				b.markSink(0)
+			}
+			b.deadDone, b.changelogDone = tt.dead, tt.changelog
 			if got := b.flushing(); got != tt.want {
 				t.Errorf("flushing() = %v, want %v", got, tt.want)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,14 +29,23 @@ type changelog struct {
 	codec   SnapshotCodec
 }
 
-func newChangelog(cfg *Config, client *kafka.Client) *changelog {
+func newChangelog(topic string, brokers []string, client *kafka.Client, codec SnapshotCodec) *changelog {
 	return &changelog{
-		topic:   cfg.ChangelogTopic,
-		brokers: cfg.Brokers,
+		topic:   topic,
+		brokers: brokers,
 		client:  client,
-		writer:  kafkautil.NewWriter(cfg.Brokers, cfg.ChangelogTopic, kafkautil.PartitionBalancer{}),
-		codec:   cfg.Snapshots,
+		writer:  kafkautil.NewWriter(brokers, topic, kafkautil.PartitionBalancer{}),
+		codec:   codec,
 	}
+}
+
+// end returns the end offset of the partition's changelog.
+func (c *changelog) end(ctx context.Context, partition int) (int64, error) {
+	offs, err := kafkautil.Offsets(ctx, c.client, c.topic, partition)
+	if err != nil {
+		return 0, err
+	}
+	return offs[partition].End, nil
 }
 
 // messages encodes the dirty snapshots and the tombstones of a batch.
@@ -60,8 +68,13 @@ func (c *changelog) messages(red *reducer.Reducer, partition int, dirty map[stri
 	return msgs, nil
 }
 
-// restoreStall is how long a restore waits for a record it was promised.
-const restoreStall = 15 * time.Second
+// Restore settings: how long a restore waits for a record it was promised,
+// how much one fetch may bring, and how often progress is reported.
+const (
+	restoreStall       = 15 * time.Second
+	restoreMaxBytes    = 4 << 20
+	restoreReportEvery = 4096 // records
+)
 
 // restoreResult summarises a restore.
 type restoreResult struct {
@@ -105,7 +118,7 @@ func (c *changelog) restore(ctx context.Context, partition int, red *reducer.Red
 func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range, progress func(read, left int64)) (map[string][]byte, error) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: c.brokers, Topic: c.topic, Partition: partition,
-		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 500 * time.Millisecond,
+		MinBytes: 1, MaxBytes: restoreMaxBytes, MaxWait: sourceMaxWait,
 	})
 	defer r.Close()
 	if err := r.SetOffset(rng.First); err != nil {
@@ -135,7 +148,7 @@ func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range
 			latest[string(msg.Key)] = msg.Value
 		}
 		read := msg.Offset + 1 - rng.First
-		if read%4096 == 0 || msg.Offset+1 >= rng.End {
+		if read%restoreReportEvery == 0 || msg.Offset+1 >= rng.End {
 			progress(read, rng.End-msg.Offset-1)
 		}
 		if msg.Offset+1 >= rng.End {
@@ -188,5 +201,3 @@ func (c *changelog) decodeAll(latest map[string][]byte) (map[string]*reducer.Sna
 	wg.Wait()
 	return out, corrupt
 }
-
-func partitionLabel(p int) string { return strconv.Itoa(p) }

@@ -15,11 +15,13 @@ type commitFunc func(map[string]map[int]int64) error
 // updates and changelog are acknowledged and goes on; the committer merges
 // what arrives while a commit is in flight into the next one. Offsets only
 // ever move forward, and never past a flushed batch.
+//
+// The generation starts run and stops it with ctx once its tasks have
+// drained; run then commits what they marked last and returns.
 type committer struct {
 	commit  commitFunc
 	log     *slog.Logger
 	metrics *Metrics
-	tasks   sync.WaitGroup // the generation's tasks; the final commit waits for them
 
 	mu      sync.Mutex
 	pending map[string]map[int]int64
@@ -61,20 +63,21 @@ func (c *committer) takePending() map[string]map[int]int64 {
 	return p
 }
 
-// run commits until ctx ends, then waits for the tasks' final flushes and
-// commits what they marked. It is started with the generation's Start.
+// commitBackoff is the pause after a failed commit before the next try.
+const commitBackoff = 200 * time.Millisecond
+
+// run commits until ctx ends, then commits what was marked last.
 func (c *committer) run(ctx context.Context) {
 	for {
 		select {
 		case <-c.kick:
 			if !c.commitPending() {
 				select { // back off a little before trying again
-				case <-time.After(200 * time.Millisecond):
+				case <-time.After(commitBackoff):
 				case <-ctx.Done():
 				}
 			}
 		case <-ctx.Done():
-			c.tasks.Wait()
 			c.commitPending()
 			return
 		}
@@ -94,7 +97,7 @@ func (c *committer) commitPending() bool {
 	switch {
 	case err == nil:
 		return true
-	case isFenced(err):
+	case IsFenced(err):
 		c.metrics.CommitFailure.Inc()
 		c.log.Warn("offset commit refused; records since the last commit will be replayed", "error", err)
 		return true

@@ -7,14 +7,17 @@ import (
 	"time"
 
 	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/reducer"
 )
 
-// Config configures a Processor. Only cmd/ reads flags and environment; it
-// fills this struct.
+// Config configures a Processor. Only cmd/ reads flags and environment: it
+// starts from DefaultConfig, binds its flags straight into the fields and
+// sets the components. Validate only checks; an explicit zero or empty value
+// is taken as given or refused, never replaced by a default.
 type Config struct {
-	// Brokers are the bootstrap brokers. Required.
+	// Brokers are the bootstrap brokers. Default: localhost:9092.
 	Brokers []string
-	// Group is the consumer group id; it also prefixes the changelog topic.
+	// Group is the consumer group id; it also names the changelog topic.
 	// Default: "sessiond".
 	Group string
 	// CartTopic, CustomerTopic and ActionTopic are the co-partitioned inputs.
@@ -24,31 +27,39 @@ type Config struct {
 	// Default: "sessiond-dlq".
 	DeadLetterTopic string
 	// ChangelogTopic persists snapshots; compacted, one partition per input
-	// partition. Default: Group + "-snapshots".
+	// partition. Default: empty, which means Group + "-snapshots".
 	ChangelogTopic string
 	// SessionTTL is the event-time inactivity after which a snapshot
-	// expires. Default: 24h.
+	// expires. Must be positive. Default: 24h.
 	SessionTTL time.Duration
 	// MaxIdle is how long a caught-up input partition is waited for before
-	// the others are processed without it. Default: 50ms.
+	// the others are processed without it; 0 does not wait. Default: 50ms.
 	MaxIdle time.Duration
 	// MaxBatch caps the events processed between two flushes. Default: 2000.
 	MaxBatch int
 	// MaxBatchAge caps how long a batch collects events before it is
 	// flushed, bounding latency under a steady trickle. Default: 50ms.
 	MaxBatchAge time.Duration
-	// Decoder turns input record values into events ("raw" Avro or
-	// Confluent-framed). Required.
-	Decoder Decoder
-	// Snapshots encodes changelog records. Required.
-	Snapshots SnapshotCodec
 	// SessionTimeout is the consumer group session timeout: how long a
 	// member that stopped heart-beating (killed, partitioned) keeps its
 	// partitions. Default: 10s.
 	SessionTimeout time.Duration
-	// Sink receives the updates of each batch and must have them durably
-	// acknowledged when Write returns nil. Required.
-	Sink Sink
+	// DrainTimeout bounds the drain after the context ends or a rebalance
+	// begins: in-flight writes finish, the last batch is flushed and its
+	// offsets committed within it. Keep it below Kubernetes'
+	// terminationGracePeriodSeconds. Default: 15s.
+	DrainTimeout time.Duration
+	// CreateTopics creates the changelog and dead-letter topics when they
+	// are missing. Default: true.
+	CreateTopics bool
+
+	// Decoder turns input record values into events. Required.
+	Decoder Decoder
+	// Snapshots encodes and decodes changelog records. Required.
+	Snapshots SnapshotCodec
+	// Sinks receive the updates of each batch; an update is delivered when
+	// every sink has acknowledged it. At least one is required.
+	Sinks []Sink
 	// Retry bounds retries of sink, changelog and dead-letter writes and of
 	// commits. Default: 50ms doubling to 5s, until the context ends.
 	Retry kafkautil.RetryPolicy
@@ -60,86 +71,137 @@ type Config struct {
 	// Status is updated as partitions are assigned and restored (readiness).
 	// Default: a fresh one.
 	Status *Status
-	// CreateTopics creates the changelog and dead-letter topics when they
-	// are missing. Default: false (cmd sets it true).
-	CreateTopics bool
 }
 
-// Defaults for Config.
+// Defaults of Config, also used by the commands' flag help.
 const (
-	DefaultGroup          = "sessiond"
-	DefaultMaxIdle        = 50 * time.Millisecond
-	DefaultMaxBatch       = 2000
-	DefaultMaxBatchAge    = 50 * time.Millisecond
-	DefaultSessionTTL     = 24 * time.Hour
-	DefaultSessionTimeout = 10 * time.Second
+	DefaultGroup           = "sessiond"
+	DefaultCartTopic       = "cart-changed"
+	DefaultCustomerTopic   = "customer-changed"
+	DefaultActionTopic     = "actions"
+	DefaultDeadLetterTopic = "sessiond-dlq"
+	DefaultMaxIdle         = 50 * time.Millisecond
+	DefaultMaxBatch        = 2000
+	DefaultMaxBatchAge     = 50 * time.Millisecond
+	DefaultSessionTTL      = reducer.DefaultSessionTTL
+	DefaultSessionTimeout  = 10 * time.Second
+	DefaultDrainTimeout    = 15 * time.Second
+	// changelogSuffix follows the group id in the changelog topic's name.
+	changelogSuffix = "-snapshots"
 )
 
-// WithDefaults returns c with every unset field at its default.
-func (c Config) WithDefaults() Config {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
+// DefaultBrokers is Config.Brokers' default.
+var DefaultBrokers = []string{"localhost:9092"}
+
+// DefaultConfig returns the defaults, the one place where they are set.
+// Components other than the logger, metrics and status are left to the
+// caller.
+func DefaultConfig() Config {
+	return Config{
+		Brokers:         append([]string(nil), DefaultBrokers...),
+		Group:           DefaultGroup,
+		CartTopic:       DefaultCartTopic,
+		CustomerTopic:   DefaultCustomerTopic,
+		ActionTopic:     DefaultActionTopic,
+		DeadLetterTopic: DefaultDeadLetterTopic,
+		SessionTTL:      DefaultSessionTTL,
+		MaxIdle:         DefaultMaxIdle,
+		MaxBatch:        DefaultMaxBatch,
+		MaxBatchAge:     DefaultMaxBatchAge,
+		SessionTimeout:  DefaultSessionTimeout,
+		DrainTimeout:    DefaultDrainTimeout,
+		CreateTopics:    true,
+		Logger:          slog.Default(),
+		Metrics:         NewMetrics(),
+		Status:          NewStatus(),
 	}
-	def(&c.Group, DefaultGroup)
-	def(&c.CartTopic, "cart-changed")
-	def(&c.CustomerTopic, "customer-changed")
-	def(&c.ActionTopic, "actions")
-	def(&c.DeadLetterTopic, "sessiond-dlq")
-	def(&c.ChangelogTopic, c.Group+"-snapshots")
-	if c.SessionTTL == 0 {
-		c.SessionTTL = DefaultSessionTTL
-	}
-	if c.MaxIdle == 0 {
-		c.MaxIdle = DefaultMaxIdle
-	}
-	if c.SessionTimeout == 0 {
-		c.SessionTimeout = DefaultSessionTimeout
-	}
-	if c.MaxBatch == 0 {
-		c.MaxBatch = DefaultMaxBatch
-	}
-	if c.MaxBatchAge == 0 {
-		c.MaxBatchAge = DefaultMaxBatchAge
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	if c.Metrics == nil {
-		c.Metrics = NewMetrics()
-	}
-	if c.Status == nil {
-		c.Status = NewStatus()
-	}
-	return c
 }
 
-// Validate reports the first problem with a defaulted config.
-func (c Config) Validate() error {
+// ChangelogTopicOf returns the changelog topic of a group when none is set.
+func ChangelogTopicOf(group string) string { return group + changelogSuffix }
+
+// Changelog returns the changelog topic: ChangelogTopic, or the group's.
+func (c *Config) Changelog() string {
+	if c.ChangelogTopic != "" {
+		return c.ChangelogTopic
+	}
+	return ChangelogTopicOf(c.Group)
+}
+
+// InputTopics returns the input topics indexed by reducer.Kind.
+func (c *Config) InputTopics() [reducer.NumKinds]string {
+	return [reducer.NumKinds]string{c.CartTopic, c.CustomerTopic, c.ActionTopic}
+}
+
+// Validate reports the first problem with c. It changes nothing.
+func (c *Config) Validate() error {
+	if err := c.validateSettings(); err != nil {
+		return err
+	}
+	if err := c.validateTopics(); err != nil {
+		return err
+	}
+	return c.validateComponents()
+}
+
+func (c *Config) validateSettings() error {
 	switch {
 	case len(c.Brokers) == 0:
 		return errors.New("consumer: no brokers")
-	case c.Sink == nil:
-		return errors.New("consumer: no sink")
-	case c.SessionTTL < 0 || c.MaxIdle < 0 || c.MaxBatchAge < 0 || c.SessionTimeout < 0:
-		return errors.New("consumer: durations must not be negative")
+	case c.Group == "":
+		return errors.New("consumer: the group id is empty")
+	case c.SessionTTL <= 0:
+		return fmt.Errorf("consumer: session TTL %v must be positive", c.SessionTTL)
+	case c.MaxIdle < 0:
+		return fmt.Errorf("consumer: max idle %v must not be negative", c.MaxIdle)
+	case c.MaxBatchAge < 0:
+		return fmt.Errorf("consumer: max batch age %v must not be negative", c.MaxBatchAge)
+	case c.SessionTimeout <= 0:
+		return fmt.Errorf("consumer: group session timeout %v must be positive", c.SessionTimeout)
+	case c.DrainTimeout <= 0:
+		return fmt.Errorf("consumer: drain timeout %v must be positive", c.DrainTimeout)
 	case c.MaxBatch < 1:
 		return fmt.Errorf("consumer: max batch %d must be at least 1", c.MaxBatch)
 	}
+	return nil
+}
+
+func (c *Config) validateTopics() error {
 	seen := map[string]bool{}
-	for _, t := range c.inputTopics() {
+	for _, t := range c.InputTopics() {
+		if t == "" {
+			return errors.New("consumer: an input topic name is empty")
+		}
 		if seen[t] {
 			return fmt.Errorf("consumer: topic %q named twice among the inputs", t)
 		}
 		seen[t] = true
 	}
-	if seen[c.ChangelogTopic] || seen[c.DeadLetterTopic] || c.ChangelogTopic == c.DeadLetterTopic {
+	if c.DeadLetterTopic == "" {
+		return errors.New("consumer: the dead-letter topic name is empty")
+	}
+	cl := c.Changelog()
+	if seen[cl] || seen[c.DeadLetterTopic] || cl == c.DeadLetterTopic {
 		return errors.New("consumer: the changelog, dead-letter and input topics must all differ")
 	}
 	return nil
 }
 
-func (c Config) inputTopics() []string {
-	return []string{c.CartTopic, c.CustomerTopic, c.ActionTopic}
+func (c *Config) validateComponents() error {
+	switch {
+	case c.Decoder == nil:
+		return errors.New("consumer: no decoder")
+	case c.Snapshots == nil:
+		return errors.New("consumer: no snapshot codec")
+	case len(c.Sinks) == 0:
+		return errors.New("consumer: no sink")
+	case c.Logger == nil || c.Metrics == nil || c.Status == nil:
+		return errors.New("consumer: logger, metrics and status are required (DefaultConfig sets them)")
+	}
+	for i, s := range c.Sinks {
+		if s == nil {
+			return fmt.Errorf("consumer: sink %d is nil", i)
+		}
+	}
+	return nil
 }

@@ -13,22 +13,34 @@ import (
 // discardSink accepts every update.
 type discardSink struct{}
 
+func (discardSink) Name() string                                   { return "discard" }
 func (discardSink) Write(context.Context, []*reducer.Update) error { return nil }
 
-// validConfig is the smallest config that passes Validate.
+// nopCodec stands in for the decoder and the snapshot codec in config
+// tests, which never decode.
+type nopCodec struct{}
+
+func (nopCodec) DecodeEvent(reducer.Kind, []byte) (*reducer.Event, error)       { return nil, nil }
+func (nopCodec) EncodeSnapshot(dst []byte, _ *reducer.Snapshot) ([]byte, error) { return dst, nil }
+func (nopCodec) DecodeSnapshot([]byte) (*reducer.Snapshot, error)               { return nil, nil }
+
+// validConfig is the defaults with the components set: it passes Validate.
 func validConfig() Config {
-	return Config{Brokers: []string{"localhost:9092"}, Sink: discardSink{}}.WithDefaults()
+	c := DefaultConfig()
+	c.Decoder, c.Snapshots, c.Sinks = nopCodec{}, nopCodec{}, []Sink{discardSink{}}
+	return c
 }
 
-func TestConfigWithDefaults(t *testing.T) {
-	c := Config{}.WithDefaults()
+func TestDefaultConfig(t *testing.T) {
+	c := DefaultConfig()
 	strs := []struct{ field, got, want string }{
+		{"Brokers", strings.Join(c.Brokers, ","), "localhost:9092"},
 		{"Group", c.Group, "sessiond"},
 		{"CartTopic", c.CartTopic, "cart-changed"},
 		{"CustomerTopic", c.CustomerTopic, "customer-changed"},
 		{"ActionTopic", c.ActionTopic, "actions"},
 		{"DeadLetterTopic", c.DeadLetterTopic, "sessiond-dlq"},
-		{"ChangelogTopic", c.ChangelogTopic, "sessiond-snapshots"},
+		{"Changelog()", c.Changelog(), "sessiond-snapshots"},
 	}
 	for _, s := range strs {
 		if s.got != s.want {
@@ -43,6 +55,7 @@ func TestConfigWithDefaults(t *testing.T) {
 		{"MaxIdle", c.MaxIdle, 50 * time.Millisecond},
 		{"MaxBatchAge", c.MaxBatchAge, 50 * time.Millisecond},
 		{"SessionTimeout", c.SessionTimeout, 10 * time.Second},
+		{"DrainTimeout", c.DrainTimeout, 15 * time.Second},
 	}
 	for _, d := range durations {
 		if d.got != d.want {
@@ -51,6 +64,9 @@ func TestConfigWithDefaults(t *testing.T) {
 	}
 	if c.MaxBatch != DefaultMaxBatch || DefaultMaxBatch != 2000 {
 		t.Errorf("MaxBatch = %d, want %d (2000)", c.MaxBatch, DefaultMaxBatch)
+	}
+	if !c.CreateTopics {
+		t.Error("CreateTopics is off by default")
 	}
 	if c.Logger != slog.Default() {
 		t.Error("Logger is not slog.Default()")
@@ -61,37 +77,33 @@ func TestConfigWithDefaults(t *testing.T) {
 	if c.Status != nil && c.Status.Ready() {
 		t.Error("a fresh Status is ready")
 	}
-	if len(c.Brokers) != 0 || c.Sink != nil || c.Decoder != nil || c.Snapshots != nil {
-		t.Error("required fields got defaults; they must be left to the caller")
+	if c.Sinks != nil || c.Decoder != nil || c.Snapshots != nil {
+		t.Error("required components got defaults; they must be left to the caller")
 	}
 }
 
 func TestConfigChangelogFollowsGroup(t *testing.T) {
-	c := Config{Group: "eu"}.WithDefaults()
-	if c.ChangelogTopic != "eu-snapshots" {
-		t.Errorf("ChangelogTopic = %q, want %q", c.ChangelogTopic, "eu-snapshots")
+	c := DefaultConfig()
+	c.Group = "eu"
+	if got := c.Changelog(); got != "eu-snapshots" {
+		t.Errorf("Changelog() = %q, want %q", got, "eu-snapshots")
+	}
+	c.ChangelogTopic = "explicit"
+	if got := c.Changelog(); got != "explicit" {
+		t.Errorf("Changelog() = %q, want the explicit %q", got, "explicit")
 	}
 }
 
-func TestConfigWithDefaultsKeepsSetFields(t *testing.T) {
-	status, metrics, logger := NewStatus(), NewMetrics(), slog.New(slog.DiscardHandler)
-	set := Config{
-		Group: "g", CartTopic: "c", CustomerTopic: "u", ActionTopic: "a",
-		DeadLetterTopic: "d", ChangelogTopic: "l",
-		SessionTTL: time.Hour, MaxIdle: time.Second, MaxBatch: 7, MaxBatchAge: time.Minute,
-		SessionTimeout: 30 * time.Second, Logger: logger, Metrics: metrics, Status: status,
+// Validate only checks: it never fills in a value.
+func TestConfigValidateChangesNothing(t *testing.T) {
+	c := validConfig()
+	c.MaxIdle = 0
+	before := c
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
 	}
-	c := set.WithDefaults()
-	if c.Group != "g" || c.CartTopic != "c" || c.CustomerTopic != "u" || c.ActionTopic != "a" ||
-		c.DeadLetterTopic != "d" || c.ChangelogTopic != "l" {
-		t.Errorf("names overwritten: %+v", c)
-	}
-	if c.SessionTTL != time.Hour || c.MaxIdle != time.Second || c.MaxBatch != 7 ||
-		c.MaxBatchAge != time.Minute || c.SessionTimeout != 30*time.Second {
-		t.Errorf("limits overwritten: %+v", c)
-	}
-	if c.Logger != logger || c.Metrics != metrics || c.Status != status {
-		t.Error("Logger, Metrics or Status replaced")
+	if c.MaxIdle != 0 || c.ChangelogTopic != before.ChangelogTopic || c.Group != before.Group {
+		t.Errorf("Validate changed the config: %+v", c)
 	}
 }
 
@@ -101,18 +113,30 @@ func TestConfigValidate(t *testing.T) {
 		edit    func(*Config)
 		wantErr string // "" for valid
 	}{
-		{"defaults with brokers and sink", func(*Config) {}, ""},
+		{"defaults with components", func(*Config) {}, ""},
+		{"zero max idle: do not wait", func(c *Config) { c.MaxIdle = 0 }, ""},
+		{"zero batch age: flush every record", func(c *Config) { c.MaxBatchAge = 0 }, ""},
 		{"no brokers", func(c *Config) { c.Brokers = nil }, "broker"},
-		{"no sink", func(c *Config) { c.Sink = nil }, "sink"},
+		{"empty group", func(c *Config) { c.Group = "" }, "group"},
+		{"no sink", func(c *Config) { c.Sinks = nil }, "sink"},
+		{"nil sink", func(c *Config) { c.Sinks = []Sink{nil} }, "sink"},
+		{"no decoder", func(c *Config) { c.Decoder = nil }, "decoder"},
+		{"no snapshot codec", func(c *Config) { c.Snapshots = nil }, "snapshot"},
+		{"no logger", func(c *Config) { c.Logger = nil }, "logger"},
+		{"empty input topic", func(c *Config) { c.CartTopic = "" }, "empty"},
+		{"empty dead-letter topic", func(c *Config) { c.DeadLetterTopic = "" }, "dead-letter"},
 		{"cart and customer the same", func(c *Config) { c.CustomerTopic = c.CartTopic }, "twice"},
 		{"cart and action the same", func(c *Config) { c.ActionTopic = c.CartTopic }, "twice"},
 		{"customer and action the same", func(c *Config) { c.ActionTopic = c.CustomerTopic }, "twice"},
 		{"changelog is an input", func(c *Config) { c.ChangelogTopic = c.ActionTopic }, "changelog"},
 		{"dead letters go to an input", func(c *Config) { c.DeadLetterTopic = c.CartTopic }, "dead-letter"},
 		{"negative max idle", func(c *Config) { c.MaxIdle = -time.Millisecond }, "negative"},
-		{"negative TTL", func(c *Config) { c.SessionTTL = -time.Hour }, "negative"},
+		{"zero TTL", func(c *Config) { c.SessionTTL = 0 }, "positive"},
+		{"negative TTL", func(c *Config) { c.SessionTTL = -time.Hour }, "positive"},
 		{"negative batch age", func(c *Config) { c.MaxBatchAge = -time.Second }, "negative"},
-		{"batch below one", func(c *Config) { c.MaxBatch = -1 }, "max batch"},
+		{"zero session timeout", func(c *Config) { c.SessionTimeout = 0 }, "positive"},
+		{"zero drain timeout", func(c *Config) { c.DrainTimeout = 0 }, "positive"},
+		{"batch below one", func(c *Config) { c.MaxBatch = 0 }, "max batch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,8 +161,8 @@ func TestConfigValidate(t *testing.T) {
 // compaction later deletes the snapshot for good.
 func TestConfigValidateChangelogIsNotTheDeadLetterTopic(t *testing.T) {
 	c := validConfig()
-	c.DeadLetterTopic = c.ChangelogTopic
+	c.DeadLetterTopic = c.Changelog()
 	if err := c.Validate(); err == nil {
-		t.Fatalf("Validate accepted changelog and dead-letter topic %q", c.ChangelogTopic)
+		t.Fatalf("Validate accepted changelog and dead-letter topic %q", c.DeadLetterTopic)
 	}
 }

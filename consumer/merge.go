@@ -2,10 +2,15 @@ package consumer
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	"github.com/sessiond/sessiond/reducer"
 )
+
+// mergePendingTimeout is how long the merger waits for records a lane's
+// high watermark promised before it treats the lane as caught up.
+const mergePendingTimeout = 30 * time.Second
 
 // lane is the merger's view of one source.
 type lane struct {
@@ -32,7 +37,7 @@ func (l *lane) take(r record) {
 }
 
 // merger interleaves the records of a task's sources in event-time order
-// (DESIGN §2): smallest occurred_at first, ties by kind (the lane order:
+// (docs/design.md §2): smallest occurred_at first, ties by kind (the lane order:
 // cart, customer, action), then offset. Records that failed to decode have
 // no time and go out as soon as they reach the head of their lane. A lane
 // with data still on the broker is always waited for; a caught-up lane is
@@ -176,30 +181,33 @@ func (m *merger) wait(ctx context.Context, d decision) bool {
 		defer t.Stop()
 		timer = t.C
 	}
-	chs := [3]<-chan record{}
-	for i, l := range m.lanes {
-		if !l.hasHead && !l.closed && i < len(chs) {
-			chs[i] = l.ch
+	cases, lanes := m.waitCases()
+	cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())})
+	if timer != nil {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer)})
+	}
+	chosen, v, ok := reflect.Select(cases)
+	switch {
+	case chosen < len(lanes) && ok:
+		lanes[chosen].take(v.Interface().(record))
+	case chosen < len(lanes):
+		lanes[chosen].closed = true
+	case chosen == len(lanes):
+		return false // ctx ended
+	}
+	return true
+}
+
+// waitCases returns a receive case for every open lane without a head,
+// and those lanes in the same order.
+func (m *merger) waitCases() ([]reflect.SelectCase, []*lane) {
+	cases := make([]reflect.SelectCase, 0, len(m.lanes)+2)
+	lanes := make([]*lane, 0, len(m.lanes))
+	for _, l := range m.lanes {
+		if !l.hasHead && !l.closed {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(l.ch)})
+			lanes = append(lanes, l)
 		}
 	}
-	recv := func(i int, r record, ok bool) bool {
-		if ok {
-			m.lanes[i].take(r)
-		} else {
-			m.lanes[i].closed = true
-		}
-		return true
-	}
-	select {
-	case r, ok := <-chs[0]:
-		return recv(0, r, ok)
-	case r, ok := <-chs[1]:
-		return recv(1, r, ok)
-	case r, ok := <-chs[2]:
-		return recv(2, r, ok)
-	case <-timer:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return cases, lanes
 }

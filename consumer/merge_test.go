@@ -116,10 +116,10 @@ func (l laneSetup) thenClosed() laneSetup { l.closed = true; return l }
 type testMerger struct {
 	m     *merger
 	clock *fakeClock
-	chs   [3]chan record
+	chs   [numKinds]chan record
 }
 
-func newTestMerger(t testing.TB, setups [3]laneSetup) *testMerger {
+func newTestMerger(t testing.TB, setups [numKinds]laneSetup) *testMerger {
 	t.Helper()
 	tm := &testMerger{clock: newFakeClock()}
 	tm.m = &merger{maxIdle: testMaxIdle, pendingTimeout: testPendingTimeout, now: tm.clock.now}
@@ -255,7 +255,7 @@ func TestMergerOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tm := newTestMerger(t, [3]laneSetup{
+			tm := newTestMerger(t, [numKinds]laneSetup{
 				fetched(cartLane, cartBase, tt.cart...).thenClosed(),
 				fetched(customerLane, customerBase, tt.customer...).thenClosed(),
 				fetched(actionLane, actionBase, tt.action...).thenClosed(),
@@ -281,7 +281,7 @@ func TestMergerDecodeFailureIsNotHeldBack(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tm := newTestMerger(t, [3]laneSetup{fetched(cartLane, 0, bad), closedLane(), tt.action})
+			tm := newTestMerger(t, [numKinds]laneSetup{fetched(cartLane, 0, bad), closedLane(), tt.action})
 			tm.mustNext(t, k(cartLane, 0))
 		})
 	}
@@ -290,7 +290,7 @@ func TestMergerDecodeFailureIsNotHeldBack(t *testing.T) {
 func TestMergerWaitsForPendingLane(t *testing.T) {
 	for pending := range 3 {
 		t.Run(reducer.Kind(pending).String(), func(t *testing.T) {
-			var setups [3]laneSetup
+			var setups [numKinds]laneSetup
 			for i := range setups {
 				setups[i] = fetched(i, 10, 10, 20)
 			}
@@ -341,7 +341,7 @@ func TestMergerIdleDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tm := newTestMerger(t, [3]laneSetup{
+			tm := newTestMerger(t, [numKinds]laneSetup{
 				caughtUp(7),
 				closedLane(),
 				fetched(actionLane, 0, 10),
@@ -358,7 +358,7 @@ func TestMergerIdleDeadline(t *testing.T) {
 }
 
 func TestMergerIdleLaneWaitedAgainOnlyAfterARecord(t *testing.T) {
-	tm := newTestMerger(t, [3]laneSetup{
+	tm := newTestMerger(t, [numKinds]laneSetup{
 		caughtUp(7),
 		closedLane(),
 		fetched(actionLane, 0, 10, 20),
@@ -401,7 +401,7 @@ func TestMergerWhichLanesAreWaitedFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tm := newTestMerger(t, [3]laneSetup{
+			tm := newTestMerger(t, [numKinds]laneSetup{
 				fetched(cartLane, 0, 10, 20).thenClosed(),
 				tt.customer,
 				closedLane(),
@@ -419,25 +419,25 @@ func TestMergerWhichLanesAreWaitedFor(t *testing.T) {
 func TestMergerContextCancel(t *testing.T) {
 	tests := []struct {
 		name   string
-		setups [3]laneSetup
+		setups [numKinds]laneSetup
 		before bool // cancel before calling next
 	}{
 		{
 			name:   "waiting for pending data",
-			setups: [3]laneSetup{fetched(cartLane, 0, 10), closedLane(), pendingData(0, 1)},
+			setups: [numKinds]laneSetup{fetched(cartLane, 0, 10), closedLane(), pendingData(0, 1)},
 		},
 		{
 			name:   "cancelled before the call",
-			setups: [3]laneSetup{fetched(cartLane, 0, 10), closedLane(), pendingData(0, 1)},
+			setups: [numKinds]laneSetup{fetched(cartLane, 0, 10), closedLane(), pendingData(0, 1)},
 			before: true,
 		},
 		{
 			name:   "every lane empty",
-			setups: [3]laneSetup{caughtUp(0), caughtUp(0), caughtUp(0)},
+			setups: [numKinds]laneSetup{caughtUp(0), caughtUp(0), caughtUp(0)},
 		},
 		{
 			name:   "every lane closed",
-			setups: [3]laneSetup{closedLane(), closedLane(), closedLane()},
+			setups: [numKinds]laneSetup{closedLane(), closedLane(), closedLane()},
 		},
 	}
 	for _, tt := range tests {
@@ -475,7 +475,7 @@ func TestMergerContextCancel(t *testing.T) {
 }
 
 func TestMergerPendingTimeout(t *testing.T) {
-	tm := newTestMerger(t, [3]laneSetup{
+	tm := newTestMerger(t, [numKinds]laneSetup{
 		fetched(cartLane, 100, 10, 20),
 		closedLane(),
 		pendingData(0, 3), // advertised, never fetched
@@ -521,7 +521,7 @@ func TestMergerBlockingTimers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tm := newTestMerger(t, [3]laneSetup{fetched(cartLane, 0, 10), closedLane(), tt.action})
+			tm := newTestMerger(t, [numKinds]laneSetup{fetched(cartLane, 0, 10), closedLane(), tt.action})
 			tm.m.now = time.Now
 			tm.m.maxIdle = 5 * time.Millisecond
 			tm.m.pendingTimeout = 10 * time.Millisecond
@@ -536,8 +536,8 @@ func TestMergerBlockingTimers(t *testing.T) {
 // and random non-decreasing times from a small range (so that ties across
 // lanes are common), and returns them with the expected merge order: by
 // (occurred_at, lane, offset).
-func randomLanes(r *rand.Rand) ([3][]record, []key) {
-	var lanes [3][]record
+func randomLanes(r *rand.Rand) ([numKinds][]record, []key) {
+	var lanes [numKinds][]record
 	var all []record
 	for src := range lanes {
 		n := r.IntN(20)
@@ -575,7 +575,7 @@ func TestMergerPropertyFetched(t *testing.T) {
 	for seed := range uint64(500) {
 		r := rand.New(rand.NewPCG(seed, 1))
 		lanes, want := randomLanes(r)
-		var setups [3]laneSetup
+		var setups [numKinds]laneSetup
 		for src, recs := range lanes {
 			setups[src] = laneSetup{recs: recs, closed: r.IntN(2) == 0}
 			if len(recs) > 0 {
@@ -584,7 +584,7 @@ func TestMergerPropertyFetched(t *testing.T) {
 		}
 		tm := newTestMerger(t, setups)
 		var got []key
-		emitted := [3]int{}
+		emitted := [numKinds]int{}
 		for len(got) < len(want) {
 			rc, ok := tm.m.next(context.Background(), false)
 			if ok {
@@ -615,7 +615,7 @@ func TestMergerPropertyReplay(t *testing.T) {
 	for seed := range uint64(100) {
 		r := rand.New(rand.NewPCG(seed, 2))
 		lanes, want := randomLanes(r)
-		var setups [3]laneSetup
+		var setups [numKinds]laneSetup
 		for src, recs := range lanes {
 			if len(recs) > 0 {
 				setups[src] = pendingData(recs[0].msg.Offset, recs[0].msg.HighWaterMark)

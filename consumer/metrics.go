@@ -1,6 +1,11 @@
 package consumer
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sessiond/sessiond/reducer"
+)
 
 // Metrics are the pipeline's Prometheus collectors. The package doc lists
 // them; NewMetrics builds them unregistered, Register adds them to a
@@ -76,4 +81,41 @@ func (m *Metrics) Register(reg prometheus.Registerer) error {
 		}
 	}
 	return nil
+}
+
+// partitionMetrics are the collectors one task updates, resolved once when
+// the task starts: the per-partition children and the event counters by
+// kind and outcome.
+type partitionMetrics struct {
+	shared      *Metrics
+	label       string
+	lag         [numKinds]prometheus.Gauge
+	snapshots   prometheus.Gauge
+	restored    prometheus.Counter
+	restoreLeft prometheus.Gauge
+	events      [numKinds][numOutcomes]prometheus.Counter
+}
+
+func (m *Metrics) forPartition(partition int, topics [numKinds]string) *partitionMetrics {
+	label := strconv.Itoa(partition)
+	pm := &partitionMetrics{
+		shared:      m,
+		label:       label,
+		snapshots:   m.Snapshots.WithLabelValues(label),
+		restored:    m.Restored.WithLabelValues(label),
+		restoreLeft: m.RestoreLeft.WithLabelValues(label),
+	}
+	for k := range numKinds {
+		pm.lag[k] = m.Lag.WithLabelValues(topics[k], label)
+		for o := range numOutcomes {
+			pm.events[k][o] = m.Events.WithLabelValues(reducer.Kind(k).String(), outcomeNames[o])
+		}
+	}
+	return pm
+}
+
+// release removes the partition's gauges when the task ends, so that a
+// partition that moved to another member is not reported twice.
+func (pm *partitionMetrics) release() {
+	pm.shared.Snapshots.DeleteLabelValues(pm.label)
 }

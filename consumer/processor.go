@@ -8,6 +8,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/reducer"
 )
 
 // Processor is the pipeline: it joins the consumer group, owns the input
@@ -17,96 +18,107 @@ type Processor struct {
 	client      *kafka.Client
 	changelog   *changelog
 	deadLetters *kafka.Writer
+	outputs     *outputs
 	partitions  int
 	retained    retainedStates
 }
 
-// New validates cfg (after defaults) and returns a Processor.
+// Group settings that are not worth a flag.
+const (
+	heartbeatInterval = time.Second
+	joinGroupBackoff  = time.Second
+	groupTimeout      = 10 * time.Second
+	leaderWait        = 30 * time.Second
+)
+
+// New validates cfg and returns a Processor. It changes nothing on the
+// cluster; Prepare does.
 func New(cfg Config) (*Processor, error) {
-	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Decoder == nil || cfg.Snapshots == nil {
-		return nil, errors.New("consumer: decoder and snapshot codec are required")
+	client := kafkautil.NewClient(cfg.Brokers)
+	p := &Processor{
+		cfg:         cfg,
+		client:      client,
+		changelog:   newChangelog(cfg.Changelog(), cfg.Brokers, client, cfg.Snapshots),
+		deadLetters: kafkautil.NewWriter(cfg.Brokers, cfg.DeadLetterTopic, &kafka.Murmur2Balancer{}),
 	}
-	p := &Processor{cfg: cfg, client: kafkautil.NewClient(cfg.Brokers)}
-	p.changelog = newChangelog(&p.cfg, p.client)
-	p.deadLetters = kafkautil.NewWriter(cfg.Brokers, cfg.DeadLetterTopic, &kafka.Murmur2Balancer{})
+	p.outputs = &outputs{sinks: cfg.Sinks, deadLetters: p.deadLetters, retry: cfg.Retry,
+		metrics: cfg.Metrics, log: cfg.Logger}
 	return p, nil
 }
 
-// Prepare checks that the inputs are co-partitioned and creates the
-// changelog and dead-letter topics if asked to. Run calls it; it is exported
-// so that a command can fail fast before serving.
-func (p *Processor) Prepare(ctx context.Context) error {
-	inputs := p.cfg.inputTopics()
-	counts, err := kafkautil.PartitionCounts(ctx, p.client, inputs...)
+// Check verifies, without changing anything, that the inputs exist and are
+// co-partitioned, and records their partition count.
+func (p *Processor) Check(ctx context.Context) error {
+	topics := p.cfg.InputTopics()
+	counts, err := kafkautil.PartitionCounts(ctx, p.client, topics[:]...)
 	if err != nil {
 		return fmt.Errorf("check input topics: %w", err)
 	}
-	n, err := kafkautil.CheckCoPartitioned(counts, inputs...)
+	n, err := kafkautil.CheckCoPartitioned(counts, topics[:]...)
 	if err != nil {
 		return err
 	}
 	p.partitions = n
+	return nil
+}
+
+// Prepare checks the inputs, creates the changelog and dead-letter topics
+// if asked to, and checks the changelog. Run calls it; it is exported so
+// that a command can fail fast before serving.
+func (p *Processor) Prepare(ctx context.Context) error {
+	if err := p.Check(ctx); err != nil {
+		return err
+	}
+	n, changelog := p.partitions, p.cfg.Changelog()
 	if p.cfg.CreateTopics {
 		err := kafkautil.EnsureTopics(ctx, p.client,
-			kafkautil.TopicSpec{Name: p.cfg.ChangelogTopic, Partitions: n, Compact: true},
+			kafkautil.TopicSpec{Name: changelog, Partitions: n, Compact: true},
 			kafkautil.TopicSpec{Name: p.cfg.DeadLetterTopic, Partitions: n})
 		if err != nil {
 			return err
 		}
 	}
-	counts, err = kafkautil.PartitionCounts(ctx, p.client, p.cfg.ChangelogTopic)
+	counts, err := kafkautil.PartitionCounts(ctx, p.client, changelog)
 	if err != nil {
 		return fmt.Errorf("check changelog topic: %w", err)
 	}
-	if counts[p.cfg.ChangelogTopic] < n {
+	if counts[changelog] < n {
 		return fmt.Errorf("changelog topic %q has %d partitions, the inputs %d: it needs at least as many",
-			p.cfg.ChangelogTopic, counts[p.cfg.ChangelogTopic], n)
+			changelog, counts[changelog], n)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, leaderWait)
 	defer cancel()
-	return kafkautil.WaitLeaders(wctx, p.client, p.cfg.ChangelogTopic, n)
+	return kafkautil.WaitLeaders(wctx, p.client, changelog, n)
 }
 
 // Run consumes until ctx ends, then drains: the current batches are
 // flushed and committed and the member leaves the group. It returns nil
-// after a clean drain.
+// after a clean drain. Run owns everything it starts: the group, each
+// generation's tasks and committer, and the writers, all stopped and
+// waited for before it returns.
 func (p *Processor) Run(ctx context.Context) error {
 	if err := p.Prepare(ctx); err != nil {
 		return err
 	}
-	log := p.cfg.Logger
-	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
-		ID:                p.cfg.Group,
-		Brokers:           p.cfg.Brokers,
-		Topics:            p.cfg.inputTopics(),
-		GroupBalancers:    []kafka.GroupBalancer{&CoPartitionBalancer{Owned: p.cfg.Status.Owned}},
-		StartOffset:       kafka.FirstOffset,
-		HeartbeatInterval: time.Second,
-		SessionTimeout:    p.cfg.SessionTimeout,
-		RebalanceTimeout:  p.cfg.SessionTimeout,
-		JoinGroupBackoff:  time.Second,
-		Timeout:           10 * time.Second,
-		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			log.Debug("kafka group", "detail", fmt.Sprintf(msg, args...))
-		}),
-	})
+	defer p.closeWriters()
+	cg, err := kafka.NewConsumerGroup(p.groupConfig())
 	if err != nil {
 		return fmt.Errorf("join group %q: %w", p.cfg.Group, err)
 	}
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		<-ctx.Done()
-		cg.Close() // ends the generation, waits for the tasks' drain, leaves the group
-	}()
+	// Closing the group ends the generation, waits for its drain and
+	// leaves the group; Run returns only after that.
+	closed := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() { defer close(closed); cg.Close() })
 	defer func() {
+		if stop() { // ctx has not ended: close the group here
+			cg.Close()
+		} else {
+			<-closed
+		}
 		p.cfg.Status.left()
-		<-stopped
-		p.closeWriters()
 	}()
 	for {
 		gen, err := cg.Next(ctx)
@@ -114,60 +126,31 @@ func (p *Processor) Run(ctx context.Context) error {
 			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
 				return nil
 			}
-			log.Warn("group join failed, retrying", "error", err)
+			p.cfg.Logger.Warn("group join failed, retrying", "error", err)
 			continue
 		}
-		p.startGeneration(gen)
+		gen.Start(func(gctx context.Context) { p.runGeneration(gctx, gen) })
 	}
 }
 
-// startGeneration launches one task per owned partition number.
-func (p *Processor) startGeneration(gen *kafka.Generation) {
-	owned := ownedPartitions(gen.Assignments)
-	p.cfg.Status.generation(owned)
-	p.cfg.Metrics.Rebalances.Inc()
-	p.cfg.Metrics.Assigned.Set(float64(len(owned)))
-	p.cfg.Logger.Info("joined generation", "generation", gen.ID, "member", gen.MemberID, "partitions", owned)
-	commits := newCommitter(serialCommitter(gen), p.cfg.Logger, p.cfg.Metrics)
-	for _, n := range owned {
-		starts := map[string]int64{}
-		for topic, as := range gen.Assignments {
-			for _, a := range as {
-				if a.ID == n && a.Offset >= 0 {
-					starts[topic] = a.Offset
-				}
-			}
-		}
-		t, err := p.newTask(n, commits)
-		if err != nil { // only a bad TTL, which Validate already refused
-			p.cfg.Logger.Error("task", "error", err)
-			continue
-		}
-		commits.tasks.Add(1)
-		gen.Start(func(ctx context.Context) { t.run(ctx, starts) })
+func (p *Processor) groupConfig() kafka.ConsumerGroupConfig {
+	topics := p.cfg.InputTopics()
+	log := p.cfg.Logger
+	return kafka.ConsumerGroupConfig{
+		ID:                p.cfg.Group,
+		Brokers:           p.cfg.Brokers,
+		Topics:            topics[:],
+		GroupBalancers:    []kafka.GroupBalancer{&CoPartitionBalancer{Owned: p.cfg.Status.Owned}},
+		StartOffset:       kafka.FirstOffset,
+		HeartbeatInterval: heartbeatInterval,
+		SessionTimeout:    p.cfg.SessionTimeout,
+		RebalanceTimeout:  p.cfg.SessionTimeout,
+		JoinGroupBackoff:  joinGroupBackoff,
+		Timeout:           groupTimeout,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			log.Debug("kafka group", "detail", fmt.Sprintf(msg, args...))
+		}),
 	}
-	gen.Start(commits.run)
-}
-
-// serialCommitter funnels the tasks' commits through one lock: the
-// generation's connection carries one request at a time anyway.
-func serialCommitter(gen *kafka.Generation) func(map[string]map[int]int64) error {
-	ch := make(chan struct{}, 1)
-	return func(offsets map[string]map[int]int64) error {
-		ch <- struct{}{}
-		defer func() { <-ch }()
-		return gen.CommitOffsets(offsets)
-	}
-}
-
-func ownedPartitions(assignments map[string][]kafka.PartitionAssignment) []int {
-	set := map[int]bool{}
-	for _, as := range assignments {
-		for _, a := range as {
-			set[a.ID] = true
-		}
-	}
-	return sortedKeys(set)
 }
 
 func (p *Processor) closeWriters() {
@@ -175,5 +158,30 @@ func (p *Processor) closeWriters() {
 	p.deadLetters.Close()
 }
 
-// Partitions returns the input partition count found by Prepare.
+// Partitions returns the input partition count found by Check or Prepare.
 func (p *Processor) Partitions() int { return p.partitions }
+
+// taskDeps returns what the task of partition n needs in this generation.
+func (p *Processor) taskDeps(n int, commit func(map[string]map[int]int64)) taskDeps {
+	topics := p.cfg.InputTopics()
+	return taskDeps{
+		partition:    n,
+		topics:       topics,
+		brokers:      p.cfg.Brokers,
+		client:       p.client,
+		reducer:      reducer.Config{SessionTTL: p.cfg.SessionTTL},
+		decoder:      p.cfg.Decoder,
+		outputs:      p.outputs,
+		changelog:    p.changelog,
+		commit:       commit,
+		retained:     &p.retained,
+		status:       p.cfg.Status,
+		metrics:      p.cfg.Metrics.forPartition(n, topics),
+		retry:        p.cfg.Retry,
+		log:          p.cfg.Logger,
+		maxIdle:      p.cfg.MaxIdle,
+		maxBatchAge:  p.cfg.MaxBatchAge,
+		drainTimeout: p.cfg.DrainTimeout,
+		maxBatch:     p.cfg.MaxBatch,
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -42,37 +41,34 @@ func (r *retainedStates) take(p int) (retained, bool) {
 	return st, ok
 }
 
-// changelogEnd returns the end offset of the partition's changelog.
-func (t *task) changelogEnd(ctx context.Context) (int64, error) {
-	offs, err := kafkautil.Offsets(ctx, t.p.client, t.p.cfg.ChangelogTopic, t.partition)
-	if err != nil {
-		return 0, err
-	}
-	return offs[t.partition].End, nil
-}
-
 // retain keeps the task's state after a clean drain (everything in memory
 // is in the changelog).
 func (t *task) retain(ctx context.Context) {
-	end, err := t.changelogEnd(ctx)
+	if t.retained == nil || t.changelog == nil {
+		return
+	}
+	end, err := t.changelog.end(ctx, t.partition)
 	if err != nil {
 		return
 	}
-	t.p.retained.put(t.partition, retained{red: t.red, end: end, watermark: t.watermark, swept: t.swept})
+	t.retained.put(t.partition, retained{red: t.red, end: end, watermark: t.watermark, swept: t.swept})
 }
 
 // reuse installs the retained state if the changelog has not moved since.
 func (t *task) reuse(ctx context.Context) bool {
-	st, ok := t.p.retained.take(t.partition)
+	if t.retained == nil || t.changelog == nil {
+		return false
+	}
+	st, ok := t.retained.take(t.partition)
 	if !ok {
 		return false
 	}
-	end, err := t.changelogEnd(ctx)
+	end, err := t.changelog.end(ctx, t.partition)
 	if err != nil || end != st.end {
 		return false
 	}
 	t.red, t.watermark, t.swept = st.red, st.watermark, st.swept
-	t.p.cfg.Metrics.Snapshots.WithLabelValues(t.label).Set(float64(t.red.Len()))
+	t.metrics.snapshots.Set(float64(t.red.Len()))
 	t.log.Info("kept state from the previous generation", "snapshots", t.red.Len())
 	return true
 }

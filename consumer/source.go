@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -18,7 +19,7 @@ type Decoder interface {
 
 // record is one fetched input record, decoded.
 type record struct {
-	src int // index of its source in the task
+	src int // index of its source in the task: its reducer.Kind
 	msg kafka.Message
 	ev  *reducer.Event // nil when err is set
 	err error          // why the record is rejected
@@ -29,39 +30,35 @@ type record struct {
 type source struct {
 	topic  string
 	kind   reducer.Kind
-	index  int
 	reader *kafka.Reader
 	ch     chan record
 	log    *slog.Logger
 }
 
-const sourceBuffer = 2048
+// Reader settings of the sources.
+const (
+	sourceBuffer     = 2048             // decoded records buffered per source
+	sourceMaxBytes   = 1 << 20          // per fetch; kfake times out on larger ones
+	sourceMaxWait    = 500 * time.Millisecond
+	fetchRetryPeriod = 200 * time.Millisecond
+)
 
-func newSource(brokers []string, topic string, partition int, kind reducer.Kind, index int, log *slog.Logger) *source {
+func newSource(brokers []string, topic string, partition int, kind reducer.Kind, log *slog.Logger) *source {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:   brokers,
 		Topic:     topic,
 		Partition: partition,
 		MinBytes:  1,
-		MaxBytes:  1 << 20,
-		MaxWait:   500 * time.Millisecond,
+		MaxBytes:  sourceMaxBytes,
+		MaxWait:   sourceMaxWait,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			log.Debug("kafka reader", "topic", topic, "detail", fmt.Sprintf(msg, args...))
 		}),
 	})
-	return &source{topic: topic, kind: kind, index: index, reader: r, ch: make(chan record, sourceBuffer), log: log}
+	return &source{topic: topic, kind: kind, reader: r, ch: make(chan record, sourceBuffer), log: log}
 }
 
-// start positions the reader at offset and fetches until ctx ends, then
-// closes the reader and the channel.
-func (s *source) start(ctx context.Context, offset int64, dec Decoder) error {
-	if err := s.reader.SetOffset(offset); err != nil {
-		return err
-	}
-	go s.fetch(ctx, dec)
-	return nil
-}
-
+// fetch reads until ctx ends, then closes the reader and the channel.
 func (s *source) fetch(ctx context.Context, dec Decoder) {
 	defer close(s.ch)
 	defer s.reader.Close()
@@ -75,11 +72,11 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(200 * time.Millisecond):
+			case <-time.After(fetchRetryPeriod):
 			}
 			continue
 		}
-		rec := record{src: s.index, msg: msg}
+		rec := record{src: int(s.kind), msg: msg}
 		rec.ev, rec.err = dec.DecodeEvent(s.kind, msg.Value)
 		select {
 		case s.ch <- rec:
@@ -87,4 +84,40 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 			return
 		}
 	}
+}
+
+// sourceSet is a task's running sources. The task starts it and stops it;
+// stop cancels the fetches and waits until every reader is closed.
+type sourceSet struct {
+	list   [numKinds]*source
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// startSources positions one source per input topic at its offset and
+// starts their fetches. If one cannot start, those started are stopped.
+func startSources(ctx context.Context, brokers []string, topics [numKinds]string, partition int,
+	offsets [numKinds]int64, dec Decoder, log *slog.Logger) (*sourceSet, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	set := &sourceSet{cancel: cancel}
+	for k, topic := range topics {
+		src := newSource(brokers, topic, partition, reducer.Kind(k), log)
+		if err := src.reader.SetOffset(offsets[k]); err != nil {
+			src.reader.Close()
+			set.stop()
+			return nil, fmt.Errorf("position %s/%d at %d: %w", topic, partition, offsets[k], err)
+		}
+		set.list[k] = src
+		set.wg.Add(1)
+		go func() {
+			defer set.wg.Done()
+			src.fetch(ctx, dec)
+		}()
+	}
+	return set, nil
+}
+
+func (s *sourceSet) stop() {
+	s.cancel()
+	s.wg.Wait()
 }

@@ -3,7 +3,6 @@ package consumer
 import (
 	"context"
 	"sync/atomic"
-	"time"
 
 	"github.com/segmentio/kafka-go"
 )
@@ -16,43 +15,48 @@ type stateWrite struct {
 }
 
 // statePipe writes a task's changelog batches in order, off the task's
-// path, and hands each batch's offsets to the committer once its changelog
-// is acknowledged. The task may meanwhile process and emit the next batch:
-// a crash then replays both from the last commit, which is still behind
-// both changelogs. If a write fails for good (only when a drain runs out of
-// time) every later batch is dropped too, so that the changelog never skips
-// a batch and the offsets never pass one.
+// path, and hands each batch's offsets on (to the committer) once its
+// changelog is acknowledged. The task may meanwhile process and emit the
+// next batch: a crash then replays both from the last commit, which is
+// still behind both changelogs. If a write fails for good (its context
+// ended) every later batch is dropped too, so that the changelog never
+// skips a batch and the offsets never pass one.
+//
+// The task starts the pipe and owns it: drain closes it and waits for its
+// goroutine.
 type statePipe struct {
+	write  func(ctx context.Context, msgs []kafka.Message) error
+	then   func(offsets map[string]map[int]int64)
 	ch     chan stateWrite
 	done   chan struct{}
 	failed atomic.Bool
-	ctx    context.Context
-	cancel context.CancelFunc
 }
 
 // stateDepth is how many batches' changelogs may be in flight per task.
 const stateDepth = 2
 
-func (t *task) startStatePipe() {
-	ctx, cancel := context.WithCancel(context.Background())
-	t.pipe = &statePipe{ch: make(chan stateWrite, stateDepth), done: make(chan struct{}), ctx: ctx, cancel: cancel}
-	go t.writeState()
+// startStatePipe starts the pipe's writer; it writes with ctx, which must
+// outlive the task's processing by the drain (see drainContext).
+func startStatePipe(ctx context.Context, write func(context.Context, []kafka.Message) error,
+	then func(map[string]map[int]int64), onFail func(error)) *statePipe {
+	p := &statePipe{write: write, then: then, ch: make(chan stateWrite, stateDepth), done: make(chan struct{})}
+	go p.run(ctx, onFail)
+	return p
 }
 
-func (t *task) writeState() {
-	p := t.pipe
+func (p *statePipe) run(ctx context.Context, onFail func(error)) {
 	defer close(p.done)
 	for w := range p.ch {
 		if p.failed.Load() {
 			continue
 		}
-		if err := t.write(p.ctx, "changelog", t.p.changelog.writer, w.msgs); err != nil {
+		if err := p.write(ctx, w.msgs); err != nil {
 			p.failed.Store(true)
-			t.log.Warn("changelog write abandoned; the partition replays from the last commit", "error", err)
+			onFail(err)
 			continue
 		}
-		if len(w.offsets) > 0 {
-			t.commits.mark(w.offsets)
+		if len(w.offsets) > 0 && p.then != nil {
+			p.then(w.offsets)
 		}
 	}
 }
@@ -68,19 +72,11 @@ func (p *statePipe) handOff(ctx context.Context, w stateWrite) bool {
 	}
 }
 
-// drain closes the pipe and waits for the queued writes until ctx ends,
-// then abandons them. It reports whether everything was written.
-func (p *statePipe) drain(ctx context.Context) bool {
+// drain closes the pipe and waits for its goroutine, which ends once the
+// queued writes are done or abandoned (their context ended). It reports
+// whether everything was written.
+func (p *statePipe) drain() bool {
 	close(p.ch)
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		p.cancel()
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-		}
-	}
-	p.cancel()
-	return !p.failed.Load() && ctx.Err() == nil
+	<-p.done
+	return !p.failed.Load()
 }

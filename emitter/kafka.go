@@ -16,7 +16,7 @@ type UpdateEncoder interface {
 	EncodeUpdate(dst []byte, u *reducer.Update) ([]byte, error)
 }
 
-// KafkaConfig configures a KafkaSink.
+// KafkaConfig configures a KafkaSink. Start from DefaultKafkaConfig.
 type KafkaConfig struct {
 	// Brokers are the bootstrap brokers. Required.
 	Brokers []string
@@ -24,8 +24,8 @@ type KafkaConfig struct {
 	Topic string
 	// Encoder encodes updates (schemas.Codecs). Required.
 	Encoder UpdateEncoder
-	// Retry bounds one Write's retries. Default: 50ms doubling to 5s, until
-	// the context ends.
+	// Retry bounds one Write's retries of the records that failed. Default:
+	// 50ms doubling to 5s, until the context ends.
 	Retry kafkautil.RetryPolicy
 	// OnRetry, if set, is told of each failed attempt (for logs and metrics).
 	OnRetry func(err error, wait time.Duration)
@@ -34,14 +34,17 @@ type KafkaConfig struct {
 // DefaultTopic is KafkaConfig.Topic's default.
 const DefaultTopic = "nosto-session-updates"
 
-// Validate checks the config after defaults.
+// DefaultKafkaConfig returns the defaults; Brokers and Encoder are left to
+// the caller.
+func DefaultKafkaConfig() KafkaConfig { return KafkaConfig{Topic: DefaultTopic} }
+
+// Validate reports the first problem with c. It changes nothing.
 func (c *KafkaConfig) Validate() error {
-	if c.Topic == "" {
-		c.Topic = DefaultTopic
-	}
 	switch {
 	case len(c.Brokers) == 0:
 		return errors.New("emitter: no brokers")
+	case c.Topic == "":
+		return errors.New("emitter: no output topic")
 	case c.Encoder == nil:
 		return errors.New("emitter: no encoder")
 	}
@@ -76,6 +79,9 @@ func (s *KafkaSink) Write(ctx context.Context, updates []*reducer.Update) error 
 	}
 	return kafkautil.Write(ctx, s.writer, msgs, s.cfg.Retry, s.cfg.OnRetry)
 }
+
+// Name identifies the sink in logs and metrics.
+func (s *KafkaSink) Name() string { return "kafka" }
 
 // Close flushes and closes the writer.
 func (s *KafkaSink) Close() error { return s.writer.Close() }

@@ -18,6 +18,9 @@ const (
 	ActionAddOrder
 )
 
+// NumActionTypes is the number of action types, ActionUnknown included.
+const NumActionTypes = int(ActionAddOrder) + 1
+
 var actionNames = [...]string{
 	ActionUnknown:       "unknown",
 	ActionViewFrontPage: "view_front_page",

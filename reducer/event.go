@@ -12,6 +12,10 @@ const (
 	KindAction
 )
 
+// NumKinds is the number of event kinds; Kind values are below it, so a
+// [NumKinds] array indexed by Kind holds one entry per input stream.
+const NumKinds = int(KindAction) + 1
+
 // String returns the JSON "type" of the kind.
 func (k Kind) String() string {
 	switch k {

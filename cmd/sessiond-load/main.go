@@ -96,7 +96,7 @@ func newLauncher(ctx context.Context, cfg *config, codecs *schemas.Codecs, tmp s
 		if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
 			return nil, "", fmt.Errorf("profile directory: %w", err)
 		}
-		return &launcher{start: inProcessLauncher(codecs)}, "in this process (--profile: CPU profiles in " + cfg.profileDir + ")", nil
+		return &launcher{start: inProcessLauncher()}, "in this process (--profile: CPU profiles in " + cfg.profileDir + ")", nil
 	}
 	bin := cfg.sessiondBin
 	if bin == "" {

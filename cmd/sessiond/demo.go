@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/gen"
 	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/service"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -51,39 +53,37 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("start embedded kafka: %w", err)
 	}
 	defer cluster.Close()
-	f := demoPipelineFlags(strings.Join(cluster.ListenAddrs(), ","), d.httpAddr)
-	if err := createDemoTopics(ctx, f, d.partitions); err != nil {
+	cfg := demoConfig(cluster.ListenAddrs(), d.httpAddr)
+	if err := createDemoTopics(ctx, &cfg, d.partitions); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := newPipeline(f, log)
+	svc, err := service.New(cfg, log)
 	if err != nil {
 		return err
 	}
-	srv, err := newOpsServer(f.httpAddr, p.status, p.reg)
-	if err != nil {
-		return err
+	ready := func(addr net.Addr) {
+		fmt.Fprintf(io.err, "sessiond demo: embedded Kafka at %s, metrics at http://%s/metrics\n", strings.Join(cfg.Consumer.Brokers, ","), addr)
+		fmt.Fprintf(io.err, "sessiond demo: %d shoppers, %d events at %d/s; one JSON update per action on stdout\n\n", d.visitors, d.events, d.rate)
 	}
-	fmt.Fprintf(io.err, "sessiond demo: embedded Kafka at %s, metrics at http://%s/metrics\n", f.brokers, srv.ln.Addr())
-	fmt.Fprintf(io.err, "sessiond demo: %d shoppers, %d events at %d/s; one JSON update per action on stdout\n\n", d.visitors, d.events, d.rate)
-	return runDemoParts(ctx, &d, f, p, srv, io)
+	return runDemoParts(ctx, &d, &cfg, svc, ready, io)
 }
 
-func demoPipelineFlags(brokers, httpAddr string) *pipelineFlags {
-	return &pipelineFlags{
-		brokers: brokers, group: "sessiond-demo",
-		cartTopic: "cart-changed", customerTopic: "customer-changed", actionTopic: "actions",
-		outputTopic: "nosto-session-updates", dlqTopic: "sessiond-dlq", wireFormat: "raw",
-		sessionTTL: consumer.DefaultSessionTTL, maxIdle: consumer.DefaultMaxIdle,
-		maxBatch: consumer.DefaultMaxBatch, sessionTimeout: consumer.DefaultSessionTimeout,
-		httpAddr: httpAddr,
-	}
+// demoConfig is the service's defaults on the embedded broker, in the
+// demo's own group.
+func demoConfig(brokers []string, httpAddr string) service.Config {
+	cfg := service.DefaultConfig()
+	cfg.Consumer.Brokers = brokers
+	cfg.Consumer.Group = "sessiond-demo"
+	cfg.HTTPAddr = httpAddr
+	return cfg
 }
 
-func createDemoTopics(ctx context.Context, f *pipelineFlags, partitions int) error {
-	c := kafkautil.NewClient(kafkautil.Brokers(f.brokers))
+func createDemoTopics(ctx context.Context, cfg *service.Config, partitions int) error {
+	c := kafkautil.NewClient(cfg.Consumer.Brokers)
 	var specs []kafkautil.TopicSpec
-	for _, t := range []string{f.cartTopic, f.customerTopic, f.actionTopic, f.outputTopic, f.dlqTopic} {
+	inputs := cfg.Consumer.InputTopics()
+	for _, t := range append(inputs[:], cfg.Kafka.Topic, cfg.Consumer.DeadLetterTopic) {
 		specs = append(specs, kafkautil.TopicSpec{Name: t, Partitions: partitions})
 	}
 	return kafkautil.EnsureTopics(ctx, c, specs...)
@@ -91,17 +91,16 @@ func createDemoTopics(ctx context.Context, f *pipelineFlags, partitions int) err
 
 // runDemoParts runs the pipeline, the shopper stream and the printers
 // until every expected update is printed (or, with --follow, until ctx ends).
-func runDemoParts(ctx context.Context, d *demoFlags, f *pipelineFlags, p *pipeline, srv *opsServer, io stdio) error {
+func runDemoParts(ctx context.Context, d *demoFlags, cfg *service.Config, svc *service.Service, ready func(net.Addr), io stdio) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.serve(gctx) })
-	g.Go(func() error { return p.run(gctx) })
+	g.Go(func() error { return svc.Run(gctx, ready) })
 	var expected, printed, dead atomic.Int64
 	expected.Store(-1)
 	begin := time.Now()
 	g.Go(func() error {
-		n, err := produceDemoStream(gctx, d, f)
+		n, err := produceDemoStream(gctx, d, cfg)
 		if err == nil && !d.follow {
 			expected.Store(n)
 		}
@@ -109,12 +108,12 @@ func runDemoParts(ctx context.Context, d *demoFlags, f *pipelineFlags, p *pipeli
 	})
 	done := make(chan struct{})
 	g.Go(func() error {
-		return printTopic(gctx, f, f.outputTopic, d.partitions, func(m kafka.Message) error {
+		return printTopic(gctx, cfg, cfg.Kafka.Topic, d.partitions, func(m kafka.Message) error {
 			return printUpdate(io.out, m, &printed, &expected, done)
 		})
 	})
 	g.Go(func() error {
-		return printTopic(gctx, f, f.dlqTopic, d.partitions, func(m kafka.Message) error {
+		return printTopic(gctx, cfg, cfg.Consumer.DeadLetterTopic, d.partitions, func(m kafka.Message) error {
 			dead.Add(1)
 			fmt.Fprintf(io.err, "dead letter: %s\n", describeDeadLetter(m))
 			return nil
@@ -163,10 +162,10 @@ func describeDeadLetter(m kafka.Message) string {
 
 // printTopic reads every partition of topic from the start and calls fn for
 // each message until ctx ends.
-func printTopic(ctx context.Context, f *pipelineFlags, topic string, partitions int, fn func(kafka.Message) error) error {
+func printTopic(ctx context.Context, cfg *service.Config, topic string, partitions int, fn func(kafka.Message) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for p := 0; p < partitions; p++ {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: kafkautil.Brokers(f.brokers), Topic: topic,
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Consumer.Brokers, Topic: topic,
 			Partition: p, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 500 * time.Millisecond})
 		g.Go(func() error {
 			defer r.Close()
@@ -190,7 +189,7 @@ func printTopic(ctx context.Context, f *pipelineFlags, topic string, partitions 
 // produceDemoStream writes the generated shopper stream at the demo's rate,
 // with two poison records to show the dead-letter topic at work, and returns
 // how many updates the pipeline should emit.
-func produceDemoStream(ctx context.Context, d *demoFlags, f *pipelineFlags) (int64, error) {
+func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (int64, error) {
 	codecs, err := schemas.Load()
 	if err != nil {
 		return 0, err
@@ -199,9 +198,9 @@ func produceDemoStream(ctx context.Context, d *demoFlags, f *pipelineFlags) (int
 	if err != nil {
 		return 0, err
 	}
-	w := kafkautil.NewWriter(kafkautil.Brokers(f.brokers), "", &kafka.Murmur2Balancer{})
+	w := kafkautil.NewWriter(cfg.Consumer.Brokers, "", &kafka.Murmur2Balancer{})
 	defer w.Close()
-	topics := [3]string{f.cartTopic, f.customerTopic, f.actionTopic}
+	topics := cfg.Consumer.InputTopics()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	perTick := max(1, d.rate/20)
@@ -236,6 +235,6 @@ func produceDemoStream(ctx context.Context, d *demoFlags, f *pipelineFlags) (int
 }
 
 // poison returns a record no decoder accepts: bytes that are not Avro.
-func poison(n int, topics [3]string) kafka.Message {
+func poison(n int, topics [reducer.NumKinds]string) kafka.Message {
 	return kafka.Message{Topic: topics[n%3], Key: []byte("v-poison"), Value: []byte("\xff\xfenot avro at all")}
 }

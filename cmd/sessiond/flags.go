@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/sessiond/sessiond/internal/kafkautil"
 )
 
 // envPrefix prefixes every flag's environment variable: --session-ttl is
@@ -50,4 +52,19 @@ func parseFlagsEnv(fs *flag.FlagSet, args []string, lookup func(string) (string,
 		}
 	})
 	return err
+}
+
+// brokerList is a comma-separated broker list bound to a []string.
+type brokerList []string
+
+func (b *brokerList) String() string {
+	if b == nil {
+		return ""
+	}
+	return strings.Join(*b, ",")
+}
+
+func (b *brokerList) Set(v string) error {
+	*b = kafkautil.Brokers(v)
+	return nil
 }

@@ -5,7 +5,7 @@
 //
 //	sessiond <command> [flags]
 //
-// Commands: run, demo, reduce, replay, produce. `sessiond <command> -h` lists
+// Commands: run, demo, reduce, produce. `sessiond <command> -h` lists
 // each command's flags; every flag can also be set through its SESSIOND_*
 // environment variable.
 package main
@@ -44,9 +44,25 @@ var commands = map[string]command{}
 func register(name string, c command) { commands[name] = c }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go onSignals(cancel)
 	os.Exit(Main(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr}))
+}
+
+// exitInterrupted is the exit status after a second signal: 128 + SIGINT.
+const exitInterrupted = 130
+
+// onSignals cancels the commands' context on the first SIGINT or SIGTERM,
+// which starts a graceful drain, and exits at once on the second.
+func onSignals(cancel context.CancelFunc) {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	cancel()
+	<-sig
+	fmt.Fprintln(os.Stderr, "sessiond: second signal, exiting without finishing the drain")
+	os.Exit(exitInterrupted)
 }
 
 // Main runs the command named by args[0] and returns the exit status.

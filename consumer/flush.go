@@ -1,0 +1,98 @@
+package consumer
+
+import (
+	"context"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// The flush protocol, written once for every way the pipeline is put
+// together: (1) the updates to every sink and the rejected records to the
+// dead-letter topic, acknowledged; (2) the touched snapshots and expiry
+// tombstones to the changelog, in batch order, by the state pipe; (3) the
+// input offsets to the committer, once (2) is acknowledged. A task without
+// a changelog skips (2); one without a committer skips (3).
+
+// flushed flushes the batch, retrying failures until ctx ends (an update a
+// sink refuses for good stalls the partition rather than be dropped), and
+// reports whether the batch is out.
+func (t *task) flushed(ctx context.Context) bool {
+	return t.retryOp(ctx, "flush", func() error { return t.flush(ctx) }) == nil
+}
+
+// flush writes the batch out. It returns once the sinks have the updates
+// and the changelog is queued behind the previous batches', or ctx ends.
+func (t *task) flush(ctx context.Context) error {
+	b := t.batch
+	begin := time.Now()
+	if err := t.outputs.write(ctx, b); err != nil {
+		return err
+	}
+	if !b.changelogDone {
+		if b.changelog == nil {
+			msgs, err := t.stateMessages()
+			if err != nil {
+				return err
+			}
+			b.changelog = msgs
+		}
+		if !t.pipe.handOff(ctx, stateWrite{msgs: b.changelog, offsets: t.nextOffsets()}) {
+			return ctx.Err()
+		}
+		b.changelogDone = true
+	}
+	t.observeFlush(time.Since(begin))
+	b.reset()
+	return nil
+}
+
+// stateMessages sweeps expired visitors when it is time to, and encodes
+// the batch's touched snapshots and the tombstones of the swept ones.
+func (t *task) stateMessages() ([]kafka.Message, error) {
+	gone := t.sweep()
+	for _, id := range gone {
+		delete(t.batch.dirty, id)
+	}
+	if t.changelog == nil {
+		return nil, nil
+	}
+	return t.changelog.messages(t.red, t.partition, t.batch.dirty, gone)
+}
+
+// writeChangelog is the state pipe's write: a no-op without a changelog.
+func (t *task) writeChangelog(ctx context.Context, msgs []kafka.Message) error {
+	if t.changelog == nil || len(msgs) == 0 {
+		return nil
+	}
+	return t.outputs.writeKafka(ctx, "changelog", t.changelog.writer, msgs)
+}
+
+// nextOffsets returns the batch's next offset per input topic.
+func (t *task) nextOffsets() map[string]map[int]int64 {
+	offsets := map[string]map[int]int64{}
+	for k, topic := range t.topics {
+		if n := t.batch.next[k]; n >= 0 {
+			offsets[topic] = map[int]int64{t.partition: n}
+		}
+	}
+	return offsets
+}
+
+// observeFlush updates the metrics once a batch is out.
+func (t *task) observeFlush(took time.Duration) {
+	m := t.metrics
+	for k, counts := range t.batch.outcomes {
+		for o, n := range counts {
+			if n > 0 {
+				m.events[k][o].Add(float64(n))
+			}
+		}
+	}
+	m.shared.BatchSeconds.Observe(took.Seconds())
+	m.shared.BatchEvents.Observe(float64(t.batch.events))
+	m.snapshots.Set(float64(t.red.Len()))
+	for k, l := range t.merger.lanes {
+		m.lag[k].Set(float64(max(l.hwm-l.next, 0)))
+	}
+}

@@ -1,0 +1,77 @@
+package consumer
+
+import (
+	"context"
+	"sync"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// runGeneration is the one function this member runs in a generation (the
+// body of gen.Start): it starts a task per owned partition number and the
+// committer, and returns once the generation has ended and every task has
+// drained and the committer has made the last commit. Its goroutines are
+// its own: it starts them, and it waits for them.
+func (p *Processor) runGeneration(ctx context.Context, gen *kafka.Generation) {
+	owned := ownedPartitions(gen.Assignments)
+	p.cfg.Status.generation(owned)
+	p.cfg.Metrics.Rebalances.Inc()
+	p.cfg.Metrics.Assigned.Set(float64(len(owned)))
+	p.cfg.Logger.Info("joined generation", "generation", gen.ID, "member", gen.MemberID, "partitions", owned)
+
+	commits := newCommitter(serialCommitter(gen), p.cfg.Logger, p.cfg.Metrics)
+	cctx, stopCommitter := context.WithCancel(context.WithoutCancel(ctx))
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		commits.run(cctx)
+	}()
+
+	var tasks sync.WaitGroup
+	for _, n := range owned {
+		t := newTask(p.taskDeps(n, commits.mark))
+		starts := startOffsets(gen.Assignments, n)
+		tasks.Add(1)
+		go func() {
+			defer tasks.Done()
+			t.run(ctx, starts)
+		}()
+	}
+	tasks.Wait()
+	stopCommitter()
+	<-committed
+}
+
+// startOffsets returns the committed offsets of partition n per topic.
+func startOffsets(assignments map[string][]kafka.PartitionAssignment, n int) map[string]int64 {
+	starts := map[string]int64{}
+	for topic, as := range assignments {
+		for _, a := range as {
+			if a.ID == n && a.Offset >= 0 {
+				starts[topic] = a.Offset
+			}
+		}
+	}
+	return starts
+}
+
+// serialCommitter funnels the tasks' commits through one lock: the
+// generation's connection carries one request at a time anyway.
+func serialCommitter(gen *kafka.Generation) commitFunc {
+	var mu sync.Mutex
+	return func(offsets map[string]map[int]int64) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return gen.CommitOffsets(offsets)
+	}
+}
+
+func ownedPartitions(assignments map[string][]kafka.PartitionAssignment) []int {
+	set := map[int]bool{}
+	for _, as := range assignments {
+		for _, a := range as {
+			set[a.ID] = true
+		}
+	}
+	return sortedKeys(set)
+}

@@ -1,0 +1,93 @@
+package consumer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/reducer"
+	"golang.org/x/sync/errgroup"
+)
+
+// outputs is the first stage of a flush: the batch's updates to every
+// sink and its rejected records to the dead-letter topic, concurrently,
+// each retried until acknowledged. What one call delivered is marked in
+// the batch, so that a flush resumed after a failure sends only the rest.
+type outputs struct {
+	sinks       []Sink
+	deadLetters *kafka.Writer
+	retry       kafkautil.RetryPolicy
+	metrics     *Metrics
+	log         *slog.Logger
+}
+
+// write delivers b's updates and dead letters not yet delivered.
+func (o *outputs) write(ctx context.Context, b *batch) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for i, s := range o.sinks {
+		if b.sinkDone(i) || len(b.updates) == 0 {
+			continue
+		}
+		g.Go(func() error {
+			err := o.retry.Retry(gctx, func() error { return s.Write(gctx, b.updates) }, o.notify(s.Name()))
+			if err != nil {
+				return fmt.Errorf("sink %s: %w", s.Name(), err)
+			}
+			b.markSink(i)
+			return nil
+		})
+	}
+	if !b.deadDone && len(b.dead) > 0 {
+		g.Go(func() error {
+			if err := o.writeKafka(gctx, "dlq", o.deadLetters, b.dead); err != nil {
+				return fmt.Errorf("dead letters: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	b.deadDone = true
+	o.countUpdates(b)
+	return nil
+}
+
+// writeKafka writes msgs with w, retrying failed records.
+func (o *outputs) writeKafka(ctx context.Context, target string, w *kafka.Writer, msgs []kafka.Message) error {
+	return kafkautil.Write(ctx, w, msgs, o.retry, o.notify(target))
+}
+
+// notify counts and logs a failed attempt on target before its retry.
+func (o *outputs) notify(target string) func(error, time.Duration) {
+	retries := o.metrics.WriteRetries.WithLabelValues(target)
+	return func(err error, wait time.Duration) {
+		retries.Inc()
+		o.log.Warn("write failed, retrying", "target", target, "error", err, "wait", wait)
+	}
+}
+
+// countUpdates records the delivered updates by action type and their
+// end-to-end latency.
+func (o *outputs) countUpdates(b *batch) {
+	if b.counted || len(b.updates) == 0 {
+		return
+	}
+	b.counted = true
+	now := time.Now()
+	var byType [reducer.NumActionTypes]int
+	for i, u := range b.updates {
+		byType[u.Action.Type]++
+		if !b.sentAt[i].IsZero() {
+			o.metrics.EndToEnd.Observe(now.Sub(b.sentAt[i]).Seconds())
+		}
+	}
+	for typ, n := range byType {
+		if n > 0 {
+			o.metrics.Updates.WithLabelValues(reducer.ActionType(typ).String()).Add(float64(n))
+		}
+	}
+}

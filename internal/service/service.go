@@ -1,0 +1,154 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sessiond/sessiond/consumer"
+	"github.com/sessiond/sessiond/emitter"
+	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/schemas"
+	"golang.org/x/sync/errgroup"
+)
+
+// Service is the assembled pipeline with its sinks and endpoints.
+type Service struct {
+	cfg      Config
+	log      *slog.Logger
+	proc     *consumer.Processor
+	closers  []io.Closer
+	registry *prometheus.Registry
+}
+
+// New builds the service from cfg: codecs, sinks, processor and metrics.
+// It does no I/O.
+func New(cfg Config, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	codecs, err := schemas.Load()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Consumer.Logger = log
+	cfg.Consumer.Decoder, cfg.Consumer.Snapshots = codecs, codecs
+	s := &Service{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	s.registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	if err := cfg.Consumer.Metrics.Register(s.registry); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	sinks, err := s.newSinks(codecs)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Consumer.Sinks = sinks
+	if s.proc, err = consumer.New(s.cfg.Consumer); err != nil {
+		s.closeSinks()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSinks builds the configured sinks.
+func (s *Service) newSinks(codecs *schemas.Codecs) ([]consumer.Sink, error) {
+	var sinks []consumer.Sink
+	if s.cfg.kafkaSinkOn() {
+		kc := s.cfg.Kafka
+		kc.Brokers, kc.Encoder = s.cfg.Consumer.Brokers, codecs
+		kc.OnRetry = s.onSinkRetry("kafka")
+		sink, err := emitter.NewKafkaSink(kc)
+		if err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, sink)
+		s.closers = append(s.closers, sink)
+	}
+	return sinks, nil
+}
+
+func (s *Service) onSinkRetry(name string) func(error, time.Duration) {
+	retries := s.cfg.Consumer.Metrics.WriteRetries.WithLabelValues("sink")
+	return func(err error, wait time.Duration) {
+		retries.Inc()
+		s.log.Warn("sink write failed, retrying", "sink", name, "error", err, "wait", wait)
+	}
+}
+
+func (s *Service) closeSinks() {
+	for _, c := range s.closers {
+		c.Close()
+	}
+}
+
+// Status is the pipeline's readiness.
+func (s *Service) Status() *consumer.Status { return s.cfg.Consumer.Status }
+
+// Registry is the service's metrics registry.
+func (s *Service) Registry() *prometheus.Registry { return s.registry }
+
+// Partitions is the input partition count, known once Run has checked the
+// topics.
+func (s *Service) Partitions() int { return s.proc.Partitions() }
+
+// Check verifies what Run needs from the cluster without changing it: the
+// inputs exist and are co-partitioned, and the output topic exists.
+func (s *Service) Check(ctx context.Context) error {
+	if err := s.proc.Check(ctx); err != nil {
+		return err
+	}
+	if s.cfg.kafkaSinkOn() {
+		client := kafkautil.NewClient(s.cfg.Consumer.Brokers)
+		if _, err := kafkautil.PartitionCounts(ctx, client, s.cfg.Kafka.Topic); err != nil {
+			return fmt.Errorf("output topic: %w (create it first)", err)
+		}
+	}
+	return nil
+}
+
+// Run checks the cluster and the HTTP address, then creates what is
+// missing, then serves until ctx ends and drains. ready, if not nil, is
+// called with the HTTP listener's address once everything is checked.
+func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error {
+	defer s.closeSinks()
+	if err := s.Check(ctx); err != nil {
+		return err
+	}
+	var ln net.Listener
+	if s.cfg.HTTPAddr != "" {
+		var err error
+		if ln, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", s.cfg.HTTPAddr, err)
+		}
+	}
+	if err := s.proc.Prepare(ctx); err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		return err
+	}
+	var addr net.Addr
+	if ln != nil {
+		addr = ln.Addr()
+	}
+	s.log.Info("starting", "brokers", s.cfg.Consumer.Brokers, "group", s.cfg.Consumer.Group,
+		"partitions", s.proc.Partitions(), "http", addr, "pid", os.Getpid())
+	if ready != nil {
+		ready(addr)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	if ln != nil {
+		g.Go(func() error { return serveHTTP(gctx, ln, s.Handler()) })
+	}
+	g.Go(func() error {
+		err := s.proc.Run(gctx)
+		s.log.Info("drained")
+		return err
+	})
+	return g.Wait()
+}
