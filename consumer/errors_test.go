@@ -14,8 +14,8 @@ import (
 func TestErrorClasses(t *testing.T) {
 	wrap := func(err error) error { return fmt.Errorf("commit: %w", err) }
 	tests := []struct {
-		name                          string
-		err                           error
+		name                         string
+		err                          error
 		fenced, permanent, retryable bool
 	}{
 		{"nil", nil, false, false, false},

@@ -15,7 +15,7 @@ import (
 	"github.com/sessiond/sessiond/reducer"
 )
 
-// The lanes of a task, in tie-break order (DESIGN §2).
+// The lanes of a task, in tie-break order (docs/design.md §2).
 const (
 	cartLane = iota
 	customerLane

@@ -32,7 +32,7 @@ func (o *outputs) write(ctx context.Context, b *batch) error {
 			continue
 		}
 		g.Go(func() error {
-			err := o.retry.Retry(gctx, func() error { return s.Write(gctx, b.updates) }, o.notify(s.Name()))
+			err := o.retry.Retry(gctx, func() error { return s.Write(gctx, b.updates) }, o.notify("sink", "sink", s.Name()))
 			if err != nil {
 				return fmt.Errorf("sink %s: %w", s.Name(), err)
 			}
@@ -61,12 +61,14 @@ func (o *outputs) writeKafka(ctx context.Context, target string, w *kafka.Writer
 	return kafkautil.Write(ctx, w, msgs, o.retry, o.notify(target))
 }
 
-// notify counts and logs a failed attempt on target before its retry.
-func (o *outputs) notify(target string) func(error, time.Duration) {
+// notify counts and logs a failed attempt on target before its retry;
+// attrs are added to the log line.
+func (o *outputs) notify(target string, attrs ...any) func(error, time.Duration) {
 	retries := o.metrics.WriteRetries.WithLabelValues(target)
+	log := o.log.With(attrs...)
 	return func(err error, wait time.Duration) {
 		retries.Inc()
-		o.log.Warn("write failed, retrying", "target", target, "error", err, "wait", wait)
+		log.Warn("write failed, retrying", "target", target, "error", err, "wait", wait)
 	}
 }
 

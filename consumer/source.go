@@ -37,8 +37,8 @@ type source struct {
 
 // Reader settings of the sources.
 const (
-	sourceBuffer     = 2048             // decoded records buffered per source
-	sourceMaxBytes   = 1 << 20          // per fetch; kfake times out on larger ones
+	sourceBuffer     = 2048    // decoded records buffered per source
+	sourceMaxBytes   = 1 << 20 // per fetch; kfake times out on larger ones
 	sourceMaxWait    = 500 * time.Millisecond
 	fetchRetryPeriod = 200 * time.Millisecond
 )

@@ -5,7 +5,7 @@ package reducer
 // It is always rejected.
 type ActionType uint8
 
-// The action types of DESIGN §2.
+// The action types of docs/design.md §2.
 const (
 	ActionUnknown ActionType = iota
 	ActionViewFrontPage

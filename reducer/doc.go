@@ -6,7 +6,7 @@
 // decision is a function of the events applied so far, so the same events in
 // the same order always give the same updates, byte for byte.
 //
-// The rules it owns (DESIGN.md §2–§4):
+// The rules it owns (docs/design.md §2–§4):
 //
 //   - Three-state parts: a nil Cart/Customer on an event means "unchanged";
 //     an empty one means "reset" (known and empty); anything else replaces

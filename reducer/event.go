@@ -1,7 +1,7 @@
 package reducer
 
 // Kind says which of the three input streams an event belongs to. The order
-// of the constants is the tie-break order of DESIGN §2: cart, then customer,
+// of the constants is the tie-break order of docs/design.md §2: cart, then customer,
 // then action.
 type Kind uint8
 

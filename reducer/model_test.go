@@ -10,7 +10,7 @@ import (
 	"github.com/sessiond/sessiond/reducer"
 )
 
-// model is DESIGN §2 written as plainly as possible, as an oracle for the
+// model is docs/design.md §2 written as plainly as possible, as an oracle for the
 // reducer: event ids are remembered as strings, not hashes.
 type model struct {
 	ttl      int64

@@ -283,7 +283,7 @@ func TestDuplicateWindow(t *testing.T) {
 		return ss
 	}
 	if reducer.RecentActions != 32 {
-		t.Fatalf("RecentActions = %d, DESIGN §2 says 32", reducer.RecentActions)
+		t.Fatalf("RecentActions = %d, docs/design.md §2 says 32", reducer.RecentActions)
 	}
 	t.Run("after 31 others still a duplicate", func(t *testing.T) {
 		steps := append([]step{{ev: act("first", at(0)), emit: true}}, others(31)...)

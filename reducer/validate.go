@@ -12,7 +12,7 @@ const (
 	maxOccurredAt = 253402300799999 // 9999-12-31T23:59:59.999Z
 )
 
-// Validate checks the rules every decoder shares (DESIGN §2, §4): non-empty
+// Validate checks the rules every decoder shares (docs/design.md §2, §4): non-empty
 // visitor and event ids, an occurred_at that RFC 3339 can write, a payload
 // for the event's kind, positive quantities, non-negative finite prices,
 // ISO 4217 currency codes, the fields each action type requires, and valid

@@ -215,7 +215,7 @@ func checkRejected(t *testing.T, ev *reducer.Event, field string) {
 	}
 }
 
-// TestValidateOccurredAtRange: occurred_at is RFC 3339 in JSON (DESIGN §2,
+// TestValidateOccurredAtRange: occurred_at is RFC 3339 in JSON (docs/design.md §2,
 // §4) and "the same validation applies to Avro input", so an Avro long that
 // no RFC 3339 timestamp can express (outside years 0000–9999) must be
 // rejected: the update it would produce has no §4 rendering, and an extreme

@@ -47,7 +47,7 @@ type customerMode uint8
 const (
 	// customerExact writes exactly the fields present: events, snapshots.
 	customerExact customerMode = iota
-	// customerOutput follows the update rules of DESIGN §3: an absent
+	// customerOutput follows the update rules of docs/design.md §3: an absent
 	// marketing_permission is false (no consent), except in a reset.
 	customerOutput
 )

@@ -1,4 +1,4 @@
-// Package schemas is sessiond's Avro contract (DESIGN §2, §3, §5): the
+// Package schemas is sessiond's Avro contract (docs/design.md §2, §3, §5): the
 // schema files, embedded with //go:embed and compiled once with goavro, and
 // the conversions between Avro binary and the reducer's types.
 //
@@ -13,7 +13,7 @@
 // Conventions, shared by every file:
 //
 //   - Events carry visitor_id, event_id (strings) and occurred_at (long,
-//     timestamp-millis). Field names are the JSON names of DESIGN §4.
+//     timestamp-millis). Field names are the JSON names of docs/design.md §4.
 //   - An optional field is a union with null first and "default": null;
 //     null means absent. In a Customer that is what the Present bits record;
 //     in an Action, a null list is absent and an empty one present.

@@ -129,7 +129,7 @@ func TestUpdateRoundTrip(t *testing.T) {
 	}
 }
 
-// The update of DESIGN §4's example, read back: the customer carries
+// The update of docs/design.md §4's example, read back: the customer carries
 // marketing_permission false.
 func TestUpdateCustomerWithoutConsent(t *testing.T) {
 	c := loadCodecs(t)

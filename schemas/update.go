@@ -7,7 +7,7 @@ import (
 )
 
 // EncodeUpdate appends the session_update record of u to dst, following the
-// output rules of DESIGN §3: a nil cart or customer is null, a reset
+// output rules of docs/design.md §3: a nil cart or customer is null, a reset
 // customer is a Customer of nulls, and otherwise marketing_permission is
 // always written (false when absent). On error it returns dst.
 func (c *Codecs) EncodeUpdate(dst []byte, u *reducer.Update) (out []byte, err error) {

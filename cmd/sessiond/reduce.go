@@ -11,7 +11,7 @@ import (
 
 func init() {
 	register("reduce", command{
-		summary: "reduce JSON-line events on stdin to session updates on stdout (DESIGN §4)",
+		summary: "reduce JSON-line events on stdin to session updates on stdout (docs/design.md §4)",
 		run:     runReduce,
 	})
 }

@@ -1,5 +1,5 @@
 // Package eventjson is the JSON-lines form of events and session updates:
-// the offline contract of `sessiond reduce` (DESIGN §4), also read by
+// the offline contract of `sessiond reduce` (docs/design.md §4), also read by
 // `sessiond produce` and written by the demo generator.
 //
 // DecodeEvent reads one line into a reducer.Event and validates it with

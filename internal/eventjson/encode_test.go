@@ -11,7 +11,7 @@ import (
 	"github.com/sessiond/sessiond/reducer"
 )
 
-// TestDesignExample runs DESIGN §4's example through the decoder, the
+// TestDesignExample runs docs/design.md §4's example through the decoder, the
 // reducer and the encoder and checks the update byte for byte.
 func TestDesignExample(t *testing.T) {
 	r, err := reducer.New(reducer.Config{})

@@ -3,7 +3,7 @@ package eventjson
 import "github.com/sessiond/sessiond/reducer"
 
 // AppendUpdate appends u as one JSON object, without a newline, with the
-// keys of DESIGN §4 in order: update_id, visitor_id, occurred_at, action,
+// keys of docs/design.md §4 in order: update_id, visitor_id, occurred_at, action,
 // cart, customer. cart and customer are always present, null when unknown;
 // a reset customer is {}; otherwise marketing_permission is always written.
 // The output is a function of u alone, byte for byte.

@@ -11,7 +11,7 @@ const t0 = 1795773600000
 
 func ptr[T any](v T) *T { return &v }
 
-// The DESIGN §4 example, line by line, and its update.
+// The docs/design.md §4 example, line by line, and its update.
 const (
 	designCart     = `{"type":"cart_changed","visitor_id":"v1","event_id":"e1","occurred_at":"2026-11-27T10:00:00.000Z","cart":{"items":[{"product_id":"181503","sku_id":"181505","name":"Men's Running Shirt","quantity":2,"unit_price":123.45,"price_currency_code":"EUR"}]}}`
 	designCustomer = `{"type":"customer_changed","visitor_id":"v1","event_id":"e2","occurred_at":"2026-11-27T10:00:01.000Z","customer":{"customer_reference":"b369f1","email":"devnull@nosto.com","newsletter":true}}`
@@ -19,7 +19,7 @@ const (
 	designUpdate   = `{"update_id":"e3","visitor_id":"v1","occurred_at":"2026-11-27T10:00:02.000Z","action":{"type":"view_cart"},"cart":{"items":[{"product_id":"181503","sku_id":"181505","name":"Men's Running Shirt","quantity":2,"unit_price":123.45,"price_currency_code":"EUR"}]},"customer":{"customer_reference":"b369f1","email":"devnull@nosto.com","newsletter":true,"marketing_permission":false}}`
 )
 
-// shirt is the item of the DESIGN §4 example.
+// shirt is the item of the docs/design.md §4 example.
 func shirt() reducer.Item {
 	return reducer.Item{ProductID: "181503", SkuID: "181505", HasSku: true, Name: "Men's Running Shirt", Quantity: 2, UnitPrice: 123.45, PriceCurrencyCode: "EUR"}
 }

@@ -1,5 +1,5 @@
 // Package gen generates a deterministic, realistic stream of e-commerce
-// shopper events (DESIGN §2): the input of `sessiond demo`, of the end-to-end
+// shopper events (docs/design.md §2): the input of `sessiond demo`, of the end-to-end
 // load benchmark and of the integration and fault tests.
 //
 // A Generator plays Config.Visitors shoppers, each a small state machine:

@@ -1,0 +1,273 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/reducer"
+	"github.com/sessiond/sessiond/schemas"
+)
+
+// These tests exercise the durability core (the flush protocol, the
+// changelog) against the embedded broker, without a consumer group.
+
+func loadCodecs(t testing.TB) *schemas.Codecs {
+	t.Helper()
+	c, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func cartEvent(visitor, id string, at int64, products ...string) *reducer.Event {
+	cart := &reducer.Cart{Items: []reducer.Item{}}
+	for _, p := range products {
+		cart.Items = append(cart.Items, reducer.Item{ProductID: p, Name: "n", Quantity: 1, UnitPrice: 1, PriceCurrencyCode: "EUR"})
+	}
+	return &reducer.Event{Kind: reducer.KindCart, VisitorID: visitor, EventID: id, OccurredAt: at, Cart: cart}
+}
+
+func actionEvent(visitor, id string, at int64) *reducer.Event {
+	return &reducer.Event{Kind: reducer.KindAction, VisitorID: visitor, EventID: id, OccurredAt: at,
+		Action: &reducer.Action{Type: reducer.ActionViewCart}}
+}
+
+// The changelog's records restore exactly the snapshots they were made
+// from; a tombstone removes its visitor; the latest record of a key wins.
+func TestChangelogRoundTrip(t *testing.T) {
+	brokers := testkafka.Embedded(t)
+	topic := testkafka.Name("changelog")
+	testkafka.CreateTopics(t, brokers, 2, topic)
+	codecs := loadCodecs(t)
+	client := kafkautil.NewClient(brokers)
+	cl := newChangelog(topic, brokers, client, codecs)
+	t.Cleanup(func() { cl.writer.Close() })
+
+	red := newReducer(t)
+	apply(t, red, cartEvent("v1", "c1", 1000, "p1"), actionEvent("v1", "a1", 1001),
+		cartEvent("v2", "c2", 1000, "p2"), cartEvent("v3", "c3", 1000, "p3"))
+	write := func(dirty []string, gone []string) {
+		t.Helper()
+		set := map[string]struct{}{}
+		for _, id := range dirty {
+			set[id] = struct{}{}
+		}
+		msgs, err := cl.messages(red, 1, set, gone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := kafkautil.Write(context.Background(), cl.writer, msgs, kafkautil.RetryPolicy{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write([]string{"v1", "v2", "v3"}, nil)
+	apply(t, red, cartEvent("v1", "c4", 2000, "p9")) // v1 changes again: its later record must win
+	write([]string{"v1"}, []string{"v3"})            // and v3 is tombstoned
+
+	restored := newReducer(t)
+	res, err := cl.restore(context.Background(), 1, restored, func(int64, int64) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.records != 5 || res.snapshots != 2 || res.corrupt != 0 || res.watermark != 2000 {
+		t.Errorf("restore = %+v, want 5 records, 2 snapshots, watermark 2000", res)
+	}
+	for _, id := range []string{"v1", "v2"} {
+		if !reflect.DeepEqual(restored.Snapshot(id), red.Snapshot(id)) {
+			t.Errorf("%s restored as %+v, want %+v", id, restored.Snapshot(id), red.Snapshot(id))
+		}
+	}
+	if restored.Snapshot("v3") != nil {
+		t.Error("tombstoned v3 was restored")
+	}
+	empty := newReducer(t)
+	if res, err := cl.restore(context.Background(), 0, empty, func(int64, int64) {}); err != nil || res.records != 0 || empty.Len() != 0 {
+		t.Errorf("restore of an empty partition = %+v, %v", res, err)
+	}
+}
+
+func newReducer(t testing.TB) *reducer.Reducer {
+	t.Helper()
+	r, err := reducer.New(reducer.Config{SessionTTL: DefaultSessionTTL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func apply(t testing.TB, r *reducer.Reducer, evs ...*reducer.Event) {
+	t.Helper()
+	for _, ev := range evs {
+		if _, err := r.Apply(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// journal records the flush steps in the order they happen.
+type journal struct {
+	mu    sync.Mutex
+	steps []string
+}
+
+func (j *journal) add(s string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.steps = append(j.steps, s)
+}
+
+func (j *journal) get() []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]string(nil), j.steps...)
+}
+
+// recordingSink journals each successful Write; it fails the first fails
+// calls.
+type recordingSink struct {
+	name    string
+	j       *journal
+	mu      sync.Mutex
+	fails   int
+	updates int
+}
+
+func (s *recordingSink) Name() string { return s.name }
+
+func (s *recordingSink) Write(_ context.Context, us []*reducer.Update) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fails > 0 {
+		s.fails--
+		return errors.New("sink unavailable")
+	}
+	s.updates += len(us)
+	s.j.add(s.name)
+	return nil
+}
+
+// noRetry gives up after the first failure, so that a test sees it.
+var noRetry = kafkautil.RetryPolicy{Initial: time.Millisecond, MaxElapsed: time.Nanosecond}
+
+// flushTask is a task wired to recording sinks, a journaled state pipe and
+// a journaled commit, with dead letters on the embedded broker.
+func flushTask(t *testing.T, j *journal, sinks ...Sink) (*task, []string, string) {
+	t.Helper()
+	brokers := testkafka.Embedded(t)
+	dlq := testkafka.Name("dlq")
+	testkafka.CreateTopics(t, brokers, 1, dlq)
+	dead := kafkautil.NewWriter(brokers, dlq, &kafka.Murmur2Balancer{})
+	t.Cleanup(func() { dead.Close() })
+	log := slog.New(slog.DiscardHandler)
+	topics := [numKinds]string{"cart", "customer", "actions"}
+	tk := newTask(taskDeps{
+		partition: 0, topics: topics, reducer: reducer.Config{SessionTTL: DefaultSessionTTL},
+		outputs:  &outputs{sinks: sinks, deadLetters: dead, retry: noRetry, metrics: NewMetrics(), log: log},
+		commit:   func(map[string]map[int]int64) { j.add("commit") },
+		status:   NewStatus(),
+		metrics:  NewMetrics().forPartition(0, topics),
+		log:      log,
+		maxBatch: DefaultMaxBatch,
+	})
+	tk.red = newReducer(t)
+	tk.merger = &merger{lanes: []*lane{{}, {}, {}}}
+	write := func(context.Context, []kafka.Message) error { j.add("changelog"); return nil }
+	tk.pipe = startStatePipe(context.Background(), write, tk.commit, func(error) {})
+	return tk, brokers, dlq
+}
+
+func processAll(tk *task, evs ...*reducer.Event) {
+	for i, ev := range evs {
+		tk.process(record{src: int(ev.Kind), msg: kafka.Message{Offset: int64(i)}, ev: ev})
+	}
+}
+
+// The flush order: every sink has the updates before the changelog is
+// written, and the changelog before the offsets are committed.
+func TestTaskFlushOrder(t *testing.T) {
+	j := &journal{}
+	a, b := &recordingSink{name: "sink-a", j: j}, &recordingSink{name: "sink-b", j: j}
+	tk, _, _ := flushTask(t, j, a, b)
+	processAll(tk, cartEvent("v1", "c1", 1000, "p1"), actionEvent("v1", "a1", 1001), actionEvent("v2", "a2", 1002))
+	if err := tk.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tk.pipe.drain()
+	steps := j.get()
+	if len(steps) != 4 || steps[2] != "changelog" || steps[3] != "commit" {
+		t.Fatalf("steps %v, want both sinks, then changelog, then commit", steps)
+	}
+	if a.updates != 2 || b.updates != 2 {
+		t.Errorf("sinks got %d and %d updates, want 2 each", a.updates, b.updates)
+	}
+	if !tk.batch.empty() {
+		t.Error("the batch was not reset after its flush")
+	}
+}
+
+// A sink that fails stops the flush before the changelog and the commit;
+// the retried flush sends only to the sink that has not acknowledged yet.
+func TestTaskFlushResumesAfterSinkFailure(t *testing.T) {
+	j := &journal{}
+	ok, flaky := &recordingSink{name: "ok", j: j}, &recordingSink{name: "flaky", j: j, fails: 1}
+	tk, _, _ := flushTask(t, j, ok, flaky)
+	processAll(tk, actionEvent("v1", "a1", 1000))
+	if err := tk.flush(context.Background()); err == nil {
+		t.Fatal("flush succeeded with a failing sink")
+	}
+	if steps := j.get(); !reflect.DeepEqual(steps, []string{"ok"}) {
+		t.Fatalf("after the failed flush: %v, want only the healthy sink", steps)
+	}
+	if !tk.batch.flushing() {
+		t.Fatal("the batch is not marked as being flushed")
+	}
+	if err := tk.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tk.pipe.drain()
+	if steps := j.get(); !reflect.DeepEqual(steps, []string{"ok", "flaky", "changelog", "commit"}) {
+		t.Errorf("steps %v, want ok, flaky, changelog, commit", steps)
+	}
+	if ok.updates != 1 {
+		t.Errorf("the healthy sink got %d updates, want 1 (no resend)", ok.updates)
+	}
+}
+
+// Rejected records reach the dead-letter topic before the commit, and a
+// batch with only dead letters still commits.
+func TestTaskFlushDeadLettersBeforeCommit(t *testing.T) {
+	j := &journal{}
+	tk, brokers, dlq := flushTask(t, j, &recordingSink{name: "sink", j: j})
+	tk.process(record{src: int(reducer.KindCart), msg: kafka.Message{Topic: "cart", Offset: 7, Value: []byte("junk")},
+		err: errors.New("decode: junk")})
+	if err := tk.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tk.pipe.drain()
+	if steps := j.get(); !reflect.DeepEqual(steps, []string{"changelog", "commit"}) {
+		t.Errorf("steps %v, want changelog then commit (no updates for the sink)", steps)
+	}
+	msgs, err := testkafka.ReadAll(context.Background(), brokers, dlq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || string(msgs[0].Value) != "junk" {
+		t.Fatalf("dead-letter topic holds %d records, want the one rejected record", len(msgs))
+	}
+	headers := map[string]string{}
+	for _, h := range msgs[0].Headers {
+		headers[h.Key] = string(h.Value)
+	}
+	if headers[HeaderSourceTopic] != "cart" || headers[HeaderSourceOffset] != "7" || headers[HeaderReason] != "decode" {
+		t.Errorf("dead-letter headers %v lack the provenance", headers)
+	}
+}
