@@ -3,17 +3,24 @@
 # broker+controller) on 127.0.0.1 for the integration tests and CI.
 #
 # Usage:
-#   scripts/kafka.sh up        Start the broker in the background and wait until it
+#   scripts/kafka.sh up [--secure]
+#                              Start the broker in the background and wait until it
 #                              serves requests. Prints exactly one line on stdout,
 #                              KAFKA_BROKERS=127.0.0.1:<port>, so callers can do
 #                                eval "$(scripts/kafka.sh up)"; export KAFKA_BROKERS
+#                              (with --secure, eight more lines; see below).
 #                              The data dir is wiped and reformatted on every fresh
 #                              start (a new cluster per test run). If the broker is
-#                              already running it is left alone and `up` succeeds.
+#                              already running it is left alone and `up` succeeds,
+#                              printing the lines of the running one (`up --secure`
+#                              fails if the running one is not secure).
+#                              --secure (or KAFKA_SECURE=1): see "Secure mode" below.
 #   scripts/kafka.sh down      SIGTERM, wait up to 30 s, then SIGKILL. Succeeds if
 #                              nothing is running.
-#   scripts/kafka.sh restart   Stop and start the broker on the same data (keeps topics).
-#   scripts/kafka.sh status    Exit 0 and print KAFKA_BROKERS=... if running, else exit 1.
+#   scripts/kafka.sh restart   Stop and start the broker on the same data (keeps topics,
+#                              and in secure mode the same certificates and password).
+#   scripts/kafka.sh status    Exit 0 and print KAFKA_BROKERS=... (plus the secure-mode
+#                              lines, if any) if running, else exit 1.
 #   scripts/kafka.sh logs [tail args]
 #                              Tail the broker log (default: -n 200; e.g. `logs -f`).
 #   scripts/kafka.sh tool <main-class> [args...]
@@ -21,11 +28,44 @@
 #                              e.g. `tool org.apache.kafka.tools.TopicCommand
 #                              --bootstrap-server 127.0.0.1:39092 --list`.
 #
+# Secure mode (`up --secure`): besides the unchanged PLAINTEXT listener the broker gets
+#   SASL_SSL  127.0.0.1:$KAFKA_SASL_SSL_PORT  TLS + SASL, mechanisms SCRAM-SHA-512,
+#             SCRAM-SHA-256 and PLAIN; one user `sessiond` (SCRAM credentials are
+#             added when the storage is formatted, PLAIN via the listener's JAAS config)
+#             with a random password per fresh start
+#   MTLS      127.0.0.1:$KAFKA_MTLS_PORT      TLS with client certificates required
+#             (security protocol SSL, ssl.client.auth=required on this listener only)
+# The controller and inter-broker listeners stay PLAINTEXT; there is no authorizer.
+# A throwaway CA, a broker certificate (SAN IP:127.0.0.1, DNS:localhost), a client
+# certificate from the same CA, and an unrelated second CA (with its own client
+# certificate) for "unknown CA" negative tests are made with openssl on every fresh
+# start. `up --secure` prints these lines after KAFKA_BROKERS=... (shell-quoted,
+# so `eval "$(scripts/kafka.sh up --secure)"` works):
+#   KAFKA_SASL_SSL_BROKERS=127.0.0.1:<port>
+#   KAFKA_MTLS_BROKERS=127.0.0.1:<port>
+#   KAFKA_TLS_CA_FILE=<state>/tls/ca.pem                 CA that signed broker + client
+#   KAFKA_TLS_CLIENT_CERT_FILE=<state>/tls/client.pem    client certificate (CN=sessiond)
+#   KAFKA_TLS_CLIENT_KEY_FILE=<state>/tls/client-key.pem its key (PKCS#8 PEM, unencrypted)
+#   KAFKA_TLS_OTHER_CA_FILE=<state>/tls/other-ca.pem     unrelated CA (must be rejected)
+#   KAFKA_SASL_USER=sessiond
+#   KAFKA_SASL_PASSWORD=<random alphanumeric>            also in <state>/sasl-password
+#                                                        (no trailing newline)
+# Java clients can use config/client-sasl-ssl.properties (SCRAM-SHA-512) and
+# config/client-mtls.properties, e.g. `tool org.apache.kafka.tools.TopicCommand
+# --bootstrap-server 127.0.0.1:39094 --command-config .kafka/config/client-sasl-ssl.properties --list`.
+# Secure mode adds about 2 s to `up`: openssl (~0.3 s) and one readiness request over
+# SASL_SSL with SCRAM-SHA-512 from a Java tool. Note: Kafka 4.x checks SCRAM nonces
+# strictly, so librdkafka < 2.6.1 (e.g. Debian 12's kcat) fails SCRAM with "invalid
+# credentials" even with the right password; PLAIN and mTLS work with it.
+#
 # Environment (all optional):
 #   KAFKA_HOME_DIR         State dir (jars, config, data, logs, pid). Default: <repo>/.kafka
 #                          (a relative path is taken from the current directory)
 #   KAFKA_PORT             PLAINTEXT listener port.   Default: 39092
 #   KAFKA_CONTROLLER_PORT  CONTROLLER listener port.  Default: 39093
+#   KAFKA_SECURE           1 (or true/yes) = `up --secure`.
+#   KAFKA_SASL_SSL_PORT    SASL_SSL listener port (secure mode).  Default: 39094
+#   KAFKA_MTLS_PORT        mTLS (SSL) listener port (secure mode). Default: 39095
 #   KAFKA_HEAP_OPTS        Broker heap.               Default: -Xmx512m -Xms256m
 #   KAFKA_OPTS             Extra JVM options for the broker.
 #   KAFKA_LOG_LEVEL        Root log level of the broker log. Default: INFO
@@ -35,12 +75,19 @@
 #
 # Jars come from Maven Central via scripts/kafka/pom.xml (which pins the Kafka
 # version) into $KAFKA_HOME_DIR/lib, and are reused as long as the pom is unchanged.
-# Needs: Java 17+, Maven (first run only), bash, coreutils, util-linux (setsid, flock).
+# Needs: Java 17+, Maven (first run only), bash, coreutils, util-linux (setsid, flock);
+# secure mode also needs openssl.
 #
 # Layout of the state dir:
 #   lib/        jars (cached)            config/   generated server/log4j2/client config
 #   data/       log.dirs (wiped on up)   logs/     server.log (+ kafka.out = JVM stdout/stderr)
 #   kafka.pid   pid of the running broker
+#   brokers     the lines `up` printed (`status` / `restart` print them again)
+#   tls/        secure mode: ca.pem ca-key.pem, broker.pem broker-key.pem broker.p12,
+#               client.pem client-key.pem client.p12, other-ca.pem other-ca-key.pem,
+#               other-client.pem other-client-key.pem (signed by other-ca),
+#               p12-password (of the .p12 files)
+#   sasl-password  secure mode: password of user sessiond
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -56,14 +103,20 @@ EXTRA_OPTS=${KAFKA_OPTS:-}
 LOG_LEVEL=${KAFKA_LOG_LEVEL:-INFO}
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
+SASL_SSL_PORT=${KAFKA_SASL_SSL_PORT:-39094}
+MTLS_PORT=${KAFKA_MTLS_PORT:-39095}
+case ${KAFKA_SECURE:-} in 1 | true | yes) SECURE=1 ;; *) SECURE=0 ;; esac
 HOST=127.0.0.1
+SASL_USER=sessiond
 
 LIB="$STATE/lib"
 CONF="$STATE/config"
 DATA="$STATE/data"
 LOGS="$STATE/logs"
 PIDFILE="$STATE/kafka.pid"
-BROKERS_FILE="$STATE/brokers" # KAFKA_BROKERS=... of the running broker
+BROKERS_FILE="$STATE/brokers" # KAFKA_BROKERS=... (+ secure-mode lines) of the running broker
+TLS="$STATE/tls"                # secure mode: CA, certificates, keys
+SASL_PASSWORD_FILE="$STATE/sasl-password"
 
 if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
 
@@ -99,6 +152,31 @@ running_pid() {
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# Random alphanumeric secret (shell-, JAAS- and --add-scram-safe).
+# No `tr </dev/urandom | head`: under pipefail tr's SIGPIPE would fail the pipeline.
+random_secret() {
+  local s
+  s=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+  echo "${s:0:32}"
+}
+
+# `restart` reuses the generated config: take secure mode and the listener ports
+# from it, so the readiness checks look where the broker really listens.
+load_listeners_from_config() {
+  local line l
+  local -a all=()
+  line=$(sed -n 's/^listeners=//p' "$CONF/server.properties" 2>/dev/null | head -n1)
+  SECURE=0
+  IFS=, read -r -a all <<<"$line"
+  for l in "${all[@]}"; do
+    case $l in
+    PLAINTEXT://*) PORT=${l##*:} ;;
+    SASL_SSL://*) SASL_SSL_PORT=${l##*:} SECURE=1 ;;
+    MTLS://*) MTLS_PORT=${l##*:} ;;
+    esac
+  done
+}
 
 check_java() {
   command -v "$JAVA" >/dev/null 2>&1 || die "java not found (set JAVA_HOME or put Java 17+ on PATH)"
@@ -149,6 +227,73 @@ ensure_jars() {
   mv "$tmp" "$LIB"
 }
 
+# ---------------------------------------------------------------- tls (secure mode)
+
+# openssl, quiet unless it fails.
+ossl() {
+  if ! openssl "$@" >>"$TLS/openssl.log" 2>&1; then
+    tail -n 20 "$TLS/openssl.log" >&2
+    die "openssl $1 failed (full output: $TLS/openssl.log)"
+  fi
+}
+
+# Random positive 64-bit serial number for openssl -set_serial.
+cert_serial() { printf '0x%s\n' "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"; }
+
+# new_ca NAME CN: self-signed CA -> $TLS/NAME.pem, $TLS/NAME-key.pem.
+new_ca() {
+  ossl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 365 \
+    -subj "/O=sessiond tests/CN=$2" -set_serial "$(cert_serial)" \
+    -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' \
+    -keyout "$TLS/$1-key.pem" -out "$TLS/$1.pem"
+}
+
+# new_cert NAME CN CA EXTENSIONS: leaf certificate signed by $TLS/CA.pem ->
+# $TLS/NAME.pem, $TLS/NAME-key.pem (PKCS#8 PEM, unencrypted).
+new_cert() {
+  local name=$1 cn=$2 ca=$3 ext=$4
+  ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+    -subj "/O=sessiond tests/CN=$cn" -keyout "$TLS/$name-key.pem" -out "$TLS/$name.csr"
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+    "$ext" >"$TLS/$name.ext"
+  ossl x509 -req -in "$TLS/$name.csr" -CA "$TLS/$ca.pem" -CAkey "$TLS/$ca-key.pem" \
+    -set_serial "$(cert_serial)" -days 365 -sha256 -extfile "$TLS/$name.ext" -out "$TLS/$name.pem"
+  rm -f "$TLS/$name.csr" "$TLS/$name.ext"
+}
+
+# new_p12 NAME: $TLS/NAME.p12 from NAME.pem + NAME-key.pem (+ the CA), password in
+# $TLS/p12-password. For Java (the broker's keystore, client-mtls.properties).
+new_p12() {
+  ossl pkcs12 -export -name "$1" -in "$TLS/$1.pem" -inkey "$TLS/$1-key.pem" \
+    -certfile "$TLS/ca.pem" -passout "file:$TLS/p12-password" -out "$TLS/$1.p12"
+}
+
+# Fresh CA, broker and client certificates, plus an unrelated CA for negative
+# tests, and a new SASL password. Keys are readable by the owner only.
+gen_secrets() {
+  command -v openssl >/dev/null 2>&1 || die "openssl not found; needed by --secure"
+  rm -rf "$TLS" "$SASL_PASSWORD_FILE"
+  (umask 077 && mkdir -p "$TLS")
+  local old_umask
+  old_umask=$(umask)
+  umask 077
+  new_ca ca "sessiond test CA"
+  new_cert broker localhost ca $'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth'
+  new_cert client "$SASL_USER" ca 'extendedKeyUsage=clientAuth'
+  new_ca other-ca "unrelated test CA"
+  new_cert other-client "$SASL_USER" other-ca 'extendedKeyUsage=clientAuth'
+  random_secret | tr -d '\n' >"$TLS/p12-password"
+  new_p12 broker
+  new_p12 client
+  random_secret | tr -d '\n' >"$SASL_PASSWORD_FILE"
+  umask "$old_umask"
+  # Public certificates may be read by anyone (e.g. a test running as another user).
+  chmod 755 "$TLS"
+  chmod 644 "$TLS"/ca.pem "$TLS"/other-ca.pem "$TLS"/broker.pem "$TLS"/client.pem "$TLS"/other-client.pem
+}
+
+sasl_password() { [[ -f $SASL_PASSWORD_FILE ]] && cat "$SASL_PASSWORD_FILE"; }
+
 # ---------------------------------------------------------------- config
 
 # log4j2 config for CLI tools: WARN and above to stderr.
@@ -169,17 +314,25 @@ EOF
 
 write_config() {
   mkdir -p "$CONF" "$LOGS"
+  rm -f "$CONF"/client-*.properties "$CONF"/probe-*.properties
+
+  local listeners="PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT"
+  local protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  if ((SECURE)); then
+    listeners+=",SASL_SSL://$HOST:$SASL_SSL_PORT,MTLS://$HOST:$MTLS_PORT"
+    protocols+=",SASL_SSL:SASL_SSL,MTLS:SSL"
+  fi
 
   cat >"$CONF/server.properties" <<EOF
 # Generated by scripts/kafka.sh — single-node KRaft (combined mode) for tests.
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=$HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
+listeners=$listeners
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$DATA
 num.partitions=1
 default.replication.factor=1
@@ -194,6 +347,7 @@ group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
 EOF
+  if ((SECURE)); then write_secure_config; fi
 
   # Kafka 4.x logs via SLF4J -> log4j2 (log4j 1.x configs are ignored). Picked up
   # through -Dlog4j2.configurationFile; ${sys:kafka.logs.dir} is set on the command line.
@@ -226,6 +380,51 @@ default.api.timeout.ms=8000
 EOF
 }
 
+# Secure mode: TLS for SASL_SSL and MTLS (one broker keystore, the test CA as
+# truststore), client auth on MTLS only, SASL mechanisms and their JAAS entries on
+# SASL_SSL (SCRAM credentials themselves are stored by format_storage), and client
+# properties for Java tools (also used by the readiness probe).
+write_secure_config() {
+  local p12pw pw
+  p12pw=$(<"$TLS/p12-password")
+  pw=$(sasl_password)
+  cat >>"$CONF/server.properties" <<EOF
+
+# --secure: SASL_SSL and MTLS listeners (controller and inter-broker stay PLAINTEXT).
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS/broker.p12
+ssl.keystore.password=$p12pw
+ssl.key.password=$p12pw
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS/ca.pem
+ssl.client.auth=none
+listener.name.mtls.ssl.client.auth=required
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$pw";
+EOF
+
+  cat >"$CONF/client-sasl-ssl.properties" <<EOF
+# Java client settings for the SASL_SSL listener $HOST:$SASL_SSL_PORT (SCRAM-SHA-512).
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$SASL_USER" password="$pw";
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS/ca.pem
+EOF
+
+  cat >"$CONF/client-mtls.properties" <<EOF
+# Java client settings for the MTLS listener $HOST:$MTLS_PORT (client certificate).
+security.protocol=SSL
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS/client.p12
+ssl.keystore.password=$p12pw
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS/ca.pem
+EOF
+}
+
 # Fresh cluster: wipe data and logs, then format storage with a new cluster id.
 format_storage() {
   rm -rf "$DATA" "$LOGS"
@@ -239,8 +438,18 @@ format_storage() {
   done
   # --standalone: a single-voter dynamic quorum (needs controller.quorum.bootstrap.servers,
   # must not be combined with controller.quorum.voters).
+  local -a scram=()
+  if ((SECURE)); then
+    # SCRAM credentials go into the bootstrap metadata, so they exist from the first
+    # request on (no kafka-configs round trip, no race with the first client).
+    local pw m
+    pw=$(sasl_password)
+    for m in SCRAM-SHA-512 SCRAM-SHA-256; do
+      scram+=(--add-scram "$m=[name=$SASL_USER,password=$pw]")
+    done
+  fi
   if ! run_tool kafka.tools.StorageTool format -t "$id" -c "$CONF/server.properties" --standalone \
-      >"$LOGS/format.out" 2>&1; then
+      "${scram[@]}" >"$LOGS/format.out" 2>&1; then
     cat "$LOGS/format.out" >&2
     die "kafka-storage format failed"
   fi
@@ -292,21 +501,81 @@ wait_ready() {
   return 1
 }
 
+# Secure mode, after wait_ready: the TLS listeners accept connections and a real
+# request over SASL_SSL (TLS against the test CA + SCRAM-SHA-512 login) succeeds.
+# Catches broken certificates or credentials here rather than in the tests.
+wait_secure_ready() {
+  local p
+  for p in "$SASL_SSL_PORT" "$MTLS_PORT"; do
+    port_in_use "$p" || { log "secure listener $HOST:$p is not accepting connections"; return 1; }
+  done
+  cat "$CONF/client-sasl-ssl.properties" "$CONF/probe.properties" >"$CONF/probe-sasl-ssl.properties"
+  local out
+  if ! out=$(run_tool --timeout 30 org.apache.kafka.tools.TopicCommand \
+      --bootstrap-server "$HOST:$SASL_SSL_PORT" \
+      --command-config "$CONF/probe-sasl-ssl.properties" --list 2>&1); then
+    printf '%s\n' "$out" | tail -n 20 >&2
+    log "request over SASL_SSL ($HOST:$SASL_SSL_PORT, SCRAM-SHA-512) failed"
+    return 1
+  fi
+}
+
+# The lines `up` prints: KAFKA_BROKERS=..., and in secure mode where to connect and
+# how to authenticate. Values are shell-quoted (%q) for eval.
+write_brokers_file() {
+  {
+    echo "KAFKA_BROKERS=$HOST:$PORT"
+    if ((SECURE)); then
+      printf '%s=%q\n' \
+        KAFKA_SASL_SSL_BROKERS "$HOST:$SASL_SSL_PORT" \
+        KAFKA_MTLS_BROKERS "$HOST:$MTLS_PORT" \
+        KAFKA_TLS_CA_FILE "$TLS/ca.pem" \
+        KAFKA_TLS_CLIENT_CERT_FILE "$TLS/client.pem" \
+        KAFKA_TLS_CLIENT_KEY_FILE "$TLS/client-key.pem" \
+        KAFKA_TLS_OTHER_CA_FILE "$TLS/other-ca.pem" \
+        KAFKA_SASL_USER "$SASL_USER" \
+        KAFKA_SASL_PASSWORD "$(sasl_password)"
+    fi
+  } >"$BROKERS_FILE"
+}
+
 cmd_up() {
+  while (($#)); do
+    case $1 in
+    --secure) SECURE=1 ;;
+    *) die "unknown option for up: $1 (usage: $0 up [--secure])" ;;
+    esac
+    shift
+  done
+
   take_lock
   local pid
   if pid=$(running_pid); then
+    if ((SECURE)) && ! grep -q '^KAFKA_SASL_SSL_BROKERS=' "$BROKERS_FILE" 2>/dev/null; then
+      die "already running (pid $pid) without --secure; run '$0 down' first"
+    fi
     log "already running (pid $pid)"
     cat "$BROKERS_FILE" 2>/dev/null || echo "KAFKA_BROKERS=$HOST:$PORT"
     return 0
   fi
   rm -f "$PIDFILE" "$BROKERS_FILE"
-  for p in "$PORT" "$CONTROLLER_PORT"; do
-    port_in_use "$p" && die "port $p on $HOST is already in use by another process (set KAFKA_PORT / KAFKA_CONTROLLER_PORT)"
+  local -a ports=("$PORT" "$CONTROLLER_PORT")
+  local names="KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+  if ((SECURE)); then
+    ports+=("$SASL_SSL_PORT" "$MTLS_PORT")
+    names+=" / KAFKA_SASL_SSL_PORT / KAFKA_MTLS_PORT"
+  fi
+  for p in "${ports[@]}"; do
+    port_in_use "$p" && die "port $p on $HOST is already in use by another process (set $names)"
   done
 
   check_java
   ensure_jars
+  if ((SECURE)); then
+    gen_secrets
+  else
+    rm -rf "$TLS" "$SASL_PASSWORD_FILE" # no stale secrets from an earlier secure run
+  fi
   write_config
   format_storage
   start_broker
@@ -314,13 +583,13 @@ cmd_up() {
   log "started broker (pid $pid), waiting for $HOST:$PORT ..."
 
   local t0=$SECONDS
-  if ! wait_ready "$pid"; then
+  if ! wait_ready "$pid" || { ((SECURE)) && ! wait_secure_ready; }; then
     print_log_tail
     stop_pid "$pid" || true
     rm -f "$PIDFILE"
     die "Kafka failed to start; full logs in $LOGS"
   fi
-  echo "KAFKA_BROKERS=$HOST:$PORT" >"$BROKERS_FILE"
+  write_brokers_file
   log "ready after $((SECONDS - t0))s (Kafka $(kafka_version), logs: $LOGS/server.log)"
   cat "$BROKERS_FILE"
 }
@@ -334,10 +603,13 @@ cmd_restart() {
   stop_pid "$pid"
   rm -f "$PIDFILE"
   check_java
+  # Same config, certificates and password as before; the readiness checks only
+  # need the mode and ports it was started with.
+  load_listeners_from_config
   start_broker
   pid=$(<"$PIDFILE")
   log "restarted broker (pid $pid), waiting for $HOST:$PORT ..."
-  if ! wait_ready "$pid"; then
+  if ! wait_ready "$pid" || { ((SECURE)) && ! wait_secure_ready; }; then
     print_log_tail
     die "Kafka failed to restart; full logs in $LOGS"
   fi
@@ -405,7 +677,7 @@ main() {
   local sub=${1:-}
   (($#)) && shift
   case $sub in
-  up) cmd_up ;;
+  up) cmd_up "$@" ;;
   down) cmd_down ;;
   restart) cmd_restart ;;
   status) cmd_status ;;
