@@ -23,6 +23,8 @@ type batch struct {
 	next    [numKinds]int64 // offset after the last record taken, per source; -1 none
 	// outcomes counts events per source and outcome, for the metrics.
 	outcomes [numKinds][numOutcomes]int
+	// skewed counts accepted events by clock skew (streamtime.go).
+	skewed [3]int
 
 	sinksDone               uint64 // bit i: sink i has the updates
 	deadDone, changelogDone bool
@@ -46,6 +48,7 @@ func (b *batch) reset() {
 		b.next[k] = -1
 	}
 	b.outcomes = [numKinds][numOutcomes]int{}
+	b.skewed = [3]int{}
 	b.sinksDone, b.deadDone, b.changelogDone, b.counted = 0, false, false, false
 	b.changelog = nil
 }

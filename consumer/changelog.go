@@ -79,14 +79,22 @@ const (
 // restoreResult summarises a restore.
 type restoreResult struct {
 	records, snapshots, corrupt int
-	watermark                   int64 // newest LastSeen restored
+}
+
+// latestRecord is the last value of a key in the changelog and the
+// record's Kafka timestamp (ms): when the snapshot was written.
+type latestRecord struct {
+	value []byte // nil: a tombstone
+	ts    int64
 }
 
 // restore reads partition's changelog from its start to the high watermark
 // found when it starts, keeps the last value of each key, decodes those in
-// parallel and installs them into red. progress is told how many records
+// parallel and installs them into red, telling install (if not nil) of
+// each with its record's timestamp. progress is told how many records
 // remain every few thousand records.
-func (c *changelog) restore(ctx context.Context, partition int, red *reducer.Reducer, progress func(read, left int64)) (restoreResult, error) {
+func (c *changelog) restore(ctx context.Context, partition int, red *reducer.Reducer,
+	install func(id string, s *reducer.Snapshot, ts int64), progress func(read, left int64)) (restoreResult, error) {
 	var res restoreResult
 	offs, err := kafkautil.Offsets(ctx, c.client, c.topic, partition)
 	if err != nil {
@@ -106,8 +114,8 @@ func (c *changelog) restore(ctx context.Context, partition int, red *reducer.Red
 	for id, s := range snaps {
 		red.Restore(id, s)
 		res.snapshots++
-		if s.LastSeen > res.watermark {
-			res.watermark = s.LastSeen
+		if install != nil {
+			install(id, s, latest[id].ts)
 		}
 	}
 	return res, nil
@@ -115,7 +123,7 @@ func (c *changelog) restore(ctx context.Context, partition int, red *reducer.Red
 
 // read returns the last value of every key in [rng.First, rng.End); a nil
 // value is a tombstone.
-func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range, progress func(read, left int64)) (map[string][]byte, error) {
+func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range, progress func(read, left int64)) (map[string]latestRecord, error) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: c.brokers, Topic: c.topic, Partition: partition,
 		MinBytes: 1, MaxBytes: restoreMaxBytes, MaxWait: sourceMaxWait,
@@ -132,7 +140,7 @@ func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range
 	var stalled atomic.Bool
 	watchdog := time.AfterFunc(restoreStall, func() { stalled.Store(true); cancel() })
 	defer watchdog.Stop()
-	latest := map[string][]byte{}
+	latest := map[string]latestRecord{}
 	for {
 		msg, err := r.FetchMessage(rctx)
 		if err != nil && stalled.Load() && ctx.Err() == nil {
@@ -142,11 +150,11 @@ func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range
 			return nil, fmt.Errorf("read changelog %s/%d: %w", c.topic, partition, err)
 		}
 		watchdog.Reset(restoreStall)
-		if len(msg.Value) == 0 {
-			latest[string(msg.Key)] = nil
-		} else {
-			latest[string(msg.Key)] = msg.Value
+		rec := latestRecord{ts: msg.Time.UnixMilli()}
+		if len(msg.Value) > 0 {
+			rec.value = msg.Value
 		}
+		latest[string(msg.Key)] = rec
 		read := msg.Offset + 1 - rng.First
 		if read%restoreReportEvery == 0 || msg.Offset+1 >= rng.End {
 			progress(read, rng.End-msg.Offset-1)
@@ -160,7 +168,7 @@ func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range
 // decodeAll decodes the latest values on all cores. Tombstoned keys map to
 // no snapshot; undecodable values are counted and dropped (the visitor
 // starts afresh, which Nosto reads as "leave as is").
-func (c *changelog) decodeAll(latest map[string][]byte) (map[string]*reducer.Snapshot, int) {
+func (c *changelog) decodeAll(latest map[string]latestRecord) (map[string]*reducer.Snapshot, int) {
 	type kv struct {
 		id string
 		v  []byte
@@ -192,9 +200,9 @@ func (c *changelog) decodeAll(latest map[string][]byte) (map[string]*reducer.Sna
 			mu.Unlock()
 		}()
 	}
-	for id, v := range latest {
-		if v != nil {
-			work <- kv{id, v}
+	for id, rec := range latest {
+		if rec.value != nil {
+			work <- kv{id, rec.value}
 		}
 	}
 	close(work)

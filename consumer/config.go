@@ -32,6 +32,12 @@ type Config struct {
 	// SessionTTL is the event-time inactivity after which a snapshot
 	// expires. Must be positive. Default: 24h.
 	SessionTTL time.Duration
+	// MaxClockSkew bounds how far a record's occurred_at may move the
+	// partition's stream time (housekeeping only) beyond its Kafka
+	// timestamp; the sweep also keeps visitors 2×MaxClockSkew longer than
+	// the TTL. See streamtime.go for the conditions under which the sweep
+	// changes no update. Default: 1h.
+	MaxClockSkew time.Duration
 	// MaxIdle is how long a caught-up input partition is waited for before
 	// the others are processed without it; 0 does not wait. Default: 50ms.
 	MaxIdle time.Duration
@@ -84,6 +90,7 @@ const (
 	DefaultMaxBatch        = 2000
 	DefaultMaxBatchAge     = 50 * time.Millisecond
 	DefaultSessionTTL      = reducer.DefaultSessionTTL
+	DefaultMaxClockSkew    = time.Hour
 	DefaultSessionTimeout  = 10 * time.Second
 	DefaultDrainTimeout    = 15 * time.Second
 	// changelogSuffix follows the group id in the changelog topic's name.
@@ -105,6 +112,7 @@ func DefaultConfig() Config {
 		ActionTopic:     DefaultActionTopic,
 		DeadLetterTopic: DefaultDeadLetterTopic,
 		SessionTTL:      DefaultSessionTTL,
+		MaxClockSkew:    DefaultMaxClockSkew,
 		MaxIdle:         DefaultMaxIdle,
 		MaxBatch:        DefaultMaxBatch,
 		MaxBatchAge:     DefaultMaxBatchAge,
@@ -152,6 +160,8 @@ func (c *Config) validateSettings() error {
 		return errors.New("consumer: the group id is empty")
 	case c.SessionTTL <= 0:
 		return fmt.Errorf("consumer: session TTL %v must be positive", c.SessionTTL)
+	case c.MaxClockSkew < 0:
+		return fmt.Errorf("consumer: max clock skew %v must not be negative", c.MaxClockSkew)
 	case c.MaxIdle < 0:
 		return fmt.Errorf("consumer: max idle %v must not be negative", c.MaxIdle)
 	case c.MaxBatchAge < 0:

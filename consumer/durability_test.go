@@ -74,12 +74,17 @@ func TestChangelogRoundTrip(t *testing.T) {
 	write([]string{"v1"}, []string{"v3"})            // and v3 is tombstoned
 
 	restored := newReducer(t)
-	res, err := cl.restore(context.Background(), 1, restored, func(int64, int64) {})
+	installed := map[string]int64{}
+	install := func(id string, _ *reducer.Snapshot, ts int64) { installed[id] = ts }
+	res, err := cl.restore(context.Background(), 1, restored, install, func(int64, int64) {})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.records != 5 || res.snapshots != 2 || res.corrupt != 0 || res.watermark != 2000 {
-		t.Errorf("restore = %+v, want 5 records, 2 snapshots, watermark 2000", res)
+	if res.records != 5 || res.snapshots != 2 || res.corrupt != 0 {
+		t.Errorf("restore = %+v, want 5 records, 2 snapshots", res)
+	}
+	if len(installed) != 2 || installed["v1"] <= 0 || installed["v2"] <= 0 {
+		t.Errorf("install told of %v, want v1 and v2 with their records' timestamps", installed)
 	}
 	for _, id := range []string{"v1", "v2"} {
 		if !reflect.DeepEqual(restored.Snapshot(id), red.Snapshot(id)) {
@@ -90,7 +95,7 @@ func TestChangelogRoundTrip(t *testing.T) {
 		t.Error("tombstoned v3 was restored")
 	}
 	empty := newReducer(t)
-	if res, err := cl.restore(context.Background(), 0, empty, func(int64, int64) {}); err != nil || res.records != 0 || empty.Len() != 0 {
+	if res, err := cl.restore(context.Background(), 0, empty, nil, func(int64, int64) {}); err != nil || res.records != 0 || empty.Len() != 0 {
 		t.Errorf("restore of an empty partition = %+v, %v", res, err)
 	}
 }
@@ -178,7 +183,7 @@ func flushTask(t *testing.T, j *journal, sinks ...Sink) (*task, []string, string
 		log:      log,
 		maxBatch: DefaultMaxBatch,
 	})
-	tk.red = newReducer(t)
+	tk.red, tk.clock = newReducer(t), newStreamClock(DefaultMaxClockSkew)
 	tk.merger = &merger{lanes: []*lane{{}, {}, {}}}
 	write := func(context.Context, []kafka.Message) error { j.add("changelog"); return nil }
 	tk.pipe = startStatePipe(context.Background(), write, tk.commit, func(error) {})

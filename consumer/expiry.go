@@ -1,11 +1,12 @@
 package consumer
 
-// Housekeeping: visitors idle for longer than the session TTL are dropped
-// from memory and tombstoned in the changelog. Expiry itself is per
-// visitor and happens in the reducer, on the visitor's own next event;
-// this sweep only frees memory.
+// Housekeeping: visitors idle for longer than the session TTL (plus the
+// clock-skew allowance) are dropped from memory and tombstoned in the
+// changelog. Expiry itself is per visitor and happens in the reducer, on
+// the visitor's own next event; this sweep only frees memory, and under the
+// conditions in streamtime.go it changes no update.
 
-// sweepFraction: the sweep runs each time the watermark has moved by this
+// sweepFraction: the sweep runs each time stream time has moved by this
 // fraction of the TTL (at least sweepMinEvery milliseconds).
 const (
 	sweepFraction = 24
@@ -17,14 +18,13 @@ func (t *task) sweepEvery() int64 {
 	return max(t.reducer.SessionTTL.Milliseconds()/sweepFraction, sweepMinEvery)
 }
 
-// sweep drops the snapshots idle beyond the TTL when it is time to and
-// returns their visitor ids.
+// sweep drops the snapshots idle beyond the TTL (by the stream clock's
+// rules, streamtime.go) when it is time to and returns their visitor ids.
 func (t *task) sweep() []string {
-	if t.watermark-t.swept < t.sweepEvery() {
+	if !t.clock.due(t.sweepEvery()) {
 		return nil
 	}
-	gone := t.red.ExpireBefore(t.watermark)
-	t.swept = t.watermark
-	t.metrics.shared.Expired.Add(float64(len(gone)))
+	gone := t.clock.sweep(t.red)
+	t.metrics.shared.Swept.Add(float64(len(gone)))
 	return gone
 }

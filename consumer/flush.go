@@ -89,6 +89,11 @@ func (t *task) observeFlush(took time.Duration) {
 			}
 		}
 	}
+	for _, d := range []int{skewAhead, skewBehind} {
+		if n := t.batch.skewed[d]; n > 0 {
+			m.skew[d].Add(float64(n))
+		}
+	}
 	m.shared.BatchSeconds.Observe(took.Seconds())
 	m.shared.BatchEvents.Observe(float64(t.batch.events))
 	m.snapshots.Set(float64(t.red.Len()))

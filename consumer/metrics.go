@@ -15,6 +15,8 @@ type Metrics struct {
 	Updates       *prometheus.CounterVec // sessiond_updates_total{action}
 	DeadLetters   *prometheus.CounterVec // sessiond_dead_letters_total{topic,reason}
 	Expired       prometheus.Counter     // sessiond_snapshots_expired_total
+	Swept         prometheus.Counter     // sessiond_snapshots_swept_total
+	ClockSkew     *prometheus.CounterVec // sessiond_clock_skew_events_total{direction}
 	Lag           *prometheus.GaugeVec   // sessiond_consumer_lag{topic,partition}
 	BatchSeconds  prometheus.Histogram   // sessiond_batch_flush_seconds
 	BatchEvents   prometheus.Histogram   // sessiond_batch_events
@@ -41,7 +43,11 @@ func NewMetrics() *Metrics {
 		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sessiond_dead_letters_total",
 			Help: "Records sent to the dead-letter topic, by source topic and reason (decode, invalid)."}, []string{"topic", "reason"}),
 		Expired: prometheus.NewCounter(prometheus.CounterOpts{Name: "sessiond_snapshots_expired_total",
-			Help: "Snapshots discarded after the session TTL of event-time inactivity."}),
+			Help: "Snapshots discarded by the visitor's own event, after the session TTL of event-time inactivity."}),
+		Swept: prometheus.NewCounter(prometheus.CounterOpts{Name: "sessiond_snapshots_swept_total",
+			Help: "Idle snapshots dropped from memory and tombstoned by housekeeping."}),
+		ClockSkew: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sessiond_clock_skew_events_total",
+			Help: "Accepted events whose occurred_at is more than --max-clock-skew ahead of or behind their Kafka timestamp (processed as usual)."}, []string{"direction"}),
 		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sessiond_consumer_lag",
 			Help: "Records on the broker not yet processed, per input topic-partition."}, []string{"topic", "partition"}),
 		BatchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sessiond_batch_flush_seconds",
@@ -67,7 +73,7 @@ func NewMetrics() *Metrics {
 		Snapshots: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sessiond_snapshots",
 			Help: "Visitors with a snapshot in memory, per partition."}, []string{"partition"}),
 	}
-	m.collectors = []prometheus.Collector{m.Events, m.Updates, m.DeadLetters, m.Expired, m.Lag,
+	m.collectors = []prometheus.Collector{m.Events, m.Updates, m.DeadLetters, m.Expired, m.Swept, m.ClockSkew, m.Lag,
 		m.BatchSeconds, m.BatchEvents, m.EndToEnd, m.Restored, m.RestoreLeft, m.RestoreTime,
 		m.Assigned, m.Rebalances, m.WriteRetries, m.CommitFailure, m.Snapshots}
 	return m
@@ -94,6 +100,7 @@ type partitionMetrics struct {
 	restored    prometheus.Counter
 	restoreLeft prometheus.Gauge
 	events      [numKinds][numOutcomes]prometheus.Counter
+	skew        [3]prometheus.Counter // by skewAhead, skewBehind
 }
 
 func (m *Metrics) forPartition(partition int, topics [numKinds]string) *partitionMetrics {
@@ -105,6 +112,8 @@ func (m *Metrics) forPartition(partition int, topics [numKinds]string) *partitio
 		restored:    m.Restored.WithLabelValues(label),
 		restoreLeft: m.RestoreLeft.WithLabelValues(label),
 	}
+	pm.skew[skewAhead] = m.ClockSkew.WithLabelValues("ahead")
+	pm.skew[skewBehind] = m.ClockSkew.WithLabelValues("behind")
 	for k := range numKinds {
 		pm.lag[k] = m.Lag.WithLabelValues(topics[k], label)
 		for o := range numOutcomes {

@@ -182,6 +182,7 @@ func (p *Processor) taskDeps(n int, commit func(map[string]map[int]int64)) taskD
 		maxIdle:      p.cfg.MaxIdle,
 		maxBatchAge:  p.cfg.MaxBatchAge,
 		drainTimeout: p.cfg.DrainTimeout,
+		maxClockSkew: p.cfg.MaxClockSkew,
 		maxBatch:     p.cfg.MaxBatch,
 	}
 }

@@ -22,16 +22,16 @@ func (t *task) restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("partition %d: %w", t.partition, err)
 	}
-	t.red, t.watermark, t.swept = red, 0, 0
+	t.red, t.clock = red, newStreamClock(t.maxClockSkew)
 	if t.changelog == nil {
 		return nil
 	}
 	begin := time.Now()
-	res, err := t.changelog.restore(ctx, t.partition, t.red, t.restoreProgress(begin))
+	res, err := t.changelog.restore(ctx, t.partition, t.red, t.clock.restored, t.restoreProgress(begin))
 	if err != nil {
 		return fmt.Errorf("restore partition %d: %w", t.partition, err)
 	}
-	t.watermark, t.swept = res.watermark, res.watermark
+	t.clock.swept = t.clock.now
 	t.metrics.shared.RestoreTime.Observe(time.Since(begin).Seconds())
 	t.metrics.snapshots.Set(float64(t.red.Len()))
 	t.log.Info("restored", "records", res.records, "snapshots", res.snapshots,

@@ -13,9 +13,9 @@ import (
 // is reused instead of restored: a rebalance that leaves a partition where
 // it was costs no restore (as Kafka Streams' local state does).
 type retained struct {
-	red              *reducer.Reducer
-	end              int64
-	watermark, swept int64
+	red   *reducer.Reducer
+	end   int64
+	clock *streamClock
 }
 
 // retainedStates holds the states of partitions this member owned last.
@@ -51,7 +51,7 @@ func (t *task) retain(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	t.retained.put(t.partition, retained{red: t.red, end: end, watermark: t.watermark, swept: t.swept})
+	t.retained.put(t.partition, retained{red: t.red, end: end, clock: t.clock})
 }
 
 // reuse installs the retained state if the changelog has not moved since.
@@ -67,7 +67,7 @@ func (t *task) reuse(ctx context.Context) bool {
 	if err != nil || end != st.end {
 		return false
 	}
-	t.red, t.watermark, t.swept = st.red, st.watermark, st.swept
+	t.red, t.clock = st.red, st.clock
 	t.metrics.snapshots.Set(float64(t.red.Len()))
 	t.log.Info("kept state from the previous generation", "snapshots", t.red.Len())
 	return true

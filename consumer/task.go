@@ -28,8 +28,8 @@ type taskDeps struct {
 	retry     kafkautil.RetryPolicy
 	log       *slog.Logger
 
-	maxIdle, maxBatchAge, drainTimeout time.Duration
-	maxBatch                           int
+	maxIdle, maxBatchAge, drainTimeout, maxClockSkew time.Duration
+	maxBatch                                         int
 }
 
 // task owns input partition number `partition` of the three input topics
@@ -38,13 +38,12 @@ type taskDeps struct {
 // starts (sources, state pipe) it stops and waits for before run returns.
 type task struct {
 	taskDeps
-	red       *reducer.Reducer
-	merger    *merger
-	sources   *sourceSet
-	batch     *batch
-	pipe      *statePipe
-	watermark int64 // newest occurred_at applied
-	swept     int64 // watermark at the last expiry sweep
+	red     *reducer.Reducer
+	merger  *merger
+	sources *sourceSet
+	batch   *batch
+	pipe    *statePipe
+	clock   *streamClock // housekeeping time
 }
 
 func newTask(d taskDeps) *task {
@@ -161,14 +160,29 @@ func (t *task) process(rec record) {
 		t.reject(rec, rec.err)
 		return
 	}
-	res, err := t.red.Apply(rec.ev)
+	ev := rec.ev
+	bound, skew := t.clock.bound(ev.OccurredAt, rec.msg.Time.UnixMilli())
+	slow := bound < ev.OccurredAt || t.clock.tracked(ev.VisitorID)
+	prev := int64(-1)
+	if slow {
+		if s := t.red.Snapshot(ev.VisitorID); s != nil {
+			prev = t.clock.housekeeping(ev.VisitorID, s)
+		}
+	}
+	res, err := t.red.Apply(ev)
 	if err != nil {
 		t.reject(rec, err)
 		return
 	}
-	b.dirty[rec.ev.VisitorID] = struct{}{}
-	if rec.ev.OccurredAt > t.watermark {
-		t.watermark = rec.ev.OccurredAt
+	b.dirty[ev.VisitorID] = struct{}{}
+	b.skewed[skew]++
+	if slow {
+		if res.Expired {
+			prev = -1
+		}
+		t.clock.observe(ev.VisitorID, bound, prev, t.red.Snapshot(ev.VisitorID).LastSeen)
+	} else if bound > t.clock.now {
+		t.clock.now = bound
 	}
 	switch {
 	case res.Late:

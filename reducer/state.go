@@ -31,3 +31,6 @@ func (r *Reducer) ExpireBefore(watermark int64) []string {
 	}
 	return gone
 }
+
+// TTL returns the session TTL in milliseconds.
+func (r *Reducer) TTL() int64 { return r.ttl }

@@ -26,6 +26,7 @@ func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config) {
 	fs.StringVar(&c.DeadLetterTopic, "dlq-topic", c.DeadLetterTopic, "dead-letter topic for rejected records")
 	fs.StringVar(&cfg.WireFormat, "wire-format", cfg.WireFormat, "input wire format: raw (bare Avro binary)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "event-time inactivity after which a snapshot expires")
+	fs.DurationVar(&c.MaxClockSkew, "max-clock-skew", c.MaxClockSkew, "how far ahead of its Kafka timestamp a record's occurred_at may move stream time (housekeeping only)")
 	fs.DurationVar(&c.MaxIdle, "max-idle", c.MaxIdle, "how long a caught-up input partition is waited for (0: not at all)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of /livez, /readyz and /metrics (empty: off)")
 	fs.IntVar(&c.MaxBatch, "max-batch", c.MaxBatch, "events per partition between two flushes")
