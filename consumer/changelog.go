@@ -23,18 +23,18 @@ type SnapshotCodec interface {
 // partition N holds the visitors of input partition N.
 type changelog struct {
 	topic   string
-	brokers []string
+	conn    *kafkautil.Conn
 	client  *kafka.Client
 	writer  *kafka.Writer
 	codec   SnapshotCodec
 }
 
-func newChangelog(topic string, brokers []string, client *kafka.Client, codec SnapshotCodec) *changelog {
+func newChangelog(topic string, conn *kafkautil.Conn, client *kafka.Client, codec SnapshotCodec) *changelog {
 	return &changelog{
 		topic:   topic,
-		brokers: brokers,
+		conn:    conn,
 		client:  client,
-		writer:  kafkautil.NewWriter(brokers, topic, kafkautil.PartitionBalancer{}),
+		writer:  conn.Writer(topic, kafkautil.PartitionBalancer{}),
 		codec:   codec,
 	}
 }
@@ -124,10 +124,9 @@ func (c *changelog) restore(ctx context.Context, partition int, red *reducer.Red
 // read returns the last value of every key in [rng.First, rng.End); a nil
 // value is a tombstone.
 func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range, progress func(read, left int64)) (map[string]latestRecord, error) {
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: c.brokers, Topic: c.topic, Partition: partition,
-		MinBytes: 1, MaxBytes: restoreMaxBytes, MaxWait: sourceMaxWait,
-	})
+	rc := c.conn.ReaderConfig(c.topic, partition)
+	rc.MinBytes, rc.MaxBytes, rc.MaxWait = 1, restoreMaxBytes, sourceMaxWait
+	r := kafka.NewReader(rc)
 	defer r.Close()
 	if err := r.SetOffset(rng.First); err != nil {
 		return nil, err

@@ -15,8 +15,6 @@ import (
 // sets the components. Validate only checks; an explicit zero or empty value
 // is taken as given or refused, never replaced by a default.
 type Config struct {
-	// Brokers are the bootstrap brokers. Default: localhost:9092.
-	Brokers []string
 	// Group is the consumer group id; it also names the changelog topic.
 	// Default: "sessiond".
 	Group string
@@ -59,6 +57,13 @@ type Config struct {
 	// are missing. Default: true.
 	CreateTopics bool
 
+	// Conn makes every Kafka connection (brokers, TLS, SASL). Required.
+	Conn *kafkautil.Conn
+	// ReadUncommitted reads the input topics with read_uncommitted
+	// isolation. By default they are read with read_committed: records of
+	// aborted transactions are never applied and transaction markers are
+	// skipped. Default: false.
+	ReadUncommitted bool
 	// Decoder turns input record values into events. Required.
 	Decoder Decoder
 	// Snapshots encodes and decodes changelog records. Required.
@@ -97,15 +102,11 @@ const (
 	changelogSuffix = "-snapshots"
 )
 
-// DefaultBrokers is Config.Brokers' default.
-var DefaultBrokers = []string{"localhost:9092"}
-
 // DefaultConfig returns the defaults, the one place where they are set.
-// Components other than the logger, metrics and status are left to the
-// caller.
+// Components other than the logger, metrics and status (the connection,
+// codecs and sinks) are left to the caller.
 func DefaultConfig() Config {
 	return Config{
-		Brokers:         append([]string(nil), DefaultBrokers...),
 		Group:           DefaultGroup,
 		CartTopic:       DefaultCartTopic,
 		CustomerTopic:   DefaultCustomerTopic,
@@ -154,8 +155,6 @@ func (c *Config) Validate() error {
 
 func (c *Config) validateSettings() error {
 	switch {
-	case len(c.Brokers) == 0:
-		return errors.New("consumer: no brokers")
 	case c.Group == "":
 		return errors.New("consumer: the group id is empty")
 	case c.SessionTTL <= 0:
@@ -199,6 +198,8 @@ func (c *Config) validateTopics() error {
 
 func (c *Config) validateComponents() error {
 	switch {
+	case c.Conn == nil:
+		return errors.New("consumer: no Kafka connection")
 	case c.Decoder == nil:
 		return errors.New("consumer: no decoder")
 	case c.Snapshots == nil:

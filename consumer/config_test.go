@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -27,6 +28,7 @@ func (nopCodec) DecodeSnapshot([]byte) (*reducer.Snapshot, error)               
 // validConfig is the defaults with the components set: it passes Validate.
 func validConfig() Config {
 	c := DefaultConfig()
+	c.Conn = kafkautil.PlainConn([]string{"localhost:9092"})
 	c.Decoder, c.Snapshots, c.Sinks = nopCodec{}, nopCodec{}, []Sink{discardSink{}}
 	return c
 }
@@ -34,7 +36,6 @@ func validConfig() Config {
 func TestDefaultConfig(t *testing.T) {
 	c := DefaultConfig()
 	strs := []struct{ field, got, want string }{
-		{"Brokers", strings.Join(c.Brokers, ","), "localhost:9092"},
 		{"Group", c.Group, "sessiond"},
 		{"CartTopic", c.CartTopic, "cart-changed"},
 		{"CustomerTopic", c.CustomerTopic, "customer-changed"},
@@ -77,7 +78,7 @@ func TestDefaultConfig(t *testing.T) {
 	if c.Status != nil && c.Status.Ready() {
 		t.Error("a fresh Status is ready")
 	}
-	if c.Sinks != nil || c.Decoder != nil || c.Snapshots != nil {
+	if c.Conn != nil || c.Sinks != nil || c.Decoder != nil || c.Snapshots != nil {
 		t.Error("required components got defaults; they must be left to the caller")
 	}
 }
@@ -116,7 +117,7 @@ func TestConfigValidate(t *testing.T) {
 		{"defaults with components", func(*Config) {}, ""},
 		{"zero max idle: do not wait", func(c *Config) { c.MaxIdle = 0 }, ""},
 		{"zero batch age: flush every record", func(c *Config) { c.MaxBatchAge = 0 }, ""},
-		{"no brokers", func(c *Config) { c.Brokers = nil }, "broker"},
+		{"no connection", func(c *Config) { c.Conn = nil }, "connection"},
 		{"empty group", func(c *Config) { c.Group = "" }, "group"},
 		{"no sink", func(c *Config) { c.Sinks = nil }, "sink"},
 		{"nil sink", func(c *Config) { c.Sinks = []Sink{nil} }, "sink"},

@@ -48,8 +48,8 @@ func TestChangelogRoundTrip(t *testing.T) {
 	topic := testkafka.Name("changelog")
 	testkafka.CreateTopics(t, brokers, 2, topic)
 	codecs := loadCodecs(t)
-	client := kafkautil.NewClient(brokers)
-	cl := newChangelog(topic, brokers, client, codecs)
+	client := kafkautil.PlainConn(brokers).Client()
+	cl := newChangelog(topic, kafkautil.PlainConn(brokers), client, codecs)
 	t.Cleanup(func() { cl.writer.Close() })
 
 	red := newReducer(t)
@@ -170,7 +170,7 @@ func flushTask(t *testing.T, j *journal, sinks ...Sink) (*task, []string, string
 	brokers := testkafka.Embedded(t)
 	dlq := testkafka.Name("dlq")
 	testkafka.CreateTopics(t, brokers, 1, dlq)
-	dead := kafkautil.NewWriter(brokers, dlq, &kafka.Murmur2Balancer{})
+	dead := kafkautil.PlainConn(brokers).Writer(dlq, &kafka.Murmur2Balancer{})
 	t.Cleanup(func() { dead.Close() })
 	log := slog.New(slog.DiscardHandler)
 	topics := [numKinds]string{"cart", "customer", "actions"}

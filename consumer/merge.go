@@ -28,12 +28,19 @@ type lane struct {
 // delivered yet.
 func (l *lane) pending() bool { return !l.closed && l.next < l.hwm }
 
+// take receives r from the lane's channel: a record becomes the head; a
+// progress note (skipped transaction markers or aborted records) only
+// moves the lane's offset.
 func (l *lane) take(r record) {
-	l.head, l.hasHead = r, true
-	l.emptySince, l.waitingFor = time.Time{}, time.Time{}
 	if r.msg.HighWaterMark > l.hwm {
 		l.hwm = r.msg.HighWaterMark
 	}
+	l.emptySince, l.waitingFor = time.Time{}, time.Time{}
+	if r.skipTo > 0 {
+		l.next = max(l.next, r.skipTo)
+		return
+	}
+	l.head, l.hasHead = r, true
 }
 
 // merger interleaves the records of a task's sources in event-time order
@@ -71,9 +78,13 @@ func less(a, b *record) bool {
 // fill moves waiting records into empty heads without blocking.
 func (m *merger) fill() {
 	for _, l := range m.lanes {
-		if l.hasHead || l.closed {
-			continue
-		}
+		m.fillLane(l)
+	}
+}
+
+// fillLane receives from l until it has a head, is closed or is empty.
+func (m *merger) fillLane(l *lane) {
+	for !l.hasHead && !l.closed {
 		select {
 		case r, ok := <-l.ch:
 			if ok {
@@ -82,6 +93,7 @@ func (m *merger) fill() {
 				l.closed = true
 			}
 		default:
+			return
 		}
 	}
 }

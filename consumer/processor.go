@@ -37,12 +37,12 @@ func New(cfg Config) (*Processor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	client := kafkautil.NewClient(cfg.Brokers)
+	client := cfg.Conn.Client()
 	p := &Processor{
 		cfg:         cfg,
 		client:      client,
-		changelog:   newChangelog(cfg.Changelog(), cfg.Brokers, client, cfg.Snapshots),
-		deadLetters: kafkautil.NewWriter(cfg.Brokers, cfg.DeadLetterTopic, &kafka.Murmur2Balancer{}),
+		changelog:   newChangelog(cfg.Changelog(), cfg.Conn, client, cfg.Snapshots),
+		deadLetters: cfg.Conn.Writer(cfg.DeadLetterTopic, &kafka.Murmur2Balancer{}),
 	}
 	p.outputs = &outputs{sinks: cfg.Sinks, deadLetters: p.deadLetters, retry: cfg.Retry,
 		metrics: cfg.Metrics, log: cfg.Logger}
@@ -138,7 +138,8 @@ func (p *Processor) groupConfig() kafka.ConsumerGroupConfig {
 	log := p.cfg.Logger
 	return kafka.ConsumerGroupConfig{
 		ID:                p.cfg.Group,
-		Brokers:           p.cfg.Brokers,
+		Brokers:           p.cfg.Conn.Brokers(),
+		Dialer:            p.cfg.Conn.Dialer(),
 		Topics:            topics[:],
 		GroupBalancers:    []kafka.GroupBalancer{&CoPartitionBalancer{Owned: p.cfg.Status.Owned}},
 		StartOffset:       kafka.FirstOffset,
@@ -161,14 +162,23 @@ func (p *Processor) closeWriters() {
 // Partitions returns the input partition count found by Check or Prepare.
 func (p *Processor) Partitions() int { return p.partitions }
 
+// isolation is the inputs' isolation level.
+func (p *Processor) isolation() int8 {
+	if p.cfg.ReadUncommitted {
+		return readUncommitted
+	}
+	return readCommitted
+}
+
 // taskDeps returns what the task of partition n needs in this generation.
 func (p *Processor) taskDeps(n int, commit func(map[string]map[int]int64)) taskDeps {
 	topics := p.cfg.InputTopics()
 	return taskDeps{
 		partition:    n,
 		topics:       topics,
-		brokers:      p.cfg.Brokers,
+		conn:         p.cfg.Conn,
 		client:       p.client,
+		isolation:    p.isolation(),
 		reducer:      reducer.Config{SessionTTL: p.cfg.SessionTTL},
 		decoder:      p.cfg.Decoder,
 		outputs:      p.outputs,

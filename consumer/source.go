@@ -2,12 +2,12 @@ package consumer
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -17,25 +17,28 @@ type Decoder interface {
 	DecodeEvent(kind reducer.Kind, data []byte) (*reducer.Event, error)
 }
 
-// record is one fetched input record, decoded.
+// record is one fetched input record, decoded, or a note that the lane's
+// offsets before skipTo are consumed (transaction markers, aborted
+// records) without a record to hand over.
 type record struct {
-	src int // index of its source in the task: its reducer.Kind
-	msg kafka.Message
-	ev  *reducer.Event // nil when err is set
-	err error          // why the record is rejected
+	src    int // index of its source in the task: its reducer.Kind
+	msg    kafka.Message
+	ev     *reducer.Event // nil when err is set
+	err    error          // why the record is rejected
+	skipTo int64          // > 0: a progress note, not a record
 }
 
 // source reads one input topic-partition in its own goroutine, decodes each
 // record and hands it over in offset order.
 type source struct {
-	topic  string
-	kind   reducer.Kind
-	reader *kafka.Reader
-	ch     chan record
-	log    *slog.Logger
+	topic string
+	kind  reducer.Kind
+	f     *fetcher
+	ch    chan record
+	log   *slog.Logger
 }
 
-// Reader settings of the sources.
+// Fetch settings of the sources.
 const (
 	sourceBuffer     = 2048    // decoded records buffered per source
 	sourceMaxBytes   = 1 << 20 // per fetch; kfake times out on larger ones
@@ -43,27 +46,17 @@ const (
 	fetchRetryPeriod = 200 * time.Millisecond
 )
 
-func newSource(brokers []string, topic string, partition int, kind reducer.Kind, log *slog.Logger) *source {
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:   brokers,
-		Topic:     topic,
-		Partition: partition,
-		MinBytes:  1,
-		MaxBytes:  sourceMaxBytes,
-		MaxWait:   sourceMaxWait,
-		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			log.Debug("kafka reader", "topic", topic, "detail", fmt.Sprintf(msg, args...))
-		}),
-	})
-	return &source{topic: topic, kind: kind, reader: r, ch: make(chan record, sourceBuffer), log: log}
+func newSource(conn *kafkautil.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation int8, log *slog.Logger) *source {
+	f := &fetcher{rt: conn.Transport(), addr: kafka.TCP(conn.Brokers()...), topic: topic, partition: partition,
+		offset: offset, isolation: isolation, maxBytes: sourceMaxBytes, maxWait: sourceMaxWait}
+	return &source{topic: topic, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
 }
 
-// fetch reads until ctx ends, then closes the reader and the channel.
+// fetch reads until ctx ends, then closes the channel.
 func (s *source) fetch(ctx context.Context, dec Decoder) {
 	defer close(s.ch)
-	defer s.reader.Close()
-	for {
-		msg, err := s.reader.FetchMessage(ctx)
+	for ctx.Err() == nil {
+		res, err := s.f.fetch(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -76,37 +69,55 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 			}
 			continue
 		}
-		rec := record{src: int(s.kind), msg: msg}
-		rec.ev, rec.err = dec.DecodeEvent(s.kind, msg.Value)
-		select {
-		case s.ch <- rec:
-		case <-ctx.Done():
+		if !s.hand(ctx, res, dec) {
 			return
 		}
 	}
 }
 
+// hand decodes and hands over one fetch's records, then a progress note
+// if markers or aborted records followed the last of them.
+func (s *source) hand(ctx context.Context, res fetchResult, dec Decoder) bool {
+	last := int64(-1)
+	for _, msg := range res.msgs {
+		msg.HighWaterMark = res.end
+		rec := record{src: int(s.kind), msg: msg}
+		rec.ev, rec.err = dec.DecodeEvent(s.kind, msg.Value)
+		if !s.send(ctx, rec) {
+			return false
+		}
+		last = msg.Offset
+	}
+	if res.next > last+1 && res.next > 0 {
+		return s.send(ctx, record{src: int(s.kind), skipTo: res.next, msg: kafka.Message{HighWaterMark: res.end}})
+	}
+	return true
+}
+
+func (s *source) send(ctx context.Context, rec record) bool {
+	select {
+	case s.ch <- rec:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // sourceSet is a task's running sources. The task starts it and stops it;
-// stop cancels the fetches and waits until every reader is closed.
+// stop cancels the fetches and waits until every fetch loop has ended.
 type sourceSet struct {
 	list   [numKinds]*source
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-// startSources positions one source per input topic at its offset and
-// starts their fetches. If one cannot start, those started are stopped.
-func startSources(ctx context.Context, brokers []string, topics [numKinds]string, partition int,
-	offsets [numKinds]int64, dec Decoder, log *slog.Logger) (*sourceSet, error) {
+// startSources starts one source per input topic at its offset.
+func startSources(ctx context.Context, conn *kafkautil.Conn, topics [numKinds]string, partition int,
+	offsets [numKinds]int64, isolation int8, dec Decoder, log *slog.Logger) *sourceSet {
 	ctx, cancel := context.WithCancel(ctx)
 	set := &sourceSet{cancel: cancel}
 	for k, topic := range topics {
-		src := newSource(brokers, topic, partition, reducer.Kind(k), log)
-		if err := src.reader.SetOffset(offsets[k]); err != nil {
-			src.reader.Close()
-			set.stop()
-			return nil, fmt.Errorf("position %s/%d at %d: %w", topic, partition, offsets[k], err)
-		}
+		src := newSource(conn, topic, partition, reducer.Kind(k), offsets[k], isolation, log)
 		set.list[k] = src
 		set.wg.Add(1)
 		go func() {
@@ -114,7 +125,7 @@ func startSources(ctx context.Context, brokers []string, topics [numKinds]string
 			src.fetch(ctx, dec)
 		}()
 	}
-	return set, nil
+	return set
 }
 
 func (s *sourceSet) stop() {

@@ -15,8 +15,9 @@ import (
 type taskDeps struct {
 	partition int
 	topics    [numKinds]string // input topics, by reducer.Kind
-	brokers   []string
+	conn      *kafkautil.Conn
 	client    *kafka.Client // offset requests
+	isolation int8          // readCommitted or readUncommitted
 	reducer   reducer.Config
 	decoder   Decoder
 	outputs   *outputs   // sinks and dead letters
@@ -93,7 +94,7 @@ func (t *task) retryOp(ctx context.Context, what string, op func() error) error 
 func (t *task) start(ctx context.Context, starts map[string]int64) error {
 	var offsets, ends [numKinds]int64
 	for k, topic := range t.topics {
-		offs, err := kafkautil.Offsets(ctx, t.client, topic, t.partition)
+		offs, err := kafkautil.OffsetsAt(ctx, t.client, kafka.IsolationLevel(t.isolation), topic, t.partition)
 		if err != nil {
 			return err
 		}
@@ -104,10 +105,7 @@ func (t *task) start(ctx context.Context, starts map[string]int64) error {
 		}
 		offsets[k], ends[k] = min(off, rng.End), rng.End
 	}
-	srcs, err := startSources(ctx, t.brokers, t.topics, t.partition, offsets, t.decoder, t.log)
-	if err != nil {
-		return err
-	}
+	srcs := startSources(ctx, t.conn, t.topics, t.partition, offsets, t.isolation, t.decoder, t.log)
 	t.sources = srcs
 	lanes := make([]*lane, numKinds)
 	for k, src := range srcs.list {

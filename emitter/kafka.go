@@ -18,8 +18,8 @@ type UpdateEncoder interface {
 
 // KafkaConfig configures a KafkaSink. Start from DefaultKafkaConfig.
 type KafkaConfig struct {
-	// Brokers are the bootstrap brokers. Required.
-	Brokers []string
+	// Conn makes the connections (brokers, TLS, SASL). Required.
+	Conn *kafkautil.Conn
 	// Topic receives the updates. Default: "nosto-session-updates".
 	Topic string
 	// Encoder encodes updates (schemas.Codecs). Required.
@@ -34,15 +34,15 @@ type KafkaConfig struct {
 // DefaultTopic is KafkaConfig.Topic's default.
 const DefaultTopic = "nosto-session-updates"
 
-// DefaultKafkaConfig returns the defaults; Brokers and Encoder are left to
-// the caller.
+// DefaultKafkaConfig returns the defaults; Conn and Encoder are left to the
+// caller.
 func DefaultKafkaConfig() KafkaConfig { return KafkaConfig{Topic: DefaultTopic} }
 
 // Validate reports the first problem with c. It changes nothing.
 func (c *KafkaConfig) Validate() error {
 	switch {
-	case len(c.Brokers) == 0:
-		return errors.New("emitter: no brokers")
+	case c.Conn == nil:
+		return errors.New("emitter: no Kafka connection")
 	case c.Topic == "":
 		return errors.New("emitter: no output topic")
 	case c.Encoder == nil:
@@ -62,7 +62,7 @@ func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	w := kafkautil.NewWriter(cfg.Brokers, cfg.Topic, &kafka.Murmur2Balancer{})
+	w := cfg.Conn.Writer(cfg.Topic, &kafka.Murmur2Balancer{})
 	return &KafkaSink{cfg: cfg, writer: w}, nil
 }
 

@@ -82,8 +82,7 @@ func readPartition(ctx context.Context, cfg *config, topic string, p int, rng ka
 	if rng.End <= rng.First {
 		return 0, 0, nil
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: kafkautil.Brokers(cfg.brokers), Topic: topic, Partition: p,
-		MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 500 * time.Millisecond})
+	r := kafka.NewReader(readerConfig(cfg, topic, p))
 	defer r.Close()
 	if err := r.SetOffset(rng.First); err != nil {
 		return 0, 0, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sessiond/sessiond/internal/kafkautil"
@@ -17,7 +18,10 @@ const defaultBrokers = "127.0.0.1:39092"
 
 // config is the command line.
 type config struct {
-	brokers        string
+	brokers        string // for the report
+	connCfg        kafkautil.ConnConfig
+	passwordFile   string
+	conn           *kafkautil.Conn
 	partitions     int
 	events         int
 	visitors       int
@@ -39,7 +43,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	if v := os.Getenv("KAFKA_BROKERS"); v != "" {
 		def = v
 	}
-	fs.StringVar(&c.brokers, "brokers", def, "bootstrap brokers, comma-separated; $KAFKA_BROKERS, if set, is the default")
+	c.connCfg = kafkautil.DefaultConnConfig()
+	c.connCfg.Brokers = kafkautil.Brokers(def) // $KAFKA_BROKERS, if set, is the default
+	kafkautil.BindFlags(fs, &c.connCfg, &c.passwordFile)
 	fs.IntVar(&c.partitions, "partitions", 12, "partitions of every topic")
 	fs.IntVar(&c.events, "events", 1_000_000, "events to preload")
 	fs.IntVar(&c.visitors, "visitors", 100_000, "distinct visitors of the generated stream")
@@ -57,12 +63,23 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.connCfg.LoadSecrets(c.passwordFile, os.LookupEnv); err != nil {
+		return nil, err
+	}
+	conn, err := kafkautil.NewConn(c.connCfg)
+	if err != nil {
+		return nil, fmt.Errorf("kafka connection: %w", err)
+	}
+	c.conn, c.brokers = conn, strings.Join(c.connCfg.Brokers, ",")
+	return c, nil
 }
 
 func (c *config) validate() error {
 	switch {
-	case len(kafkautil.Brokers(c.brokers)) == 0:
+	case len(c.connCfg.Brokers) == 0:
 		return errors.New("--brokers is empty")
 	case c.partitions < 1:
 		return errors.New("--partitions must be at least 1")

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/internal/service"
 )
 
@@ -50,7 +49,7 @@ func startInProcess(a runArgs) (*inProcess, error) {
 func (a runArgs) serviceConfig() service.Config {
 	cfg := service.DefaultConfig()
 	c := &cfg.Consumer
-	c.Brokers, c.Group = kafkautil.Brokers(a.brokers), a.t.group
+	cfg.Conn, c.Group = a.connCfg, a.t.group
 	c.CartTopic, c.CustomerTopic, c.ActionTopic = a.t.input[0], a.t.input[1], a.t.input[2]
 	c.DeadLetterTopic, cfg.Kafka.Topic = a.t.dlq, a.t.output
 	cfg.HTTPAddr = a.httpAddr

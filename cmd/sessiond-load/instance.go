@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/sessiond/sessiond/internal/kafkautil"
+
 	"context"
 	"fmt"
 	"net"
@@ -30,18 +32,19 @@ type instance interface {
 
 // runArgs are the settings of one `sessiond run`.
 type runArgs struct {
-	brokers  string
-	t        *topics
-	httpAddr string
-	logLevel string
+	connCfg      kafkautil.ConnConfig
+	passwordFile string
+	t            *topics
+	httpAddr     string
+	logLevel     string
 }
 
 // flags returns args as `sessiond run` flags.
 func (a runArgs) flags() []string {
-	return []string{"run", "--brokers", a.brokers, "--group", a.t.group,
+	return append(append([]string{"run"}, a.connCfg.Args(a.passwordFile)...), "--group", a.t.group,
 		"--cart-topic", a.t.input[0], "--customer-topic", a.t.input[1], "--action-topic", a.t.input[2],
 		"--output-topic", a.t.output, "--dlq-topic", a.t.dlq,
-		"--http-addr", a.httpAddr, "--log-level", a.logLevel}
+		"--http-addr", a.httpAddr, "--log-level", a.logLevel)
 }
 
 // launcher starts instances and stops whatever is still running at the

@@ -143,7 +143,7 @@ func latency(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s *st
 // produce writes the stream's next events in a batch every ~10 ms, as
 // many as the rate owes by then, each record stamped with its send time.
 func (r *latencyResult) produce(ctx context.Context, cfg *config, s *stream, sent *sentLog, log *slog.Logger) error {
-	w := newLoadWriter(cfg.brokers, 100, time.Millisecond)
+	w := newLoadWriter(cfg.conn, 100, time.Millisecond)
 	defer w.Close()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -245,8 +245,7 @@ func (r *latencyResult) collect(ctx context.Context, in instance, s *stream, act
 // readUpdates reads partition p of the output topic from offset and sends
 // each update's id and times until ctx ends.
 func readUpdates(ctx context.Context, cfg *config, topic string, p int, offset int64, codecs *schemas.Codecs, out chan<- update) error {
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: kafkautil.Brokers(cfg.brokers), Topic: topic, Partition: p,
-		MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 500 * time.Millisecond})
+	r := kafka.NewReader(readerConfig(cfg, topic, p))
 	defer r.Close()
 	if err := r.SetOffset(offset); err != nil {
 		return err

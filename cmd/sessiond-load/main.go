@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/schemas"
 )
 
@@ -64,7 +63,7 @@ func run(ctx context.Context, args []string) error {
 	case cfg.sessiondBin == "":
 		rep.Source = sourceVersion(ctx)
 	}
-	client := kafkautil.NewClient(kafkautil.Brokers(cfg.brokers))
+	client := cfg.conn.Client()
 	t := newTopics(cfg.partitions)
 	if !cfg.keepTopics {
 		defer deleteTopics(client, t, log)

@@ -63,7 +63,7 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	ready := func(addr net.Addr) {
-		fmt.Fprintf(io.err, "sessiond demo: embedded Kafka at %s, metrics at http://%s/metrics\n", strings.Join(cfg.Consumer.Brokers, ","), addr)
+		fmt.Fprintf(io.err, "sessiond demo: embedded Kafka at %s, metrics at http://%s/metrics\n", strings.Join(cfg.Conn.Brokers, ","), addr)
 		fmt.Fprintf(io.err, "sessiond demo: %d shoppers, %d events at %d/s; one JSON update per action on stdout\n\n", d.visitors, d.events, d.rate)
 	}
 	return runDemoParts(ctx, &d, &cfg, svc, ready, io)
@@ -73,14 +73,14 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 // demo's own group.
 func demoConfig(brokers []string, httpAddr string) service.Config {
 	cfg := service.DefaultConfig()
-	cfg.Consumer.Brokers = brokers
+	cfg.Conn.Brokers = brokers
 	cfg.Consumer.Group = "sessiond-demo"
 	cfg.HTTPAddr = httpAddr
 	return cfg
 }
 
 func createDemoTopics(ctx context.Context, cfg *service.Config, partitions int) error {
-	c := kafkautil.NewClient(cfg.Consumer.Brokers)
+	c := kafkautil.PlainConn(cfg.Conn.Brokers).Client()
 	var specs []kafkautil.TopicSpec
 	inputs := cfg.Consumer.InputTopics()
 	for _, t := range append(inputs[:], cfg.Kafka.Topic, cfg.Consumer.DeadLetterTopic) {
@@ -165,8 +165,9 @@ func describeDeadLetter(m kafka.Message) string {
 func printTopic(ctx context.Context, cfg *service.Config, topic string, partitions int, fn func(kafka.Message) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for p := 0; p < partitions; p++ {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Consumer.Brokers, Topic: topic,
-			Partition: p, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 500 * time.Millisecond})
+		rc := kafkautil.PlainConn(cfg.Conn.Brokers).ReaderConfig(topic, p)
+		rc.MinBytes, rc.MaxBytes, rc.MaxWait = 1, 1<<20, 500*time.Millisecond
+		r := kafka.NewReader(rc)
 		g.Go(func() error {
 			defer r.Close()
 			for {
@@ -198,7 +199,7 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 	if err != nil {
 		return 0, err
 	}
-	w := kafkautil.NewWriter(cfg.Consumer.Brokers, "", &kafka.Murmur2Balancer{})
+	w := kafkautil.PlainConn(cfg.Conn.Brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
 	topics := cfg.Consumer.InputTopics()
 	tick := time.NewTicker(50 * time.Millisecond)

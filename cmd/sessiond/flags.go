@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-
-	"github.com/sessiond/sessiond/internal/kafkautil"
 )
 
 // envPrefix prefixes every flag's environment variable: --session-ttl is
@@ -54,17 +52,24 @@ func parseFlagsEnv(fs *flag.FlagSet, args []string, lookup func(string) (string,
 	return err
 }
 
-// brokerList is a comma-separated broker list bound to a []string.
-type brokerList []string
+// isolationLevel binds --isolation-level to consumer.Config.ReadUncommitted.
+type isolationLevel bool
 
-func (b *brokerList) String() string {
-	if b == nil {
-		return ""
+func (l *isolationLevel) String() string {
+	if l != nil && bool(*l) {
+		return "read_uncommitted"
 	}
-	return strings.Join(*b, ",")
+	return "read_committed"
 }
 
-func (b *brokerList) Set(v string) error {
-	*b = kafkautil.Brokers(v)
+func (l *isolationLevel) Set(v string) error {
+	switch v {
+	case "read_committed":
+		*l = false
+	case "read_uncommitted":
+		*l = true
+	default:
+		return fmt.Errorf("%q is not read_committed or read_uncommitted", v)
+	}
 	return nil
 }

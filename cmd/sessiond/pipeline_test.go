@@ -262,7 +262,7 @@ func poisonRecords(t *testing.T, e *env) map[string][]byte {
 		e.action:   encodeUnchecked(t, codecs, &reducer.Event{Kind: reducer.KindAction, VisitorID: "v-bad", EventID: "p3", Action: &reducer.Action{Type: reducer.ActionViewProduct}}),
 	}
 	out := map[string][]byte{}
-	w := kafkautil.NewWriter(e.brokers, "", &kafka.Murmur2Balancer{})
+	w := kafkautil.PlainConn(e.brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
 	for topic, value := range bad {
 		for _, v := range [][]byte{[]byte("\x00\xffgarbage"), value} {
@@ -294,7 +294,7 @@ func encodeUnchecked(t *testing.T, c *schemas.Codecs, ev *reducer.Event) []byte 
 
 func endOffsets(t *testing.T, brokers []string, topic string) map[int]int64 {
 	t.Helper()
-	c := kafkautil.NewClient(brokers)
+	c := kafkautil.PlainConn(brokers).Client()
 	counts, err := kafkautil.PartitionCounts(context.Background(), c, topic)
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/reducer"
@@ -20,20 +22,32 @@ const produceBatch = 5000
 
 func runProduce(ctx context.Context, args []string, io stdio) error {
 	fs := newFlagSet("produce", io.err)
-	brokers := fs.String("brokers", "localhost:9092", "bootstrap brokers, comma-separated")
-	topics := [3]*string{
-		reducer.KindCart:     fs.String("cart-topic", "cart-changed", "topic for cart_changed events"),
-		reducer.KindCustomer: fs.String("customer-topic", "customer-changed", "topic for customer_changed events"),
-		reducer.KindAction:   fs.String("action-topic", "actions", "topic for action events"),
+	connCfg := kafkautil.DefaultConnConfig()
+	var passwordFile string
+	kafkautil.BindFlags(fs, &connCfg, &passwordFile)
+	topics := [reducer.NumKinds]*string{
+		reducer.KindCart:     fs.String("cart-topic", consumer.DefaultCartTopic, "topic for cart_changed events"),
+		reducer.KindCustomer: fs.String("customer-topic", consumer.DefaultCustomerTopic, "topic for customer_changed events"),
+		reducer.KindAction:   fs.String("action-topic", consumer.DefaultActionTopic, "topic for action events"),
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := connCfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
+		return err
+	}
+	conn, err := kafkautil.NewConn(connCfg)
+	if err != nil {
+		return fmt.Errorf("kafka connection: %w", err)
+	}
+	if err := conn.Probe(ctx); err != nil {
+		return fmt.Errorf("kafka: %w", err)
 	}
 	codecs, err := schemas.Load()
 	if err != nil {
 		return err
 	}
-	w := kafkautil.NewWriter(kafkautil.Brokers(*brokers), "", &kafka.Murmur2Balancer{})
+	w := conn.Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
 	p := &producer{w: w, codecs: codecs}
 	for k, t := range topics {
@@ -71,7 +85,7 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 type producer struct {
 	w      *kafka.Writer
 	codecs *schemas.Codecs
-	topics [3]string
+	topics [reducer.NumKinds]string
 	batch  []kafka.Message
 	sent   int
 }

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 
+	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/internal/service"
 )
 
@@ -15,9 +17,10 @@ func init() {
 
 // bindServiceFlags binds the service's flags straight into cfg's fields;
 // cfg's current values (service.DefaultConfig) are the defaults.
-func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config) {
+func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *string) {
 	c, k := &cfg.Consumer, &cfg.Kafka
-	fs.Var((*brokerList)(&c.Brokers), "brokers", "bootstrap brokers, comma-separated")
+	kafkautil.BindFlags(fs, &cfg.Conn, passwordFile)
+	fs.Var((*isolationLevel)(&c.ReadUncommitted), "isolation-level", "how input topics written in transactions are read: read_committed (aborted records never applied) or read_uncommitted")
 	fs.StringVar(&c.Group, "group", c.Group, "consumer group; also prefixes the changelog topic <group>-snapshots")
 	fs.StringVar(&c.CartTopic, "cart-topic", c.CartTopic, "cart_changed input topic")
 	fs.StringVar(&c.CustomerTopic, "customer-topic", c.CustomerTopic, "customer_changed input topic")
@@ -37,9 +40,13 @@ func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config) {
 func runService(ctx context.Context, args []string, io stdio) error {
 	cfg := service.DefaultConfig()
 	fs := newFlagSet("run", io.err)
-	bindServiceFlags(fs, &cfg)
+	var passwordFile string
+	bindServiceFlags(fs, &cfg, &passwordFile)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Conn.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
 		return err
 	}
 	log, err := newLogger(io.err, *logLevel)

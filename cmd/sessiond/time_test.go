@@ -111,7 +111,7 @@ func (e *env) produceTimed(t *testing.T, evs []timed) {
 		}
 		msgs[i] = kafka.Message{Topic: topics[ev.Kind], Key: []byte(ev.VisitorID), Value: v, Time: x.ts}
 	}
-	w := kafkautil.NewWriter(e.brokers, "", &kafka.Murmur2Balancer{})
+	w := kafkautil.PlainConn(e.brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
 	if err := kafkautil.Write(context.Background(), w, msgs, kafkautil.RetryPolicy{MaxElapsed: time.Minute}, nil); err != nil {
 		t.Fatal(err)

@@ -1,11 +1,6 @@
 package kafkautil
 
-import (
-	"strings"
-	"time"
-
-	"github.com/segmentio/kafka-go"
-)
+import "strings"
 
 // Brokers splits a comma-separated bootstrap list, dropping blanks.
 func Brokers(list string) []string {
@@ -16,10 +11,4 @@ func Brokers(list string) []string {
 		}
 	}
 	return out
-}
-
-// NewClient returns a kafka-go client for admin and offset requests. The
-// client's transport routes each request to the right broker.
-func NewClient(brokers []string) *kafka.Client {
-	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
 }

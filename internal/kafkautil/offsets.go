@@ -14,11 +14,17 @@ type Range struct{ First, End int64 }
 
 // Offsets returns the offset range of the given partitions of topic.
 func Offsets(ctx context.Context, c *kafka.Client, topic string, partitions ...int) (map[int]Range, error) {
+	return OffsetsAt(ctx, c, kafka.ReadUncommitted, topic, partitions...)
+}
+
+// OffsetsAt is Offsets at an isolation level: under ReadCommitted, End is
+// the last stable offset (the first offset of a transaction still open).
+func OffsetsAt(ctx context.Context, c *kafka.Client, level kafka.IsolationLevel, topic string, partitions ...int) (map[int]Range, error) {
 	reqs := make([]kafka.OffsetRequest, 0, 2*len(partitions))
 	for _, p := range partitions {
 		reqs = append(reqs, kafka.FirstOffsetOf(p), kafka.LastOffsetOf(p))
 	}
-	resp, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	resp, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}, IsolationLevel: level})
 	if err != nil {
 		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
 	}

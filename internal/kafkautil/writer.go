@@ -10,15 +10,16 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// NewWriter returns a synchronous writer for topic that waits for all
+// Writer returns a synchronous writer for topic that waits for all
 // in-sync replicas and sends a partial batch after a millisecond, so that a
 // whole batch handed to WriteMessages goes out at once. kafka-go's own
 // retries are off: Write retries with the project's policy. BatchSize stays
 // modest: kafka-go allocates a slice of that many messages for every
 // partition batch it opens. No compression, as Kafka's producer default.
-func NewWriter(brokers []string, topic string, balancer kafka.Balancer) *kafka.Writer {
+func (c *Conn) Writer(topic string, balancer kafka.Balancer) *kafka.Writer {
 	return &kafka.Writer{
-		Addr:         kafka.TCP(brokers...),
+		Addr:         kafka.TCP(c.brokers...),
+		Transport:    c.transport,
 		Topic:        topic,
 		Balancer:     balancer,
 		RequiredAcks: kafka.RequireAll,

@@ -6,16 +6,20 @@ import (
 
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
+	"github.com/sessiond/sessiond/internal/kafkautil"
 )
 
 // Config is the whole service's configuration. The commands bind their
 // flags straight into its fields, starting from DefaultConfig.
 type Config struct {
-	// Consumer configures the pipeline. Its Brokers are used by every
-	// Kafka component. Its Decoder, Snapshots and Sinks are set by New.
+	// Conn is how every Kafka connection is made (brokers, TLS, SASL);
+	// New builds it once and hands it to every component.
+	Conn kafkautil.ConnConfig
+	// Consumer configures the pipeline. Its Conn, Decoder, Snapshots and
+	// Sinks are set by New.
 	Consumer consumer.Config
 	// Kafka configures the Kafka sink; an empty Topic turns it off. Its
-	// Brokers and Encoder are set by New.
+	// Conn and Encoder are set by New.
 	Kafka emitter.KafkaConfig
 	// WireFormat is the input records' framing: "raw" (bare Avro).
 	// Default: "raw".
@@ -34,6 +38,7 @@ const (
 // DefaultConfig returns the defaults, the one place they are set.
 func DefaultConfig() Config {
 	return Config{
+		Conn:       kafkautil.DefaultConnConfig(),
 		Consumer:   consumer.DefaultConfig(),
 		Kafka:      emitter.DefaultKafkaConfig(),
 		WireFormat: DefaultWireFormat,
@@ -47,6 +52,9 @@ func (c *Config) kafkaSinkOn() bool { return c.Kafka.Topic != "" }
 // Validate reports the first problem with the settings a user gives. The
 // components New adds are checked when New builds them.
 func (c *Config) Validate() error {
+	if err := c.Conn.Validate(); err != nil {
+		return fmt.Errorf("kafka connection: %w", err)
+	}
 	if c.WireFormat != DefaultWireFormat {
 		return fmt.Errorf("wire format %q is not supported (only raw)", c.WireFormat)
 	}

@@ -20,6 +20,7 @@ import (
 // Service is the assembled pipeline with its sinks and endpoints.
 type Service struct {
 	cfg      Config
+	conn     *kafkautil.Conn
 	log      *slog.Logger
 	proc     *consumer.Processor
 	closers  []io.Closer
@@ -36,9 +37,14 @@ func New(cfg Config, log *slog.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	conn, err := kafkautil.NewConn(cfg.Conn)
+	if err != nil {
+		return nil, fmt.Errorf("kafka connection: %w", err)
+	}
+	cfg.Consumer.Conn = conn
 	cfg.Consumer.Logger = log
 	cfg.Consumer.Decoder, cfg.Consumer.Snapshots = codecs, codecs
-	s := &Service{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	s := &Service{cfg: cfg, conn: conn, log: log, registry: prometheus.NewRegistry()}
 	s.registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	if err := cfg.Consumer.Metrics.Register(s.registry); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
@@ -60,7 +66,7 @@ func (s *Service) newSinks(codecs *schemas.Codecs) ([]consumer.Sink, error) {
 	var sinks []consumer.Sink
 	if s.cfg.kafkaSinkOn() {
 		kc := s.cfg.Kafka
-		kc.Brokers, kc.Encoder = s.cfg.Consumer.Brokers, codecs
+		kc.Conn, kc.Encoder = s.conn, codecs
 		kc.OnRetry = s.onSinkRetry("kafka")
 		sink, err := emitter.NewKafkaSink(kc)
 		if err != nil {
@@ -97,14 +103,21 @@ func (s *Service) Registry() *prometheus.Registry { return s.registry }
 func (s *Service) Partitions() int { return s.proc.Partitions() }
 
 // Check verifies what Run needs from the cluster without changing it: the
-// inputs exist and are co-partitioned, and the output topic exists.
+// brokers answer with the configured security (fast, naming the broker and
+// the cause otherwise), the inputs exist and are co-partitioned, and the
+// output topic exists.
 func (s *Service) Check(ctx context.Context) error {
+	if s.cfg.Conn.TLS.InsecureSkipVerify {
+		s.log.Warn("TLS certificate verification is OFF (--kafka-tls-insecure-skip-verify): the brokers are not authenticated")
+	}
+	if err := s.conn.Probe(ctx); err != nil {
+		return fmt.Errorf("kafka: %w", err)
+	}
 	if err := s.proc.Check(ctx); err != nil {
 		return err
 	}
 	if s.cfg.kafkaSinkOn() {
-		client := kafkautil.NewClient(s.cfg.Consumer.Brokers)
-		if _, err := kafkautil.PartitionCounts(ctx, client, s.cfg.Kafka.Topic); err != nil {
+		if _, err := kafkautil.PartitionCounts(ctx, s.conn.Client(), s.cfg.Kafka.Topic); err != nil {
 			return fmt.Errorf("output topic: %w (create it first)", err)
 		}
 	}
@@ -136,7 +149,7 @@ func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error 
 	if ln != nil {
 		addr = ln.Addr()
 	}
-	s.log.Info("starting", "brokers", s.cfg.Consumer.Brokers, "group", s.cfg.Consumer.Group,
+	s.log.Info("starting", "kafka", s.conn.String(), "group", s.cfg.Consumer.Group,
 		"partitions", s.proc.Partitions(), "http", addr, "pid", os.Getpid())
 	if ready != nil {
 		ready(addr)

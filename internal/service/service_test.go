@@ -22,7 +22,7 @@ func testConfig(t *testing.T, brokers []string) Config {
 	t.Helper()
 	cfg := DefaultConfig()
 	c := &cfg.Consumer
-	c.Brokers = brokers
+	cfg.Conn.Brokers = brokers
 	c.Group = testkafka.Name("grp")
 	c.CartTopic, c.CustomerTopic, c.ActionTopic = testkafka.Name("cart"), testkafka.Name("customer"), testkafka.Name("actions")
 	c.DeadLetterTopic = testkafka.Name("dlq")
@@ -104,7 +104,7 @@ func TestRunChecksBeforeCreating(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "output topic") {
 		t.Fatalf("Run without an output topic: %v, want a refusal naming it", err)
 	}
-	client := kafkautil.NewClient(brokers)
+	client := kafkautil.PlainConn(brokers).Client()
 	for _, topic := range []string{cfg.Consumer.Changelog(), cfg.Consumer.DeadLetterTopic} {
 		if _, err := kafkautil.PartitionCounts(ctx, client, topic); err == nil {
 			t.Errorf("topic %s was created before the refusal", topic)
@@ -133,7 +133,7 @@ func TestRunChecksHTTPAddrBeforeCreating(t *testing.T) {
 	if err := svc.Run(ctx, nil); err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("Run on a busy port: %v, want a listen error", err)
 	}
-	if _, err := kafkautil.PartitionCounts(ctx, kafkautil.NewClient(brokers), cfg.Consumer.Changelog()); err == nil {
+	if _, err := kafkautil.PartitionCounts(ctx, kafkautil.PlainConn(brokers).Client(), cfg.Consumer.Changelog()); err == nil {
 		t.Error("the changelog was created before the refusal")
 	}
 }

@@ -32,7 +32,7 @@ func ReadUntil(tb testing.TB, brokers []string, topic string, timeout time.Durat
 // ReadAll reads every partition of topic from the start up to the high
 // watermark seen when it starts.
 func ReadAll(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
-	c := kafkautil.NewClient(brokers)
+	c := kafkautil.PlainConn(brokers).Client()
 	counts, err := kafkautil.PartitionCounts(ctx, c, topic)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ func CreateTopics(tb testing.TB, brokers []string, partitions int, names ...stri
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c := kafkautil.NewClient(brokers)
+	c := kafkautil.PlainConn(brokers).Client()
 	specs := make([]kafkautil.TopicSpec, len(names))
 	for i, n := range names {
 		specs[i] = kafkautil.TopicSpec{Name: n, Partitions: partitions}

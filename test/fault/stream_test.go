@@ -112,7 +112,7 @@ func newProducer(t *testing.T, s *setup) *producer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := kafkautil.NewWriter(s.brokers, "", &kafka.Murmur2Balancer{})
+	w := kafkautil.PlainConn(s.brokers).Writer("", &kafka.Murmur2Balancer{})
 	t.Cleanup(func() { w.Close() })
 	return &producer{s: s, w: w, codecs: c}
 }
