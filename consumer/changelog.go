@@ -22,20 +22,20 @@ type SnapshotCodec interface {
 // changelog persists one member's snapshots to the compacted topic whose
 // partition N holds the visitors of input partition N.
 type changelog struct {
-	topic   string
-	conn    *kafkautil.Conn
-	client  *kafka.Client
-	writer  *kafka.Writer
-	codec   SnapshotCodec
+	topic  string
+	conn   *kafkautil.Conn
+	client *kafka.Client
+	writer *kafka.Writer
+	codec  SnapshotCodec
 }
 
 func newChangelog(topic string, conn *kafkautil.Conn, client *kafka.Client, codec SnapshotCodec) *changelog {
 	return &changelog{
-		topic:   topic,
-		conn:    conn,
-		client:  client,
-		writer:  conn.Writer(topic, kafkautil.PartitionBalancer{}),
-		codec:   codec,
+		topic:  topic,
+		conn:   conn,
+		client: client,
+		writer: conn.Writer(topic, kafkautil.PartitionBalancer{}),
+		codec:  codec,
 	}
 }
 

@@ -124,7 +124,7 @@ func isReset(err error) bool {
 func apiVersions(conn net.Conn, tlsOn bool) error {
 	const correlation = 0x5e55
 	req := make([]byte, 0, 32)
-	req = binary.BigEndian.AppendUint32(req, 0) // size, set below
+	req = binary.BigEndian.AppendUint32(req, 0)  // size, set below
 	req = binary.BigEndian.AppendUint16(req, 18) // ApiVersions
 	req = binary.BigEndian.AppendUint16(req, 0)  // v0
 	req = binary.BigEndian.AppendUint32(req, correlation)
