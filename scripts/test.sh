@@ -4,10 +4,12 @@
 #   2. unit tests, golden tests, fuzz seed corpora, and the integration suite
 #      against the embedded Kafka-protocol broker (kfake, in process);
 #   3. a short fuzzing pass on every decoder (FUZZTIME each, default 10s; 0 skips);
-#   4. a real Apache Kafka (scripts/kafka.sh, KRaft, jars from Maven Central):
-#      the integration suite again, then the fault suite (kill -9, rolling
-#      restarts, broker restart, poison records) — Kafka is stopped on exit,
-#      also when tests fail.
+#   4. a real Apache Kafka (scripts/kafka.sh up --secure, KRaft, jars from
+#      Maven Central, with SASL_SSL and mTLS listeners beside the plaintext
+#      one): the integration suite again (also over SCRAM-SHA-512 and mutual
+#      TLS, and the refusals of wrong credentials and certificates), then the
+#      fault suite (kill -9, rolling restarts, broker restart, poison
+#      records) — Kafka is stopped on exit, also when tests fail.
 # Set KAFKA_BROKERS to run step 4 against your own cluster instead (nothing is
 # started or stopped then; the broker-restart fault test is skipped).
 set -euo pipefail
@@ -38,10 +40,16 @@ fi
 
 started=""
 if [[ -z ${KAFKA_BROKERS:-} ]]; then
-  step "starting Apache Kafka (scripts/kafka.sh up)"
-  out=$(scripts/kafka.sh up)
+  if ! command -v openssl >/dev/null 2>&1; then # the secure listeners' throwaway CA
+    step "installing openssl"
+    apt-get update -qq && apt-get install -y -qq openssl >/dev/null
+  fi
+  step "starting Apache Kafka (scripts/kafka.sh up --secure)"
+  out=$(scripts/kafka.sh up --secure)
   eval "$out"
-  export KAFKA_BROKERS KAFKA_RESTART_CMD="$PWD/scripts/kafka.sh restart"
+  export KAFKA_BROKERS KAFKA_SASL_SSL_BROKERS KAFKA_MTLS_BROKERS KAFKA_TLS_CA_FILE \
+    KAFKA_TLS_CLIENT_CERT_FILE KAFKA_TLS_CLIENT_KEY_FILE KAFKA_TLS_OTHER_CA_FILE \
+    KAFKA_SASL_USER KAFKA_SASL_PASSWORD KAFKA_RESTART_CMD="$PWD/scripts/kafka.sh restart"
   started=1
   trap 'scripts/kafka.sh down || true' EXIT
 fi

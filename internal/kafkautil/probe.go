@@ -109,10 +109,20 @@ func describeTLSError(err error) error {
 		return fmt.Errorf("TLS: the broker's certificate is invalid: %w", err)
 	case errors.As(err, &rec):
 		return fmt.Errorf("TLS: the broker answered without TLS: is this a PLAINTEXT listener? (drop --kafka-tls): %w", err)
+	case isTimeout(err):
+		return fmt.Errorf("TLS: no handshake answer: is this a PLAINTEXT listener? (drop --kafka-tls): %w", err)
 	case errors.Is(err, io.EOF) || isReset(err):
-		return fmt.Errorf("TLS: the broker closed the connection during the handshake (a client certificate required? see --kafka-tls-cert-file): %w", err)
+		return fmt.Errorf("TLS: the broker closed the connection during the handshake: a PLAINTEXT listener (drop --kafka-tls), or a client certificate required (--kafka-tls-cert-file)?: %w", err)
+	}
+	if strings.Contains(err.Error(), "certificate required") || strings.Contains(err.Error(), "bad certificate") {
+		return fmt.Errorf("TLS: the broker requires a client certificate it trusts (--kafka-tls-cert-file, --kafka-tls-key-file): %w", err)
 	}
 	return fmt.Errorf("TLS handshake: %w", err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }
 
 func isReset(err error) bool {
@@ -122,7 +132,11 @@ func isReset(err error) bool {
 // apiVersions sends an ApiVersions v0 request and checks that the answer
 // is a Kafka response, without trusting its size prefix.
 func apiVersions(conn net.Conn, tlsOn bool) error {
-	const correlation = 0x5e55
+	// The correlation id holds "\r\n\r\n": an HTTP server reads the request
+	// up to there as a (bad) request line and answers at once, instead of
+	// waiting for a line end that a Kafka request never sends. Brokers echo
+	// it back like any other id.
+	const correlation = 0x0d0a0d0a
 	req := make([]byte, 0, 32)
 	req = binary.BigEndian.AppendUint32(req, 0)  // size, set below
 	req = binary.BigEndian.AppendUint16(req, 18) // ApiVersions
@@ -136,8 +150,14 @@ func apiVersions(conn net.Conn, tlsOn bool) error {
 	}
 	var head [8]byte
 	if _, err := io.ReadFull(conn, head[:]); err != nil {
+		if isTimeout(err) {
+			return fmt.Errorf("%w: no answer to a Kafka request (an HTTP or other port? a TLS listener without --kafka-tls?): %v", ErrNotKafka, err)
+		}
 		if !tlsOn && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err)) {
 			return fmt.Errorf("the broker closed the connection on a plaintext request: is it a TLS listener? (set --kafka-tls): %w", err)
+		}
+		if tlsOn && strings.Contains(err.Error(), "tls:") { // TLS 1.3 reports a refused client certificate here
+			return describeTLSError(err)
 		}
 		return fmt.Errorf("read a Kafka response: %w", err)
 	}
