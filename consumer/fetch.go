@@ -37,14 +37,21 @@ type fetcher struct {
 	maxWait   time.Duration
 }
 
-// fetchResult is one fetch's records and positions.
+// fetchResult is one fetch's positions.
 type fetchResult struct {
-	msgs []kafka.Message
 	next int64 // offset after everything consumed, markers and aborted records included
 	end  int64 // the high watermark; the last stable offset under read_committed
+	// last is the offset of the last record handed over; -1 none.
+	last int64
 }
 
-func (f *fetcher) fetch(ctx context.Context) (fetchResult, error) {
+// errStopped reports that the fetch's consumer stopped taking records.
+var errStopped = errors.New("consumer stopped")
+
+// fetch sends one Fetch request and hands the records it keeps to yield,
+// one at a time as they are read from the response (the response's pages
+// are all the buffering there is). yield returns false to stop.
+func (f *fetcher) fetch(ctx context.Context, yield func(msg kafka.Message, end int64) bool) (fetchResult, error) {
 	m, err := f.rt.RoundTrip(ctx, f.addr, &fetchAPI.Request{
 		ReplicaID:      -1,
 		MaxWaitTime:    int32(f.maxWait / time.Millisecond),
@@ -69,20 +76,18 @@ func (f *fetcher) fetch(ctx context.Context) (fetchResult, error) {
 	if p.ErrorCode != 0 {
 		return fetchResult{}, fmt.Errorf("fetch %s/%d at %d: %w", f.topic, f.partition, f.offset, kafka.Error(p.ErrorCode))
 	}
-	out := fetchResult{next: f.offset, end: p.HighWatermark}
+	out := fetchResult{next: f.offset, end: p.HighWatermark, last: -1}
 	if f.isolation == readCommitted && p.LastStableOffset >= 0 {
 		out.end = p.LastStableOffset
 	}
-	if err := f.collect(&out, p); err != nil {
-		return out, err
-	}
+	err = f.collect(&out, p, yield)
 	f.offset = out.next
-	return out, nil
+	return out, err
 }
 
 // collect reads the response's batches in order, keeping the records at
 // or after the fetch offset that are not aborted and not markers.
-func (f *fetcher) collect(out *fetchResult, p *fetchAPI.ResponsePartition) error {
+func (f *fetcher) collect(out *fetchResult, p *fetchAPI.ResponsePartition, yield func(kafka.Message, int64) bool) error {
 	stream, ok := p.RecordSet.Records.(*protocol.RecordStream)
 	if !ok || stream == nil {
 		return nil
@@ -102,11 +107,11 @@ func (f *fetcher) collect(out *fetchResult, p *fetchAPI.ResponsePartition) error
 				}
 				continue
 			}
-			if err := f.keep(out, b); err != nil {
+			if err := f.keep(out, b, yield); err != nil {
 				return err
 			}
 		default:
-			if err := f.keep(out, rr); err != nil {
+			if err := f.keep(out, rr, yield); err != nil {
 				return err
 			}
 		}
@@ -114,8 +119,8 @@ func (f *fetcher) collect(out *fetchResult, p *fetchAPI.ResponsePartition) error
 	return nil
 }
 
-// keep appends the batch's records at or after the fetch offset.
-func (f *fetcher) keep(out *fetchResult, rr protocol.RecordReader) error {
+// keep hands over the batch's records at or after the fetch offset.
+func (f *fetcher) keep(out *fetchResult, rr protocol.RecordReader, yield func(kafka.Message, int64) bool) error {
 	for {
 		r, err := rr.ReadRecord()
 		if errors.Is(err, io.EOF) {
@@ -124,15 +129,18 @@ func (f *fetcher) keep(out *fetchResult, rr protocol.RecordReader) error {
 		if err != nil {
 			return fmt.Errorf("read records of %s/%d: %w", f.topic, f.partition, err)
 		}
+		if r.Offset < out.next {
+			closeRecord(r) // a batch can start before the offset asked for
+			continue
+		}
 		msg, err := f.message(r)
 		if err != nil {
 			return err
 		}
-		if r.Offset < out.next {
-			continue // a batch can start before the offset asked for
+		out.next, out.last = r.Offset+1, r.Offset
+		if !yield(msg, out.end) {
+			return errStopped
 		}
-		out.msgs = append(out.msgs, msg)
-		out.next = r.Offset + 1
 	}
 }
 

@@ -35,12 +35,13 @@ func (l *lane) take(r record) {
 	if r.msg.HighWaterMark > l.hwm {
 		l.hwm = r.msg.HighWaterMark
 	}
-	l.emptySince, l.waitingFor = time.Time{}, time.Time{}
-	if r.skipTo > 0 {
+	if r.skipTo > 0 { // progress: restart the wait for pending data, not the idle clock
 		l.next = max(l.next, r.skipTo)
+		l.waitingFor = time.Time{}
 		return
 	}
 	l.head, l.hasHead = r, true
+	l.emptySince, l.waitingFor = time.Time{}, time.Time{}
 }
 
 // merger interleaves the records of a task's sources in event-time order

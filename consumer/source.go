@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -41,7 +42,7 @@ type source struct {
 // Fetch settings of the sources.
 const (
 	sourceBuffer     = 2048    // decoded records buffered per source
-	sourceMaxBytes   = 1 << 20 // per fetch; kfake times out on larger ones
+	sourceMaxBytes   = 256 << 10 // per fetch: the whole response is held while its records are handed over
 	sourceMaxWait    = 500 * time.Millisecond
 	fetchRetryPeriod = 200 * time.Millisecond
 )
@@ -55,10 +56,17 @@ func newSource(conn *kafkautil.Conn, topic string, partition int, kind reducer.K
 // fetch reads until ctx ends, then closes the channel.
 func (s *source) fetch(ctx context.Context, dec Decoder) {
 	defer close(s.ch)
+	yield := func(msg kafka.Message, end int64) bool {
+		msg.HighWaterMark = end
+		rec := record{src: int(s.kind), msg: msg}
+		rec.ev, rec.err = dec.DecodeEvent(s.kind, msg.Value)
+		return s.send(ctx, rec)
+	}
 	for ctx.Err() == nil {
-		res, err := s.f.fetch(ctx)
+		from := s.f.offset
+		res, err := s.f.fetch(ctx, yield)
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, errStopped) {
 				return
 			}
 			s.log.Warn("fetch failed, retrying", "topic", s.topic, "error", err)
@@ -69,29 +77,14 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 			}
 			continue
 		}
-		if !s.hand(ctx, res, dec) {
-			return
+		// Markers or aborted records after the last record handed over:
+		// tell the merger, so that it does not wait for them as data.
+		if res.next > from && res.next > res.last+1 {
+			if !s.send(ctx, record{src: int(s.kind), skipTo: res.next, msg: kafka.Message{HighWaterMark: res.end}}) {
+				return
+			}
 		}
 	}
-}
-
-// hand decodes and hands over one fetch's records, then a progress note
-// if markers or aborted records followed the last of them.
-func (s *source) hand(ctx context.Context, res fetchResult, dec Decoder) bool {
-	last := int64(-1)
-	for _, msg := range res.msgs {
-		msg.HighWaterMark = res.end
-		rec := record{src: int(s.kind), msg: msg}
-		rec.ev, rec.err = dec.DecodeEvent(s.kind, msg.Value)
-		if !s.send(ctx, rec) {
-			return false
-		}
-		last = msg.Offset
-	}
-	if res.next > last+1 && res.next > 0 {
-		return s.send(ctx, record{src: int(s.kind), skipTo: res.next, msg: kafka.Message{HighWaterMark: res.end}})
-	}
-	return true
 }
 
 func (s *source) send(ctx context.Context, rec record) bool {
