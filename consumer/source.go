@@ -41,7 +41,7 @@ type source struct {
 
 // Fetch settings of the sources.
 const (
-	sourceBuffer     = 2048    // decoded records buffered per source
+	sourceBuffer     = 2048      // decoded records buffered per source
 	sourceMaxBytes   = 256 << 10 // per fetch: the whole response is held while its records are handed over
 	sourceMaxWait    = 500 * time.Millisecond
 	fetchRetryPeriod = 200 * time.Millisecond
