@@ -32,11 +32,12 @@ type record struct {
 // source reads one input topic-partition in its own goroutine, decodes each
 // record and hands it over in offset order.
 type source struct {
-	topic string
-	kind  reducer.Kind
-	f     *fetcher
-	ch    chan record
-	log   *slog.Logger
+	client *kafka.Client
+	topic  string
+	kind   reducer.Kind
+	f      *fetcher
+	ch     chan record
+	log    *slog.Logger
 }
 
 // Fetch settings of the sources.
@@ -50,7 +51,7 @@ const (
 func newSource(conn *kafkautil.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation int8, log *slog.Logger) *source {
 	f := &fetcher{rt: conn.Transport(), addr: kafka.TCP(conn.Brokers()...), topic: topic, partition: partition,
 		offset: offset, isolation: isolation, maxBytes: sourceMaxBytes, maxWait: sourceMaxWait}
-	return &source{topic: topic, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
+	return &source{client: conn.Client(), topic: topic, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
 }
 
 // fetch reads until ctx ends, then closes the channel.
@@ -69,7 +70,10 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 			if ctx.Err() != nil || errors.Is(err, errStopped) {
 				return
 			}
-			s.log.Warn("fetch failed, retrying", "topic", s.topic, "error", err)
+			if errors.Is(err, kafka.OffsetOutOfRange) && s.reposition(ctx) {
+				continue
+			}
+			s.log.Warn("fetch failed, retrying", "topic", s.topic, "error", err, "retryable", IsRetryable(err))
 			select {
 			case <-ctx.Done():
 				return
@@ -85,6 +89,28 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 			}
 		}
 	}
+}
+
+// reposition moves a fetch whose offset the broker no longer has (deleted
+// by retention while it was consumed) to the log start, or one beyond the
+// end to the end, and reports whether it moved.
+func (s *source) reposition(ctx context.Context) bool {
+	offs, err := kafkautil.Offsets(ctx, s.client, s.topic, s.f.partition)
+	if err != nil {
+		return false
+	}
+	rng, from := offs[s.f.partition], s.f.offset
+	switch {
+	case from < rng.First:
+		s.f.offset = rng.First
+	case from > rng.End:
+		s.f.offset = rng.End
+	default:
+		return false
+	}
+	s.log.Warn("offset out of range: records deleted by retention are skipped", "topic", s.topic,
+		"from", from, "to", s.f.offset)
+	return true
 }
 
 func (s *source) send(ctx context.Context, rec record) bool {
