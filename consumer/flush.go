@@ -43,6 +43,7 @@ func (t *task) flush(ctx context.Context) error {
 		b.changelogDone = true
 	}
 	t.observeFlush(time.Since(begin))
+	t.counts.add(b)
 	b.reset()
 	return nil
 }

@@ -153,13 +153,24 @@ func (m *merger) next(ctx context.Context, block bool) (record, bool) {
 		if d.best != nil && (d.best.head.err != nil || !d.mustWait && d.until.IsZero()) {
 			return m.pop(d.best), true
 		}
-		if !block || ctx.Err() != nil {
+		if !block || ctx.Err() != nil || m.exhausted() {
 			return record{}, false
 		}
 		if !m.wait(ctx, d) {
 			return record{}, false
 		}
 	}
+}
+
+// exhausted reports whether every lane is closed and drained: a bounded
+// read (replay) is over.
+func (m *merger) exhausted() bool {
+	for _, l := range m.lanes {
+		if l.hasHead || !l.closed {
+			return false
+		}
+	}
+	return true
 }
 
 // pendingDeadline is when the earliest wait for advertised data gives up.

@@ -18,7 +18,7 @@ import (
 // the batch, so that a flush resumed after a failure sends only the rest.
 type outputs struct {
 	sinks       []Sink
-	deadLetters *kafka.Writer
+	deadLetters *kafka.Writer // nil: rejected records are counted only (replay)
 	retry       kafkautil.RetryPolicy
 	metrics     *Metrics
 	log         *slog.Logger
@@ -40,7 +40,7 @@ func (o *outputs) write(ctx context.Context, b *batch) error {
 			return nil
 		})
 	}
-	if !b.deadDone && len(b.dead) > 0 {
+	if !b.deadDone && len(b.dead) > 0 && o.deadLetters != nil {
 		g.Go(func() error {
 			if err := o.writeKafka(gctx, "dlq", o.deadLetters, b.dead); err != nil {
 				return fmt.Errorf("dead letters: %w", err)

@@ -32,6 +32,7 @@ type record struct {
 // source reads one input topic-partition in its own goroutine, decodes each
 // record and hands it over in offset order.
 type source struct {
+	stopAt int64 // end offset of a bounded read; -1 reads on
 	client *kafka.Client
 	topic  string
 	kind   reducer.Kind
@@ -51,19 +52,25 @@ const (
 func newSource(conn *kafkautil.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation int8, log *slog.Logger) *source {
 	f := &fetcher{rt: conn.Transport(), addr: kafka.TCP(conn.Brokers()...), topic: topic, partition: partition,
 		offset: offset, isolation: isolation, maxBytes: sourceMaxBytes, maxWait: sourceMaxWait}
-	return &source{client: conn.Client(), topic: topic, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
+	return &source{stopAt: -1, client: conn.Client(), topic: topic, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
 }
 
 // fetch reads until ctx ends, then closes the channel.
 func (s *source) fetch(ctx context.Context, dec Decoder) {
 	defer close(s.ch)
 	yield := func(msg kafka.Message, end int64) bool {
+		if s.stopAt >= 0 && msg.Offset >= s.stopAt {
+			return false // written after a bounded read's end was resolved
+		}
 		msg.HighWaterMark = end
 		rec := record{src: int(s.kind), msg: msg}
 		rec.ev, rec.err = dec.DecodeEvent(s.kind, msg.Value)
 		return s.send(ctx, rec)
 	}
 	for ctx.Err() == nil {
+		if s.stopAt >= 0 && s.f.offset >= s.stopAt {
+			return // a bounded read (replay) reached its end offset
+		}
 		from := s.f.offset
 		res, err := s.f.fetch(ctx, yield)
 		if err != nil {
@@ -131,12 +138,17 @@ type sourceSet struct {
 }
 
 // startSources starts one source per input topic at its offset.
+// With stops (bounded reads), source k ends at stops[k], closing its
+// channel.
 func startSources(ctx context.Context, conn *kafkautil.Conn, topics [numKinds]string, partition int,
-	offsets [numKinds]int64, isolation int8, dec Decoder, log *slog.Logger) *sourceSet {
+	offsets [numKinds]int64, stops *[numKinds]int64, isolation int8, dec Decoder, log *slog.Logger) *sourceSet {
 	ctx, cancel := context.WithCancel(ctx)
 	set := &sourceSet{cancel: cancel}
 	for k, topic := range topics {
 		src := newSource(conn, topic, partition, reducer.Kind(k), offsets[k], isolation, log)
+		if stops != nil {
+			src.stopAt = stops[k]
+		}
 		set.list[k] = src
 		set.wg.Add(1)
 		go func() {

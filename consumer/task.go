@@ -26,6 +26,8 @@ type taskDeps struct {
 	retained  *retainedStates // nil keeps nothing between generations
 	status    *Status
 	metrics   *partitionMetrics
+	emit      func(*reducer.Update) bool // nil emits every update; replay keeps its window
+	counts    *runCounts                 // nil: not counted (replay's summary)
 	retry     kafkautil.RetryPolicy
 	log       *slog.Logger
 
@@ -112,7 +114,7 @@ func (t *task) start(ctx context.Context, starts map[string]int64) error {
 		}
 		offsets[k], ends[k] = min(off, rng.End), rng.End
 	}
-	srcs := startSources(ctx, t.conn, t.topics, t.partition, offsets, t.isolation, t.decoder, t.log)
+	srcs := startSources(ctx, t.conn, t.topics, t.partition, offsets, nil, t.isolation, t.decoder, t.log)
 	t.sources = srcs
 	lanes := make([]*lane, numKinds)
 	for k, src := range srcs.list {
@@ -200,7 +202,7 @@ func (t *task) process(rec record) {
 	if res.Expired {
 		t.metrics.shared.Expired.Inc()
 	}
-	if res.Update != nil {
+	if res.Update != nil && (t.emit == nil || t.emit(res.Update)) {
 		b.updates = append(b.updates, res.Update)
 		b.sentAt = append(b.sentAt, rec.msg.Time)
 	}

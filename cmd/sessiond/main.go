@@ -5,7 +5,7 @@
 //
 //	sessiond <command> [flags]
 //
-// Commands: run, demo, reduce, produce. `sessiond <command> -h` lists
+// Commands: run, demo, reduce, replay, produce. `sessiond <command> -h` lists
 // each command's flags; every flag can also be set through its SESSIOND_*
 // environment variable.
 package main
@@ -25,6 +25,14 @@ import (
 type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// usageError is a refused invocation (a bad flag value, a missing or
+// contradictory argument): Main prints it and exits 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 // stdio is the process's standard streams, passed explicitly so that
 // commands can be run from tests.
@@ -79,11 +87,15 @@ func Main(ctx context.Context, args []string, io stdio) int {
 	}
 	err := c.run(ctx, args[1:], io)
 	var code exitError
+	var usage usageError
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &code):
 		return int(code)
+	case errors.As(err, &usage):
+		fmt.Fprintf(io.err, "sessiond %s: %v\n", args[0], err)
+		return 2
 	default:
 		fmt.Fprintf(io.err, "sessiond %s: %v\n", args[0], err)
 		return 1
