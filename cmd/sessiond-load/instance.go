@@ -51,6 +51,7 @@ func (a runArgs) flags() []string {
 // end (also on Ctrl-C).
 type launcher struct {
 	start func(a runArgs) (instance, error)
+	bin   string // the sessiond binary of subprocess mode; "" in process
 	mu    sync.Mutex
 	all   []instance
 }

@@ -104,7 +104,7 @@ func newLauncher(ctx context.Context, cfg *config, codecs *schemas.Codecs, tmp s
 			return nil, "", err
 		}
 	}
-	return &launcher{start: subprocessLauncher(bin)}, "as a subprocess (`sessiond run`, both cores, sharing the machine with the broker)", nil
+	return &launcher{start: subprocessLauncher(bin), bin: bin}, "as a subprocess (`sessiond run`, both cores, sharing the machine with the broker)", nil
 }
 
 // phases runs the five phases in order, filling rep.
@@ -168,6 +168,9 @@ func pipelinePhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics
 	r := rep.Restore
 	result("4 restore", "%s snapshots/s, %s records/s (%s snapshots, %s records in %.2f s; ready %.2f s after start)",
 		num(r.SnapshotsRate), num(r.RecordsRate), num(float64(r.Snapshots)), num(float64(r.Records)), r.WindowSeconds, r.ReadySeconds)
+	if err := replayPhase(ctx, cfg, t, l, rep, log); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
 	if cfg.latencySeconds == 0 {
 		return nil
 	}

@@ -17,6 +17,7 @@ const (
 	targetP99Ms     = 100     // action→update p99 at targetLatencyAt
 	targetLatencyAt = 10_000  // events/s
 	targetRestore   = 200_000 // snapshots/s
+	targetReplay    = 1.5     // × the pipeline's events/s
 )
 
 // report is everything a run measured.
@@ -33,6 +34,7 @@ type report struct {
 	Baseline   *baselineResult `json:"baseline,omitempty"`
 	Pipeline   *pipelineResult `json:"pipeline,omitempty"`
 	Restore    *restoreResult  `json:"restore,omitempty"`
+	Replay     *replayResult   `json:"replay,omitempty"`
 	Latency    *latencyResult  `json:"latency,omitempty"`
 	Warnings   []string        `json:"sessiond_warnings,omitempty"`
 	Failure    string          `json:"failure,omitempty"`
@@ -88,6 +90,11 @@ func (r *report) rows() [][4]string {
 			"≥ " + num(targetRestore) + " snapshots/s", met(s.SnapshotsRate >= targetRestore)})
 		rows = append(rows, [4]string{"4 /metrics", fmt.Sprintf("restore_records_total %s (changelog holds %s), restore_seconds sum %.2f s over %s partitions",
 			num(s.MetricRecords), num(float64(s.ChangelogRecords)), s.MetricSecondsSum, num(s.MetricCount)), "cross-check", met(s.MetricRecords == float64(s.ChangelogRecords))})
+	}
+	if x := r.Replay; x != nil && r.Pipeline != nil {
+		rows = append(rows, [4]string{"6 replay", fmt.Sprintf("%s events/s (%s events → %s updates to a topic in %.2f s from process start, whole history as the window), %.2f× the pipeline's %s events/s",
+			num(x.Rate), num(float64(x.Events)), num(float64(x.Updates)), x.Seconds, x.RatioToPipeline, num(r.Pipeline.Rate)),
+			fmt.Sprintf("≥ %.1f× the pipeline", targetReplay), met(x.RatioToPipeline >= targetReplay && x.Updates == r.Preload.Actions)})
 	}
 	if l := r.Latency; l != nil {
 		t := l.Timestamp

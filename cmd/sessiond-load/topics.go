@@ -16,6 +16,7 @@ import (
 type topics struct {
 	input         [3]string // by reducer.Kind
 	output, dlq   string
+	replayed      string // the replay phase's output
 	group         string
 	changelog     string // created by sessiond: <group>-snapshots
 	partitionList []int
@@ -31,6 +32,7 @@ func newTopics(partitions int) *topics {
 	t.input[reducer.KindAction] = "load-" + id + "-actions"
 	t.output = "load-" + id + "-updates"
 	t.dlq = "load-" + id + "-dlq"
+	t.replayed = "load-" + id + "-replayed"
 	t.changelog = t.group + "-snapshots"
 	for p := range partitions {
 		t.partitionList = append(t.partitionList, p)
@@ -40,7 +42,7 @@ func newTopics(partitions int) *topics {
 
 // created are the topics this command creates (not the changelog).
 func (t *topics) created() []string {
-	return []string{t.input[0], t.input[1], t.input[2], t.output, t.dlq}
+	return []string{t.input[0], t.input[1], t.input[2], t.output, t.dlq, t.replayed}
 }
 
 // create creates the topics and waits until every partition's leader
