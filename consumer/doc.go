@@ -17,6 +17,9 @@
 // a replay of historical data is ordered exactly; a caught-up one is waited
 // for at most Config.MaxIdle after it runs dry.
 //
+// Replay (replay.go) runs the same task over chosen offsets with bounded
+// sources, no group, no changelog and no commits, for `sessiond replay`.
+//
 // # Delivery
 //
 // A task collects up to Config.MaxBatch events (or Config.MaxBatchAge) and
@@ -42,6 +45,8 @@
 //	statePipe.run                task.run                   statePipe.drain (close), or its ctx         statePipe.drain
 //	outputs.write sink writers   outputs.write (errgroup)   the write returning, or ctx                 outputs.write
 //	changelog.decodeAll workers  changelog.restore          the work channel closing                    changelog.decodeAll
+//	task.runBounded (replay)     Replay (errgroup)          its sources reaching their end offsets      Replay
+//	reportProgress ticker        Replay                     the stop func Replay calls                  the stop func
 //
 // Writes (sinks, dead letters, changelog, commits) run on a drain context
 // that outlives the generation by Config.DrainTimeout: a write in flight at

@@ -121,32 +121,27 @@ func (f *fetcher) collect(out *fetchResult, p *fetchAPI.ResponsePartition, yield
 
 // keep hands over the batch's records at or after the fetch offset.
 func (f *fetcher) keep(out *fetchResult, rr protocol.RecordReader, yield func(kafka.Message, int64) bool) error {
-	for {
-		r, err := rr.ReadRecord()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read records of %s/%d: %w", f.topic, f.partition, err)
-		}
-		if r.Offset < out.next {
-			closeRecord(r) // a batch can start before the offset asked for
-			continue
-		}
+	return f.each(out, rr, func(r *protocol.Record) error {
 		msg, err := f.message(r)
 		if err != nil {
 			return err
 		}
-		out.next, out.last = r.Offset+1, r.Offset
 		if !yield(msg, out.end) {
 			return errStopped
 		}
-	}
+		out.last = r.Offset
+		return nil
+	})
 }
 
-// skip consumes the batch's records without keeping them, moving next past
-// them.
+// skip consumes the batch's records without keeping them.
 func (f *fetcher) skip(out *fetchResult, rr protocol.RecordReader) error {
+	return f.each(out, rr, func(r *protocol.Record) error { closeRecord(r); return nil })
+}
+
+// each calls fn for every record of the batch at or after the fetch
+// offset, moving next past it; records before it are closed unread.
+func (f *fetcher) each(out *fetchResult, rr protocol.RecordReader, fn func(*protocol.Record) error) error {
 	for {
 		r, err := rr.ReadRecord()
 		if errors.Is(err, io.EOF) {
@@ -155,10 +150,15 @@ func (f *fetcher) skip(out *fetchResult, rr protocol.RecordReader) error {
 		if err != nil {
 			return fmt.Errorf("read records of %s/%d: %w", f.topic, f.partition, err)
 		}
-		closeRecord(r)
-		if r.Offset >= out.next {
-			out.next = r.Offset + 1
+		if r.Offset < out.next { // a batch can start before the offset asked for
+			closeRecord(r)
+			continue
 		}
+		off := r.Offset
+		if err := fn(r); err != nil {
+			return err
+		}
+		out.next = off + 1
 	}
 }
 

@@ -61,6 +61,34 @@ func (c *streamClock) bound(occurredAt int64, ts int64) (int64, int) {
 	return occurredAt, skewNone
 }
 
+// apply applies ev (whose record has Kafka timestamp ts, ms) to red and
+// moves the clock as far as the record allows. It also reports how the
+// record's occurred_at relates to ts (skewNone, skewAhead, skewBehind).
+func (c *streamClock) apply(red *reducer.Reducer, ev *reducer.Event, ts int64) (reducer.Result, int, error) {
+	bound, skew := c.bound(ev.OccurredAt, ts)
+	slow := bound < ev.OccurredAt || c.tracked(ev.VisitorID) // rare: a skewed visitor
+	prev := int64(-1)
+	if slow {
+		if s := red.Snapshot(ev.VisitorID); s != nil {
+			prev = c.housekeeping(ev.VisitorID, s)
+		}
+	}
+	res, err := red.Apply(ev)
+	if err != nil {
+		return res, skew, err
+	}
+	switch {
+	case slow:
+		if res.Expired {
+			prev = -1
+		}
+		c.observe(ev.VisitorID, bound, prev, red.Snapshot(ev.VisitorID).LastSeen)
+	case bound > c.now:
+		c.now = bound
+	}
+	return res, skew, nil
+}
+
 // tracked reports whether the visitor's housekeeping time differs from its
 // LastSeen, so that applying an event must update it.
 func (c *streamClock) tracked(visitor string) bool {

@@ -25,26 +25,11 @@ func newClockTask(t *testing.T) *clockTask {
 	return &clockTask{t: t, red: newReducer(t), clock: newStreamClock(time.Hour)}
 }
 
-// apply is task.process's time handling, on one event.
+// apply applies one event as a task does.
 func (c *clockTask) apply(ev *reducer.Event, ts int64) {
 	c.t.Helper()
-	bound, _ := c.clock.bound(ev.OccurredAt, ts)
-	slow := bound < ev.OccurredAt || c.clock.tracked(ev.VisitorID)
-	prev := int64(-1)
-	if s := c.red.Snapshot(ev.VisitorID); slow && s != nil {
-		prev = c.clock.housekeeping(ev.VisitorID, s)
-	}
-	res, err := c.red.Apply(ev)
-	if err != nil {
+	if _, _, err := c.clock.apply(c.red, ev, ts); err != nil {
 		c.t.Fatal(err)
-	}
-	if slow {
-		if res.Expired {
-			prev = -1
-		}
-		c.clock.observe(ev.VisitorID, bound, prev, c.red.Snapshot(ev.VisitorID).LastSeen)
-	} else if bound > c.clock.now {
-		c.clock.now = bound
 	}
 }
 

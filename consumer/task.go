@@ -168,29 +168,13 @@ func (t *task) process(rec record) {
 		return
 	}
 	ev := rec.ev
-	bound, skew := t.clock.bound(ev.OccurredAt, rec.msg.Time.UnixMilli())
-	slow := bound < ev.OccurredAt || t.clock.tracked(ev.VisitorID)
-	prev := int64(-1)
-	if slow {
-		if s := t.red.Snapshot(ev.VisitorID); s != nil {
-			prev = t.clock.housekeeping(ev.VisitorID, s)
-		}
-	}
-	res, err := t.red.Apply(ev)
+	res, skew, err := t.clock.apply(t.red, ev, rec.msg.Time.UnixMilli())
 	if err != nil {
 		t.reject(rec, err)
 		return
 	}
 	b.dirty[ev.VisitorID] = struct{}{}
 	b.skewed[skew]++
-	if slow {
-		if res.Expired {
-			prev = -1
-		}
-		t.clock.observe(ev.VisitorID, bound, prev, t.red.Snapshot(ev.VisitorID).LastSeen)
-	} else if bound > t.clock.now {
-		t.clock.now = bound
-	}
 	switch {
 	case res.Late:
 		b.outcomes[rec.src][outcomeLate]++
