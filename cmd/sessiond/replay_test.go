@@ -224,4 +224,3 @@ func TestPipelineReplayRefusesUnknownPartition(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want 2 naming partition 2", code, errs)
 	}
 }
-
