@@ -37,7 +37,7 @@ type demoFlags struct {
 
 func runDemo(ctx context.Context, args []string, io stdio) error {
 	var d demoFlags
-	fs := newFlagSet("demo", io.err)
+	fs := newFlagSet("demo", io)
 	fs.IntVar(&d.events, "events", 600, "events to generate (with --follow: no limit)")
 	fs.IntVar(&d.visitors, "visitors", 25, "distinct shoppers")
 	fs.IntVar(&d.rate, "rate", 300, "events per second")

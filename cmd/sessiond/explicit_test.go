@@ -15,21 +15,53 @@ func TestRunRefusesExplicitEmptyValues(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--group", ""}, "group"},
-		{[]string{"--session-ttl", "0"}, "session TTL"},
-		{[]string{"--max-batch", "0"}, "max batch"},
-		{[]string{"--cart-topic", ""}, "input topic"},
-		{[]string{"--output-topic", ""}, "no sink"},
-		{[]string{"--drain-timeout", "0"}, "drain"},
+		{[]string{"--group", ""}, "--group"},
+		{[]string{"--session-ttl", "0"}, "--session-ttl"},
+		{[]string{"--max-batch", "0"}, "--max-batch"},
+		{[]string{"--cart-topic", ""}, "--cart-topic"},
+		{[]string{"--output-topic", ""}, "--output-topic"},
+		{[]string{"--drain-timeout", "0"}, "--drain-timeout"},
+		{[]string{"--max-idle", "-1s"}, "--max-idle"},
+		{[]string{"--kafka-sasl-mechanism", "gssapi"}, "--kafka-sasl"},
+		{[]string{"--session-ttl", "soon"}, "session-ttl"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var stderr bytes.Buffer
 			args := append([]string{"run", "--brokers", "127.0.0.1:1", "--http-addr", ""}, tt.args...)
 			code := Main(context.Background(), args, stdio{in: strings.NewReader(""), out: &bytes.Buffer{}, err: &stderr})
-			if code == 0 || !strings.Contains(stderr.String(), tt.want) {
-				t.Errorf("exit %d, stderr %q: want a refusal mentioning %q", code, stderr.String(), tt.want)
+			if code != 2 || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q: want 2 and a refusal naming %q", code, stderr.String(), tt.want)
 			}
 		})
+	}
+}
+
+// Help goes to stdout with exit 0; a stray argument is refused with exit 2
+// (`produce events.jsonl` used to ignore the file and read stdin).
+func TestUsage(t *testing.T) {
+	run := func(args ...string) (int, string, string) {
+		var out, errs bytes.Buffer
+		code := Main(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errs})
+		return code, out.String(), errs.String()
+	}
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}} {
+		if code, out, _ := run(args...); code != 0 || !strings.Contains(out, "commands:") {
+			t.Errorf("%v: exit %d, stdout %q; want 0 and the commands", args, code, out)
+		}
+	}
+	for _, cmd := range []string{"run", "demo", "reduce", "produce", "replay"} {
+		if code, out, _ := run(cmd, "-h"); code != 0 || !strings.Contains(out, "usage: sessiond "+cmd) {
+			t.Errorf("%s -h: exit %d, stdout %q; want 0 and the flags", cmd, code, out)
+		}
+		if code, _, errs := run(cmd, "stray.jsonl"); code != 2 || !strings.Contains(errs, "stray.jsonl") {
+			t.Errorf("%s stray.jsonl: exit %d, stderr %q; want 2 naming the argument", cmd, code, errs)
+		}
+		if code, _, errs := run(cmd, "--no-such-flag"); code != 2 || !strings.Contains(errs, "no-such-flag") {
+			t.Errorf("%s --no-such-flag: exit %d, stderr %q; want 2", cmd, code, errs)
+		}
+	}
+	if code, _, _ := run(); code != 2 {
+		t.Errorf("no command: exit %d, want 2", code)
 	}
 }

@@ -75,9 +75,13 @@ func onSignals(cancel context.CancelFunc) {
 
 // Main runs the command named by args[0] and returns the exit status.
 func Main(ctx context.Context, args []string, io stdio) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(io.err)
 		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(io.out)
+		return 0
 	}
 	c, ok := commands[args[0]]
 	if !ok {

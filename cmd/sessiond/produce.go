@@ -21,7 +21,7 @@ func init() {
 const produceBatch = 5000
 
 func runProduce(ctx context.Context, args []string, io stdio) error {
-	fs := newFlagSet("produce", io.err)
+	fs := newFlagSet("produce", io)
 	connCfg := kafkautil.DefaultConnConfig()
 	var passwordFile string
 	kafkautil.BindFlags(fs, &connCfg, &passwordFile)

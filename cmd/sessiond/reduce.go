@@ -22,18 +22,13 @@ func init() {
 // skipped; the exit status is then 1. Memory is the snapshots plus one
 // line.
 func runReduce(ctx context.Context, args []string, io stdio) error {
-	fs := newFlagSet("reduce", io.err)
+	fs := newFlagSet("reduce", io)
 	ttl := fs.Duration("session-ttl", reducer.DefaultSessionTTL, "event-time inactivity after which a visitor's snapshot expires")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(io.err, "sessiond reduce: unexpected argument %q\n", fs.Arg(0))
-		return exitError(2)
-	}
 	if *ttl <= 0 {
-		fmt.Fprintln(io.err, "sessiond reduce: --session-ttl must be positive")
-		return exitError(2)
+		return usagef("--session-ttl must be positive")
 	}
 	r, err := reducer.New(reducer.Config{SessionTTL: *ttl})
 	if err != nil {

@@ -37,7 +37,7 @@ func runReplay(ctx context.Context, args []string, io stdio) error {
 	connCfg := kafkautil.DefaultConnConfig()
 	var f replayFlags
 	var passwordFile string
-	fs := newFlagSet("replay", io.err)
+	fs := newFlagSet("replay", io)
 	kafkautil.BindFlags(fs, &connCfg, &passwordFile)
 	fs.StringVar(&cfg.CartTopic, "cart-topic", cfg.CartTopic, "cart_changed input topic")
 	fs.StringVar(&cfg.CustomerTopic, "customer-topic", cfg.CustomerTopic, "customer_changed input topic")
@@ -58,9 +58,6 @@ func runReplay(ctx context.Context, args []string, io stdio) error {
 	fs.StringVar(&f.logLevel, "log-level", "warn", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if err := f.apply(&cfg, time.Now()); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/internal/service"
@@ -39,7 +40,7 @@ func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *strin
 
 func runService(ctx context.Context, args []string, io stdio) error {
 	cfg := service.DefaultConfig()
-	fs := newFlagSet("run", io.err)
+	fs := newFlagSet("run", io)
 	var passwordFile string
 	bindServiceFlags(fs, &cfg, &passwordFile)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -55,7 +56,7 @@ func runService(ctx context.Context, args []string, io stdio) error {
 	}
 	svc, err := service.New(cfg, log)
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	return svc.Run(ctx, nil)
 }
@@ -66,4 +67,38 @@ func newLogger(w interface{ Write([]byte) (int, error) }, level string) (*slog.L
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// configFlags names the flag behind each configuration error, by a phrase
+// of its message.
+var configFlags = []struct{ phrase, flag string }{
+	{"group id", "--group"},
+	{"session TTL", "--session-ttl"},
+	{"max clock skew", "--max-clock-skew"},
+	{"max idle", "--max-idle"},
+	{"max batch", "--max-batch"},
+	{"group session timeout", "--group-session-timeout"},
+	{"drain timeout", "--drain-timeout"},
+	{"input topic", "--cart-topic, --customer-topic, --action-topic"},
+	{"dead-letter topic", "--dlq-topic"},
+	{"changelog", "--group, --dlq-topic"},
+	{"no sink", "--output-topic"},
+	{"output topic", "--output-topic"},
+	{"wire format", "--wire-format"},
+	{"no brokers", "--brokers"},
+	{"dial timeout", "--kafka-dial-timeout"},
+	{"TLS", "--kafka-tls*"},
+	{"SASL", "--kafka-sasl-*"},
+}
+
+// configError turns a refused configuration into a usage error (exit 2)
+// that names the flag to change.
+func configError(err error) error {
+	msg := err.Error()
+	for _, c := range configFlags {
+		if strings.Contains(msg, c.phrase) {
+			return usagef("%s: %v", c.flag, err)
+		}
+	}
+	return usagef("%v", err)
 }
