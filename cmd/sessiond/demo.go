@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,7 +65,8 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	}
 	ready := func(addr net.Addr) {
 		fmt.Fprintf(io.err, "sessiond demo: embedded Kafka at %s, metrics at http://%s/metrics\n", strings.Join(cfg.Conn.Brokers, ","), addr)
-		fmt.Fprintf(io.err, "sessiond demo: %d shoppers, %d events at %d/s; one JSON update per action on stdout\n\n", d.visitors, d.events, d.rate)
+		fmt.Fprintf(io.err, "sessiond demo: %d shoppers, %d events at %d/s; one JSON update per action on stdout\n", d.visitors, d.events, d.rate)
+		fmt.Fprintf(io.err, "sessiond demo: two deliberately broken records go to the dead-letter topic, to show it at work\n\n")
 	}
 	return runDemoParts(ctx, &d, &cfg, svc, ready, io)
 }
@@ -96,44 +98,82 @@ func runDemoParts(ctx context.Context, d *demoFlags, cfg *service.Config, svc *s
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return svc.Run(gctx, ready) })
-	var expected, printed, dead atomic.Int64
-	expected.Store(-1)
+	var dead atomic.Int64
+	c := newCompletion()
 	begin := time.Now()
 	g.Go(func() error {
-		n, err := produceDemoStream(gctx, d, cfg)
+		n, poisoned, err := produceDemoStream(gctx, d, cfg)
 		if err == nil && !d.follow {
-			expected.Store(n)
+			c.expect(n, poisoned)
 		}
 		return err
 	})
-	done := make(chan struct{})
 	g.Go(func() error {
 		return printTopic(gctx, cfg, cfg.Kafka.Topic, d.partitions, func(m kafka.Message) error {
-			return printUpdate(io.out, m, &printed, &expected, done)
+			if err := printUpdate(io.out, m); err != nil {
+				return err
+			}
+			c.printedOne()
+			return nil
 		})
 	})
 	g.Go(func() error {
 		return printTopic(gctx, cfg, cfg.Consumer.DeadLetterTopic, d.partitions, func(m kafka.Message) error {
 			dead.Add(1)
-			fmt.Fprintf(io.err, "dead letter: %s\n", describeDeadLetter(m))
+			c.deadOne()
+			fmt.Fprintf(io.err, "dead letter (a deliberate poison record, to show the dead-letter topic): %s\n", describeDeadLetter(m))
 			return nil
 		})
 	})
 	select {
-	case <-done:
+	case <-c.done:
 	case <-gctx.Done():
 	}
 	cancel()
 	err := g.Wait()
 	fmt.Fprintf(io.err, "\nsessiond demo: %d updates printed, %d records dead-lettered, in %.1fs\n",
-		printed.Load(), dead.Load(), time.Since(begin).Seconds())
+		c.count(), dead.Load(), time.Since(begin).Seconds())
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
 }
 
-func printUpdate(w io.Writer, m kafka.Message, printed, expected *atomic.Int64, done chan struct{}) error {
+// completion closes done once the numbers of updates and dead letters
+// expected are known and that many are printed, whichever comes last.
+type completion struct {
+	mu                        sync.Mutex
+	expected, printed         int64
+	expectedDead, printedDead int64
+	done                      chan struct{}
+	closed                    bool
+}
+
+func newCompletion() *completion { return &completion{expected: -1, done: make(chan struct{})} }
+
+func (c *completion) expect(updates, dead int64) {
+	c.mu.Lock()
+	c.expected, c.expectedDead = updates, dead
+	c.check()
+	c.mu.Unlock()
+}
+func (c *completion) deadOne()    { c.mu.Lock(); c.printedDead++; c.check(); c.mu.Unlock() }
+func (c *completion) printedOne() { c.mu.Lock(); c.printed++; c.check(); c.mu.Unlock() }
+
+func (c *completion) count() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.printed
+}
+
+func (c *completion) check() {
+	if !c.closed && c.expected >= 0 && c.printed >= c.expected && c.printedDead >= c.expectedDead {
+		c.closed = true
+		close(c.done)
+	}
+}
+
+func printUpdate(w io.Writer, m kafka.Message) error {
 	codecs, err := schemas.Load()
 	if err != nil {
 		return err
@@ -142,13 +182,8 @@ func printUpdate(w io.Writer, m kafka.Message, printed, expected *atomic.Int64, 
 	if err != nil {
 		return fmt.Errorf("decode update: %w", err)
 	}
-	if _, err := w.Write(append(eventjson.AppendUpdate(nil, u), '\n')); err != nil {
-		return err
-	}
-	if n := printed.Add(1); n == expected.Load() {
-		close(done)
-	}
-	return nil
+	_, err = w.Write(append(eventjson.AppendUpdate(nil, u), '\n'))
+	return err
 }
 
 func describeDeadLetter(m kafka.Message) string {
@@ -190,14 +225,14 @@ func printTopic(ctx context.Context, cfg *service.Config, topic string, partitio
 // produceDemoStream writes the generated shopper stream at the demo's rate,
 // with two poison records to show the dead-letter topic at work, and returns
 // how many updates the pipeline should emit.
-func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (int64, error) {
+func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (actions, poisoned int64, err error) {
 	codecs, err := schemas.Load()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	g, err := gen.New(gen.Config{Seed: d.seed, Visitors: d.visitors})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	w := kafkautil.PlainConn(cfg.Conn.Brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
@@ -205,14 +240,13 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	perTick := max(1, d.rate/20)
-	var actions int64
 	for sent := 0; d.follow || sent < d.events; {
 		var msgs []kafka.Message
 		for i := 0; i < perTick && (d.follow || sent < d.events); i++ {
 			ev := g.Next()
 			v, err := codecs.EncodeEvent(nil, ev)
 			if err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			if ev.Kind == reducer.KindAction {
 				actions++
@@ -221,18 +255,19 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 			sent++
 			if sent == d.events/3 || sent == 2*d.events/3 {
 				msgs = append(msgs, poison(sent, topics))
+				poisoned++
 			}
 		}
 		if err := kafkautil.Write(ctx, w, msgs, kafkautil.RetryPolicy{}, nil); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		select {
 		case <-ctx.Done():
-			return actions, ctx.Err()
+			return actions, poisoned, ctx.Err()
 		case <-tick.C:
 		}
 	}
-	return actions, nil
+	return actions, poisoned, nil
 }
 
 // poison returns a record no decoder accepts: bytes that are not Avro.

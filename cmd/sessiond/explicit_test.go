@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // An explicit empty or zero value is taken as given or refused; it never
@@ -64,4 +65,27 @@ func TestUsage(t *testing.T) {
 	if code, _, _ := run(); code != 2 {
 		t.Errorf("no command: exit %d, want 2", code)
 	}
+}
+
+// demo ends by itself once every update and dead letter it produced is
+// printed, also when the stream is tiny or slow (issue: it only checked
+// for completion when it printed an update).
+func TestDemoEndsByItself(t *testing.T) {
+	for _, args := range [][]string{{"--events", "5"}, {"--events", "20", "--rate", "20"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		var out, errs syncBuffer
+		code := Main(ctx, append([]string{"demo", "--http-addr", "127.0.0.1:0"}, args...), stdio{in: strings.NewReader(""), out: &out, err: &errs})
+		ended := ctx.Err() == nil
+		cancel()
+		if code != 0 || !ended || !strings.Contains(errs.String(), "2 records dead-lettered") {
+			t.Errorf("demo %v: exit %d, ended by itself %v, stderr tail %q", args, code, ended, tail(errs.String(), 200))
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
