@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessiond/sessiond/internal/testkafka"
 )
 
 // An explicit empty or zero value is taken as given or refused; it never
@@ -88,4 +91,33 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// produce to a missing topic or a dead broker fails at once, naming it.
+func TestProduceFailsFast(t *testing.T) {
+	brokers := testkafka.Embedded(t)
+	testkafka.CreateTopics(t, brokers, 1, "cart-changed", "customer-changed")
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--brokers", strings.Join(brokers, ","), "--action-topic", "no-such-topic"}, "no-such-topic"},
+		{[]string{"--brokers", deadAddr}, deadAddr},
+	}
+	for _, tt := range tests {
+		var errs bytes.Buffer
+		begin := time.Now()
+		code := Main(context.Background(), append([]string{"produce"}, tt.args...),
+			stdio{in: strings.NewReader(designExample), out: &bytes.Buffer{}, err: &errs})
+		t.Logf("exit %d after %v: %s", code, time.Since(begin).Round(time.Millisecond), strings.TrimSpace(errs.String()))
+		if code == 0 || !strings.Contains(errs.String(), tt.want) {
+			t.Errorf("produce %v: exit %d, stderr %q; want a failure naming %s", tt.args, code, errs.String(), tt.want)
+		}
+	}
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
@@ -38,10 +41,14 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 	}
 	conn, err := kafkautil.NewConn(connCfg)
 	if err != nil {
-		return fmt.Errorf("kafka connection: %w", err)
+		return configError(fmt.Errorf("kafka connection: %w", err))
 	}
 	if err := conn.Probe(ctx); err != nil {
 		return fmt.Errorf("kafka: %w", err)
+	}
+	names := []string{*topics[0], *topics[1], *topics[2]}
+	if _, err := kafkautil.PartitionCounts(ctx, conn.Client(), names...); err != nil {
+		return fmt.Errorf("input topics: %w (create them first)", err)
 	}
 	codecs, err := schemas.Load()
 	if err != nil {
@@ -49,7 +56,7 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 	}
 	w := conn.Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
-	p := &producer{w: w, codecs: codecs}
+	p := &producer{w: w, codecs: codecs, progress: io.err, lastReport: time.Now()}
 	for k, t := range topics {
 		p.topics[k] = *t
 	}
@@ -88,7 +95,13 @@ type producer struct {
 	topics [reducer.NumKinds]string
 	batch  []kafka.Message
 	sent   int
+
+	progress   io.Writer // a JSON progress line every produceReportEvery
+	lastReport time.Time
 }
+
+// produceReportEvery is how often a long produce reports progress.
+const produceReportEvery = 5 * time.Second
 
 func (p *producer) add(line []byte) error {
 	ev, err := eventjson.DecodeEvent(line)
@@ -108,9 +121,26 @@ func (p *producer) flush(ctx context.Context) error {
 		return nil
 	}
 	if err := kafkautil.Write(ctx, p.w, p.batch, kafkautil.RetryPolicy{MaxElapsed: 2 * 60e9}, nil); err != nil {
-		return fmt.Errorf("produce: %w", err)
+		return fmt.Errorf("produce to %s: %w", p.topicsOf(), err)
 	}
 	p.sent += len(p.batch)
 	p.batch = p.batch[:0]
+	if time.Since(p.lastReport) >= produceReportEvery {
+		p.lastReport = time.Now()
+		fmt.Fprintf(p.progress, `{"progress":{"produced":%d}}`+"\n", p.sent)
+	}
 	return nil
+}
+
+// topicsOf names the topics of the batch being written.
+func (p *producer) topicsOf() string {
+	seen := map[string]bool{}
+	var names []string
+	for _, m := range p.batch {
+		if !seen[m.Topic] {
+			seen[m.Topic] = true
+			names = append(names, m.Topic)
+		}
+	}
+	return strings.Join(names, ", ")
 }

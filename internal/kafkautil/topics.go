@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/segmentio/kafka-go"
 )
@@ -21,18 +22,21 @@ func PartitionCounts(ctx context.Context, c *kafka.Client, topics ...string) (ma
 	}
 	counts := make(map[string]int, len(topics))
 	for _, t := range md.Topics {
-		if t.Error != nil {
-			if errors.Is(t.Error, kafka.UnknownTopicOrPartition) {
-				return nil, fmt.Errorf("topic %q: %w", t.Name, ErrTopicMissing)
-			}
+		if t.Error != nil && !errors.Is(t.Error, kafka.UnknownTopicOrPartition) {
 			return nil, fmt.Errorf("topic %q: %w", t.Name, t.Error)
 		}
-		counts[t.Name] = len(t.Partitions)
+		if t.Error == nil {
+			counts[t.Name] = len(t.Partitions)
+		}
 	}
+	var missing []string
 	for _, t := range topics {
 		if _, ok := counts[t]; !ok {
-			return nil, fmt.Errorf("topic %q: %w", t, ErrTopicMissing)
+			missing = append(missing, strconv.Quote(t))
 		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("topic %s: %w", strings.Join(missing, ", "), ErrTopicMissing)
 	}
 	return counts, nil
 }
