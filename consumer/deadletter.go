@@ -20,12 +20,18 @@ const (
 	HeaderReason          = "sessiond.error.reason" // "invalid" (decoded, broke a rule) or "decode"
 )
 
+// Rejection reasons, for the header and the metric.
+const (
+	reasonDecode  = "decode"  // the bytes are not the topic's Avro record
+	reasonInvalid = "invalid" // decoded, but broke a rule of docs/design.md §2
+)
+
 // reason classifies a rejection for the header and the metric.
 func reason(err error) string {
 	if errors.Is(err, reducer.ErrInvalid) {
-		return "invalid"
+		return reasonInvalid
 	}
-	return "decode"
+	return reasonDecode
 }
 
 // deadLetter builds the dead-letter record for msg rejected with err.

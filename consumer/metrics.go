@@ -73,6 +73,7 @@ func NewMetrics() *Metrics {
 		Snapshots: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sessiond_snapshots",
 			Help: "Visitors with a snapshot in memory, per partition."}, []string{"partition"}),
 	}
+	m.initSeries()
 	m.collectors = []prometheus.Collector{m.Events, m.Updates, m.DeadLetters, m.Expired, m.Swept, m.ClockSkew, m.Lag,
 		m.BatchSeconds, m.BatchEvents, m.EndToEnd, m.Restored, m.RestoreLeft, m.RestoreTime,
 		m.Assigned, m.Rebalances, m.WriteRetries, m.CommitFailure, m.Snapshots}
@@ -127,4 +128,31 @@ func (m *Metrics) forPartition(partition int, topics [numKinds]string) *partitio
 // partition that moved to another member is not reported twice.
 func (pm *partitionMetrics) release() {
 	pm.shared.Snapshots.DeleteLabelValues(pm.label)
+}
+
+// initSeries creates the labelled series whose labels are known up front at
+// zero, so that alert rules see them before the first incident.
+func (m *Metrics) initSeries() {
+	for k := range reducer.NumKinds {
+		for o := range numOutcomes {
+			m.Events.WithLabelValues(reducer.Kind(k).String(), outcomeNames[o])
+		}
+	}
+	for t := 1; t < reducer.NumActionTypes; t++ {
+		m.Updates.WithLabelValues(reducer.ActionType(t).String())
+	}
+	for _, target := range []string{"sink", "changelog", "dlq", "commit"} {
+		m.WriteRetries.WithLabelValues(target)
+	}
+	m.ClockSkew.WithLabelValues("ahead")
+	m.ClockSkew.WithLabelValues("behind")
+}
+
+// InitTopics creates the dead-letter series of the input topics at zero.
+func (m *Metrics) InitTopics(topics ...string) {
+	for _, t := range topics {
+		for _, r := range []string{reasonDecode, reasonInvalid} {
+			m.DeadLetters.WithLabelValues(t, r)
+		}
+	}
 }

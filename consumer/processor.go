@@ -44,6 +44,8 @@ func New(cfg Config) (*Processor, error) {
 		changelog:   newChangelog(cfg.Changelog(), cfg.Conn, client, cfg.Snapshots),
 		deadLetters: cfg.Conn.Writer(cfg.DeadLetterTopic, &kafka.Murmur2Balancer{}),
 	}
+	topics := cfg.InputTopics()
+	cfg.Metrics.InitTopics(topics[:]...)
 	p.outputs = &outputs{sinks: cfg.Sinks, deadLetters: p.deadLetters, retry: cfg.Retry,
 		metrics: cfg.Metrics, log: cfg.Logger}
 	return p, nil

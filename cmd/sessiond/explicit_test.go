@@ -121,3 +121,15 @@ func TestProduceFailsFast(t *testing.T) {
 		}
 	}
 }
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if code := Main(context.Background(), []string{"version"}, stdio{in: strings.NewReader(""), out: &out, err: &bytes.Buffer{}}); code != 0 {
+		t.Fatalf("version exited %d", code)
+	}
+	for _, key := range []string{`"version":"dev"`, `"commit":`, `"go_version":"go`} {
+		if !strings.Contains(out.String(), key) {
+			t.Errorf("version printed %q, want %s", out.String(), key)
+		}
+	}
+}

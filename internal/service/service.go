@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
+	"github.com/sessiond/sessiond/internal/buildinfo"
 	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/schemas"
 	"golang.org/x/sync/errgroup"
@@ -45,7 +46,7 @@ func New(cfg Config, log *slog.Logger) (*Service, error) {
 	cfg.Consumer.Logger = log
 	cfg.Consumer.Decoder, cfg.Consumer.Snapshots = codecs, codecs
 	s := &Service{cfg: cfg, conn: conn, log: log, registry: prometheus.NewRegistry()}
-	s.registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	s.registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}), buildInfoGauge())
 	if err := cfg.Consumer.Metrics.Register(s.registry); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
@@ -59,6 +60,15 @@ func New(cfg Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// buildInfoGauge is sessiond_build_info{version,commit,goversion} = 1.
+func buildInfoGauge() prometheus.Collector {
+	bi := buildinfo.Get()
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sessiond_build_info",
+		Help: "The running build: always 1, with its version, commit and Go version as labels."}, []string{"version", "commit", "goversion"})
+	g.WithLabelValues(bi.Version, bi.Commit, bi.GoVersion).Set(1)
+	return g
 }
 
 // newSinks builds the configured sinks.

@@ -80,8 +80,23 @@ func TestHandler(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
 		}
-		if path == "/metrics" && !strings.Contains(string(body), "sessiond_rebalances_total") {
-			t.Error("/metrics lacks the pipeline's metrics")
+		if path != "/metrics" {
+			continue
+		}
+		// Series an alert rule would use exist at zero before any event.
+		for _, series := range []string{
+			"sessiond_rebalances_total 0",
+			`sessiond_dead_letters_total{reason="decode",topic="actions"} 0`,
+			`sessiond_dead_letters_total{reason="invalid",topic="cart-changed"} 0`,
+			`sessiond_events_total{kind="action",outcome="rejected"} 0`,
+			`sessiond_updates_total{action="add_order"} 0`,
+			`sessiond_write_retries_total{target="commit"} 0`,
+			`sessiond_clock_skew_events_total{direction="ahead"} 0`,
+			`sessiond_build_info{commit=`,
+		} {
+			if !strings.Contains(string(body), series) {
+				t.Errorf("/metrics lacks %s", series)
+			}
 		}
 	}
 }
