@@ -18,7 +18,25 @@ const (
 	HeaderSourceTimestamp = "sessiond.source.timestamp" // RFC 3339, the record's Kafka timestamp
 	HeaderError           = "sessiond.error"
 	HeaderReason          = "sessiond.error.reason" // "invalid" (decoded, broke a rule) or "decode"
+	HeaderHint            = "sessiond.error.hint"   // the usual cause of a decode failure, when one fits
 )
+
+// hint suggests the usual cause of a record that does not decode, from
+// the first bytes of its value (never the value itself).
+func hint(err error, value []byte) string {
+	if reason(err) != reasonDecode {
+		return ""
+	}
+	switch {
+	case len(value) == 0:
+		return "the record has no value (a tombstone?)"
+	case value[0] == 0 && len(value) >= 5:
+		return "it starts with byte 0x00: Confluent Schema Registry framing (magic byte and schema id)? sessiond reads bare Avro (--wire-format raw)"
+	case value[0] == '{' || value[0] == '[':
+		return "it starts with '" + string(value[0]) + "': JSON? The inputs are Avro; `sessiond produce` turns JSON lines into Avro"
+	}
+	return "not the topic's Avro record: a producer with another schema, or the wrong topic?"
+}
 
 // Rejection reasons, for the header and the metric.
 const (
@@ -36,16 +54,16 @@ func reason(err error) string {
 
 // deadLetter builds the dead-letter record for msg rejected with err.
 func deadLetter(msg kafka.Message, err error) kafka.Message {
-	return kafka.Message{
-		Key:   msg.Key,
-		Value: msg.Value,
-		Headers: []kafka.Header{
-			{Key: HeaderSourceTopic, Value: []byte(msg.Topic)},
-			{Key: HeaderSourcePartition, Value: []byte(strconv.Itoa(msg.Partition))},
-			{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(msg.Offset, 10))},
-			{Key: HeaderSourceTimestamp, Value: []byte(msg.Time.UTC().Format(time.RFC3339Nano))},
-			{Key: HeaderError, Value: []byte(err.Error())},
-			{Key: HeaderReason, Value: []byte(reason(err))},
-		},
+	headers := []kafka.Header{
+		{Key: HeaderSourceTopic, Value: []byte(msg.Topic)},
+		{Key: HeaderSourcePartition, Value: []byte(strconv.Itoa(msg.Partition))},
+		{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(msg.Offset, 10))},
+		{Key: HeaderSourceTimestamp, Value: []byte(msg.Time.UTC().Format(time.RFC3339Nano))},
+		{Key: HeaderError, Value: []byte(err.Error())},
+		{Key: HeaderReason, Value: []byte(reason(err))},
 	}
+	if h := hint(err, msg.Value); h != "" {
+		headers = append(headers, kafka.Header{Key: HeaderHint, Value: []byte(h)})
+	}
+	return kafka.Message{Key: msg.Key, Value: msg.Value, Headers: headers}
 }

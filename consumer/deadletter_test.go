@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +93,44 @@ func TestDeadLetterEmptyRecord(t *testing.T) {
 	}
 	if _, err := time.Parse(time.RFC3339Nano, header(t, dl, HeaderSourceTimestamp)); err != nil {
 		t.Errorf("timestamp header of a record without time: %v", err)
+	}
+}
+
+func TestDeadLetterHints(t *testing.T) {
+	decodeErr := errors.New("union: index ought to be between 0 and 1; read index: 21")
+	invalid := fmt.Errorf("cart.items[0].quantity: must be at least 1: %w", reducer.ErrInvalid)
+	tests := []struct {
+		name  string
+		err   error
+		value []byte
+		want  string // "" for no hint
+	}{
+		{"schema registry framing", decodeErr, []byte{0, 0, 0, 0, 7, 2, 'v'}, "Schema Registry"},
+		{"json object", decodeErr, []byte(`{"type":"action"}`), "JSON"},
+		{"json array", decodeErr, []byte(`[1]`), "JSON"},
+		{"no value", decodeErr, nil, "no value"},
+		{"other bytes", decodeErr, []byte{0xff, 0xfe}, "another schema"},
+		{"invalid, not a decode failure", invalid, []byte{0, 0, 0, 0, 7}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := hint(tt.err, tt.value)
+			if (got == "") != (tt.want == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("hint = %q, want %q", got, tt.want)
+			}
+			dl := deadLetter(kafka.Message{Value: tt.value}, tt.err)
+			var header string
+			for _, h := range dl.Headers {
+				if h.Key == HeaderHint {
+					header = string(h.Value)
+				}
+			}
+			if header != got {
+				t.Errorf("header %s = %q, want %q", HeaderHint, header, got)
+			}
+			if strings.Contains(got, `"type"`) {
+				t.Error("the hint echoes the value")
+			}
+		})
 	}
 }

@@ -47,6 +47,9 @@ type task struct {
 	batch   *batch
 	pipe    *statePipe
 	clock   *streamClock // housekeeping time
+
+	rejectLogged     time.Time // last info log of a rejected record
+	rejectSuppressed int       // rejected records not logged since
 }
 
 func newTask(d taskDeps) *task {
@@ -196,5 +199,21 @@ func (t *task) reject(rec record, err error) {
 	t.batch.dead = append(t.batch.dead, deadLetter(rec.msg, err))
 	t.batch.outcomes[rec.src][outcomeRejected]++
 	t.metrics.shared.DeadLetters.WithLabelValues(rec.msg.Topic, reason(err)).Inc()
-	t.log.Debug("dead-lettered", "topic", rec.msg.Topic, "offset", rec.msg.Offset, "error", err)
+	t.logRejected(rec, err)
+}
+
+// rejectLogEvery rate-limits the info log of rejected records per task.
+const rejectLogEvery = time.Second
+
+// logRejected logs a rejected record at info, at most once per
+// rejectLogEvery, counting the ones it left out. Never a value: the error
+// texts name fields and rules, the hint only the first byte's kind.
+func (t *task) logRejected(rec record, err error) {
+	if time.Since(t.rejectLogged) < rejectLogEvery {
+		t.rejectSuppressed++
+		return
+	}
+	t.log.Info("dead-lettered", "topic", rec.msg.Topic, "offset", rec.msg.Offset, "reason", reason(err),
+		"error", err, "hint", hint(err, rec.msg.Value), "not_logged_since_last", t.rejectSuppressed)
+	t.rejectLogged, t.rejectSuppressed = time.Now(), 0
 }
