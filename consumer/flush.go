@@ -98,7 +98,25 @@ func (t *task) observeFlush(took time.Duration) {
 	m.shared.BatchSeconds.Observe(took.Seconds())
 	m.shared.BatchEvents.Observe(float64(t.batch.events))
 	m.snapshots.Set(float64(t.red.Len()))
+	var lag int64
 	for k, l := range t.merger.lanes {
+		lag += max(l.hwm-l.next, 0)
 		m.lag[k].Set(float64(max(l.hwm-l.next, 0)))
 	}
+	t.logCatchUp(lag)
+}
+
+// Catch-up progress: a partition behind by more than catchUpLag records
+// logs its lag every catchUpLogEvery, so a long catch-up is not silent.
+const (
+	catchUpLag      = 10_000
+	catchUpLogEvery = 10 * time.Second
+)
+
+func (t *task) logCatchUp(lag int64) {
+	if lag < catchUpLag || time.Since(t.catchUpLogged) < catchUpLogEvery {
+		return
+	}
+	t.catchUpLogged = time.Now()
+	t.log.Info("catching up", "lag", lag)
 }

@@ -50,6 +50,7 @@ type task struct {
 
 	rejectLogged     time.Time // last info log of a rejected record
 	rejectSuppressed int       // rejected records not logged since
+	catchUpLogged    time.Time // last catch-up progress log
 }
 
 func newTask(d taskDeps) *task {

@@ -58,7 +58,12 @@ func runService(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return configError(err)
 	}
-	return svc.Run(ctx, nil)
+	if err := svc.Run(ctx, nil); err != nil {
+		// The service logs JSON: its fatal error is a JSON line too.
+		log.Error("fatal", "error", err)
+		return exitError(1)
+	}
+	return nil
 }
 
 func newLogger(w interface{ Write([]byte) (int, error) }, level string) (*slog.Logger, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -104,7 +105,7 @@ func TestPipelineOverMutualTLS(t *testing.T) {
 
 // refused runs `sessiond run` with args and checks that it exits non-zero
 // with a message naming the broker and containing each of want.
-func refused(t *testing.T, args []string, broker string, want ...string) {
+func refused(t *testing.T, args []string, broker string, want ...string) string {
 	t.Helper()
 	var stderr bytes.Buffer
 	begin := time.Now()
@@ -123,6 +124,7 @@ func refused(t *testing.T, args []string, broker string, want ...string) {
 			t.Errorf("the message does not say %q", w)
 		}
 	}
+	return msg
 }
 
 func TestPipelineRefusesBadSecurity(t *testing.T) {
@@ -160,5 +162,10 @@ func TestPipelineRefusesHTTPServerAsBroker(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
-	refused(t, []string{"--brokers", addr}, addr, "HTTP")
+	msg := refused(t, []string{"--brokers", addr}, addr, "HTTP")
+	// run logs JSON; its fatal error is a JSON line too.
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	if last := lines[len(lines)-1]; !json.Valid([]byte(last)) || !strings.Contains(last, `"level":"ERROR"`) {
+		t.Errorf("the fatal error is not a JSON log line: %s", last)
+	}
 }
