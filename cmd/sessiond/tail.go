@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/consumer"
+	"github.com/sessiond/sessiond/internal/eventjson"
+	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/schemas"
+	"golang.org/x/sync/errgroup"
+)
+
+func init() {
+	register("tail", command{summary: "print the output or dead-letter topic as JSON lines", run: runTail})
+}
+
+// tailReadWait bounds one fetch of tail's readers.
+const tailReadWait = 500 * time.Millisecond
+
+func runTail(ctx context.Context, args []string, io stdio) error {
+	connCfg := kafkautil.DefaultConnConfig()
+	var passwordFile string
+	fs := newFlagSet("tail", io)
+	kafkautil.BindFlags(fs, &connCfg, &passwordFile)
+	fromBeginning := fs.Bool("from-beginning", false, "start at the earliest offsets (default: the end)")
+	follow := fs.Bool("follow", false, "keep printing new records (default: stop at the end offsets found at start)")
+	topicArgs, flagArgs := splitPositional(args)
+	if err := parseFlags(fs, flagArgs); err != nil {
+		return err
+	}
+	if len(topicArgs) != 1 {
+		return usagef("give exactly one topic: sessiond tail [flags] TOPIC")
+	}
+	if !*fromBeginning && !*follow {
+		return usagef("nothing to print: give --from-beginning (what is there) and/or --follow (what comes)")
+	}
+	conn, err := openConn(ctx, connCfg, passwordFile)
+	if err != nil {
+		return err
+	}
+	return tailTopic(ctx, conn, topicArgs[0], *fromBeginning, *follow, io.out)
+}
+
+// splitPositional separates the arguments that are not flags (a topic, a
+// visitor id) from the flags, wherever they stand.
+func splitPositional(args []string) (positional, flags []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(positional, args[i+1:]...), flags
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			if !containsEq(a) && i+1 < len(args) && takesValue(a) {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	return positional, flags
+}
+
+func containsEq(s string) bool {
+	for _, c := range s {
+		if c == '=' {
+			return true
+		}
+	}
+	return false
+}
+
+// takesValue reports whether a flag is followed by its value (not a bool).
+func takesValue(flag string) bool {
+	switch flag {
+	case "--from-beginning", "-from-beginning", "--follow", "-follow", "--kafka-tls", "-kafka-tls",
+		"--kafka-tls-insecure-skip-verify", "-kafka-tls-insecure-skip-verify", "-h", "--help", "-help":
+		return false
+	}
+	return true
+}
+
+// openConn loads the secrets, builds the connection and probes it.
+func openConn(ctx context.Context, cfg kafkautil.ConnConfig, passwordFile string) (*kafkautil.Conn, error) {
+	if err := cfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
+		return nil, err
+	}
+	conn, err := kafkautil.NewConn(cfg)
+	if err != nil {
+		return nil, configError(fmt.Errorf("kafka connection: %w", err))
+	}
+	if err := conn.Probe(ctx); err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	return conn, nil
+}
+
+// tailTopic prints every partition of topic, from the start or the end,
+// until the end offsets found at start or, with follow, until ctx ends.
+func tailTopic(ctx context.Context, conn *kafkautil.Conn, topic string, fromBeginning, follow bool, w io.Writer) error {
+	client := conn.Client()
+	counts, err := kafkautil.PartitionCounts(ctx, client, topic)
+	if err != nil {
+		return err
+	}
+	parts := make([]int, counts[topic])
+	for i := range parts {
+		parts[i] = i
+	}
+	offs, err := kafkautil.Offsets(ctx, client, topic, parts...)
+	if err != nil {
+		return err
+	}
+	codecs, err := schemas.Load()
+	if err != nil {
+		return err
+	}
+	p := &tailPrinter{w: w, codecs: codecs}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, part := range parts {
+		rng := offs[part]
+		start := rng.End
+		if fromBeginning {
+			start = rng.First
+		}
+		if !follow && start >= rng.End {
+			continue
+		}
+		g.Go(func() error { return p.readPartition(gctx, conn, topic, part, start, rng.End, follow) })
+	}
+	err = g.Wait()
+	if ctx.Err() != nil {
+		return nil // interrupted: a normal end of --follow
+	}
+	return err
+}
+
+// tailPrinter prints records as JSON lines, one writer for all partitions.
+type tailPrinter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	codecs *schemas.Codecs
+}
+
+func (p *tailPrinter) readPartition(ctx context.Context, conn *kafkautil.Conn, topic string, part int, start, end int64, follow bool) error {
+	rc := conn.ReaderConfig(topic, part)
+	rc.MinBytes, rc.MaxBytes, rc.MaxWait = 1, 1<<20, tailReadWait
+	r := kafka.NewReader(rc)
+	defer r.Close()
+	if err := r.SetOffset(start); err != nil {
+		return err
+	}
+	for follow || start < end {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			return err
+		}
+		if err := p.print(m); err != nil {
+			return err
+		}
+		start = m.Offset + 1
+	}
+	return nil
+}
+
+// print writes an update in the reduce format, or a dead letter (a record
+// with sessiond's provenance headers) with its headers, or, for anything
+// else, where it is and why it is not an update.
+func (p *tailPrinter) print(m kafka.Message) error {
+	var line []byte
+	if h := headerMap(m); h[consumer.HeaderReason] != "" {
+		line = deadLetterJSON(m, h)
+	} else if u, err := p.codecs.DecodeUpdate(m.Value); err == nil {
+		line = eventjson.AppendUpdate(nil, u)
+	} else {
+		line, _ = json.Marshal(map[string]any{"topic": m.Topic, "partition": m.Partition, "offset": m.Offset,
+			"error": "not a session update: " + err.Error()})
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := p.w.Write(append(line, '\n'))
+	return err
+}
+
+func headerMap(m kafka.Message) map[string]string {
+	h := map[string]string{}
+	for _, x := range m.Headers {
+		h[x.Key] = string(x.Value)
+	}
+	return h
+}
+
+// deadLetterInfo is where a dead letter came from and why it was rejected.
+type deadLetterInfo struct {
+	Topic     string `json:"topic"`
+	Partition int    `json:"partition"`
+	Offset    int64  `json:"offset"`
+	Timestamp string `json:"timestamp"`
+	Reason    string `json:"reason"`
+	Error     string `json:"error"`
+	Hint      string `json:"hint,omitempty"`
+}
+
+// deadLetterJSON describes a dead letter: its provenance, reason, error and
+// hint, the key, and the size of the value (not the value: it may hold
+// shoppers' e-mails and names).
+func deadLetterJSON(m kafka.Message, h map[string]string) []byte {
+	partition, _ := strconv.Atoi(h[consumer.HeaderSourcePartition])
+	offset, _ := strconv.ParseInt(h[consumer.HeaderSourceOffset], 10, 64)
+	b, _ := json.Marshal(struct {
+		DeadLetter deadLetterInfo `json:"dead_letter"`
+		Key        string         `json:"key"`
+		ValueBytes int            `json:"value_bytes"`
+		At         string         `json:"at"`
+	}{
+		DeadLetter: deadLetterInfo{h[consumer.HeaderSourceTopic], partition, offset, h[consumer.HeaderSourceTimestamp],
+			h[consumer.HeaderReason], h[consumer.HeaderError], h[consumer.HeaderHint]},
+		Key: string(m.Key), ValueBytes: len(m.Value), At: fmt.Sprintf("%s/%d@%d", m.Topic, m.Partition, m.Offset),
+	})
+	return b
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/testkafka"
+)
+
+// tail prints what sessiond wrote without Python or an .avsc: updates in
+// the reduce format, dead letters with their provenance; snapshot prints a
+// visitor's state from the changelog.
+func TestPipelineTailAndSnapshot(t *testing.T) {
+	e := newEnv(t, 3)
+	e.produce(t, designExample)
+	w := kafkautil.PlainConn(e.brokers).Writer(e.action, &kafka.Murmur2Balancer{})
+	defer w.Close()
+	poison := kafka.Message{Key: []byte("v-poison"), Value: []byte(`{"type":"action"}`)}
+	if err := kafkautil.Write(context.Background(), w, []kafka.Message{poison}, kafkautil.RetryPolicy{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	e.updates(t, 1, time.Minute)
+	testkafka.ReadUntil(t, e.brokers, e.dlq, time.Minute, func(m []kafka.Message) bool { return len(m) >= 1 })
+
+	cmd := func(args ...string) (int, string, string) {
+		var out, errs bytes.Buffer
+		code := Main(context.Background(), append(args, "--brokers", strings.Join(e.brokers, ",")),
+			stdio{in: strings.NewReader(""), out: &out, err: &errs})
+		return code, out.String(), errs.String()
+	}
+	code, out, errs := cmd("tail", e.out, "--from-beginning")
+	want := reduceLines(t, strings.Split(strings.TrimSpace(designExample), "\n"))
+	if code != 0 || strings.TrimSpace(out) != want[0] {
+		t.Errorf("tail %s: exit %d, stdout %q, stderr %q; want the update %s", e.out, code, out, errs, want[0])
+	}
+	code, out, _ = cmd("tail", "--from-beginning", e.dlq)
+	for _, s := range []string{`"dead_letter":{"topic":"` + e.action + `"`, `"reason":"decode"`, `"hint":"it starts with '{': JSON?`, `"key":"v-poison"`} {
+		if code != 0 || !strings.Contains(out, s) {
+			t.Errorf("tail %s: exit %d, stdout %q; want %s", e.dlq, code, out, s)
+		}
+	}
+	if strings.Contains(out, `"type":"action"`) {
+		t.Error("tail printed a dead letter's value")
+	}
+	// The changelog is written after the update: wait for the snapshot.
+	var snap string
+	waitFor(t, time.Minute, "v1's snapshot", func() bool {
+		code, out, _ := cmd("snapshot", "v1", "--group", e.grp, "--action-topic", e.action)
+		snap = out
+		return code == 0 && strings.Contains(out, `"cart":{`)
+	})
+	for _, s := range []string{`{"visitor_id":"v1","last_seen":"2026-11-27T10:00:02.000Z"`, `"product_id":"181503"`, `"newsletter":true`, `"recent_actions":1`} {
+		if !strings.Contains(snap, s) {
+			t.Errorf("snapshot %q lacks %s", snap, s)
+		}
+	}
+	if code, out, _ := cmd("snapshot", "nobody", "--group", e.grp, "--action-topic", e.action); code != 0 || strings.TrimSpace(out) != "null" {
+		t.Errorf("snapshot of an unknown visitor: exit %d, %q; want null", code, out)
+	}
+	if code, _, _ := cmd("tail", e.out); code != 2 {
+		t.Errorf("tail without --from-beginning or --follow: exit %d, want 2", code)
+	}
+	if code, _, _ := cmd("snapshot"); code != 2 {
+		t.Errorf("snapshot without a visitor: exit %d, want 2", code)
+	}
+}
