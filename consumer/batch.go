@@ -55,7 +55,7 @@ func (b *batch) reset() {
 
 func (b *batch) empty() bool { return b.events == 0 }
 
-func (b *batch) sinkDone(i int) bool { return b.sinksDone&(1<<i) != 0 }
+func (b *batch) sinkDone(i int) bool { return atomic.LoadUint64(&b.sinksDone)&(1<<i) != 0 }
 
 // markSink records that sink i acknowledged the updates. Sinks of one batch
 // are written concurrently, so the bit is set under the outputs' errgroup
@@ -63,4 +63,6 @@ func (b *batch) sinkDone(i int) bool { return b.sinksDone&(1<<i) != 0 }
 func (b *batch) markSink(i int) { atomic.OrUint64(&b.sinksDone, 1<<i) }
 
 // flushing reports whether a flush has begun writing the batch out.
-func (b *batch) flushing() bool { return b.sinksDone != 0 || b.deadDone || b.changelogDone }
+func (b *batch) flushing() bool {
+	return atomic.LoadUint64(&b.sinksDone) != 0 || b.deadDone || b.changelogDone
+}

@@ -20,6 +20,7 @@ type commitFunc func(map[string]map[int]int64) error
 // drained; run then commits what they marked last and returns.
 type committer struct {
 	commit  commitFunc
+	touch   func() // told of every commit the brokers accepted (readiness)
 	log     *slog.Logger
 	metrics *Metrics
 
@@ -96,6 +97,9 @@ func (c *committer) commitPending() bool {
 	err := c.commit(offsets)
 	switch {
 	case err == nil:
+		if c.touch != nil {
+			c.touch()
+		}
 		return true
 	case IsFenced(err):
 		c.metrics.CommitFailure.Inc()

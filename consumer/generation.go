@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 )
@@ -20,6 +21,8 @@ func (p *Processor) runGeneration(ctx context.Context, gen *kafka.Generation) {
 	p.cfg.Logger.Info("joined generation", "generation", gen.ID, "member", gen.MemberID, "partitions", owned)
 
 	commits := newCommitter(serialCommitter(gen), p.cfg.Logger, p.cfg.Metrics)
+	commits.touch = p.cfg.Status.Touch
+	p.cfg.Status.Touch() // the group coordinator just answered
 	cctx, stopCommitter := context.WithCancel(context.WithoutCancel(ctx))
 	committed := make(chan struct{})
 	go func() {
@@ -37,9 +40,31 @@ func (p *Processor) runGeneration(ctx context.Context, gen *kafka.Generation) {
 			t.run(ctx, starts)
 		}()
 	}
+	p.waitGeneration(ctx, owned)
 	tasks.Wait()
 	stopCommitter()
 	<-committed
+}
+
+// ownNothingWarnAfter is how long a member may own no partition before it
+// warns (more replicas than input partitions, or a group being rebuilt).
+const ownNothingWarnAfter = time.Minute
+
+// waitGeneration blocks until the generation ends: a function passed to
+// gen.Start that returns ends the generation for the whole group, also
+// when this member owns nothing. A member that owns nothing says so.
+func (p *Processor) waitGeneration(ctx context.Context, owned []int) {
+	if len(owned) > 0 {
+		<-ctx.Done()
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(ownNothingWarnAfter):
+		p.cfg.Logger.Warn("this member owns no input partition: more replicas than partitions, or the group is being rebuilt; it is not ready until it owns one",
+			"owned_for", ownNothingWarnAfter.String())
+		<-ctx.Done()
+	}
 }
 
 // startOffsets returns the committed offsets of partition n per topic.

@@ -27,8 +27,12 @@ type outputs struct {
 // write delivers b's updates and dead letters not yet delivered.
 func (o *outputs) write(ctx context.Context, b *batch) error {
 	g, gctx := errgroup.WithContext(ctx)
+	pending := make([]bool, len(o.sinks)) // decided before any writer runs
+	for i := range o.sinks {
+		pending[i] = !b.sinkDone(i) && len(b.updates) > 0
+	}
 	for i, s := range o.sinks {
-		if b.sinkDone(i) || len(b.updates) == 0 {
+		if !pending[i] {
 			continue
 		}
 		g.Go(func() error {

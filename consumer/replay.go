@@ -296,7 +296,7 @@ func (t *task) runBounded(ctx context.Context, ranges [numKinds]replayRange) err
 	for k, r := range ranges {
 		starts[k], ends[k] = r.start, r.end
 	}
-	t.sources = startSources(ctx, t.conn, t.topics, t.partition, starts, &ends, t.isolation, t.decoder, t.log)
+	t.sources = startSources(ctx, t.conn, t.topics, t.partition, starts, &ends, t.isolation, t.decoder, nil, t.log)
 	defer t.sources.stop()
 	for k, src := range t.sources.list {
 		lanes[k] = &lane{ch: src.ch, next: starts[k], hwm: ends[k]}

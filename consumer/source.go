@@ -32,7 +32,8 @@ type record struct {
 // source reads one input topic-partition in its own goroutine, decodes each
 // record and hands it over in offset order.
 type source struct {
-	stopAt int64 // end offset of a bounded read; -1 reads on
+	stopAt int64  // end offset of a bounded read; -1 reads on
+	touch  func() // told of every answer from the brokers (readiness)
 	client *kafka.Client
 	topic  string
 	kind   reducer.Kind
@@ -52,7 +53,7 @@ const (
 func newSource(conn *kafkautil.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation int8, log *slog.Logger) *source {
 	f := &fetcher{rt: conn.Transport(), addr: kafka.TCP(conn.Brokers()...), topic: topic, partition: partition,
 		offset: offset, isolation: isolation, maxBytes: sourceMaxBytes, maxWait: sourceMaxWait}
-	return &source{stopAt: -1, client: conn.Client(), topic: topic, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
+	return &source{stopAt: -1, touch: func() {}, client: conn.Client(), topic: topic, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
 }
 
 // fetch reads until ctx ends, then closes the channel.
@@ -73,6 +74,9 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 		}
 		from := s.f.offset
 		res, err := s.f.fetch(ctx, yield)
+		if err == nil || errors.Is(err, errStopped) {
+			s.touch()
+		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, errStopped) {
 				return
@@ -141,13 +145,16 @@ type sourceSet struct {
 // With stops (bounded reads), source k ends at stops[k], closing its
 // channel.
 func startSources(ctx context.Context, conn *kafkautil.Conn, topics [numKinds]string, partition int,
-	offsets [numKinds]int64, stops *[numKinds]int64, isolation int8, dec Decoder, log *slog.Logger) *sourceSet {
+	offsets [numKinds]int64, stops *[numKinds]int64, isolation int8, dec Decoder, touch func(), log *slog.Logger) *sourceSet {
 	ctx, cancel := context.WithCancel(ctx)
 	set := &sourceSet{cancel: cancel}
 	for k, topic := range topics {
 		src := newSource(conn, topic, partition, reducer.Kind(k), offsets[k], isolation, log)
 		if stops != nil {
 			src.stopAt = stops[k]
+		}
+		if touch != nil {
+			src.touch = touch
 		}
 		set.list[k] = src
 		set.wg.Add(1)

@@ -2,8 +2,10 @@ package consumer
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func checkReady(t testing.TB, s *Status, want bool, when string) {
@@ -15,6 +17,7 @@ func checkReady(t testing.TB, s *Status, want bool, when string) {
 
 func TestStatusReadiness(t *testing.T) {
 	s := NewStatus()
+	s.Touch()
 	checkReady(t, s, false, "before any generation")
 	if got := s.Owned(); len(got) != 0 {
 		t.Fatalf("Owned() before any generation = %v", got)
@@ -50,7 +53,26 @@ func TestStatusReadiness(t *testing.T) {
 	checkReady(t, s, false, "restored after leaving")
 
 	s.generation(nil)
-	checkReady(t, s, true, "joined with no partitions")
+	checkReady(t, s, false, "joined with no partitions")
+}
+
+// A member whose brokers stopped answering is not ready; it is again once
+// they answer.
+func TestStatusBrokerSilence(t *testing.T) {
+	now := time.Now()
+	s := NewStatus()
+	s.now = func() time.Time { return now }
+	s.generation([]int{0})
+	s.restored(0)
+	s.Touch()
+	checkReady(t, s, true, "restored, brokers answering")
+	now = now.Add(BrokerSilence + time.Second)
+	checkReady(t, s, false, "brokers silent")
+	if _, why := s.Readiness(); !strings.Contains(why, "no answer from the brokers") {
+		t.Errorf("reason %q", why)
+	}
+	s.Touch()
+	checkReady(t, s, true, "brokers answering again")
 }
 
 func TestStatusOwnedIsACopy(t *testing.T) {
@@ -73,6 +95,7 @@ func TestStatusConcurrentUse(t *testing.T) {
 	for p := range 4 {
 		wg.Go(func() { s.restored(p) })
 		wg.Go(func() { _ = s.Ready(); _ = s.Owned() })
+		wg.Go(s.Touch)
 	}
 	wg.Wait()
 	checkReady(t, s, true, "all restored concurrently")

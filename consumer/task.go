@@ -118,7 +118,7 @@ func (t *task) start(ctx context.Context, starts map[string]int64) error {
 		}
 		offsets[k], ends[k] = min(off, rng.End), rng.End
 	}
-	srcs := startSources(ctx, t.conn, t.topics, t.partition, offsets, nil, t.isolation, t.decoder, t.log)
+	srcs := startSources(ctx, t.conn, t.topics, t.partition, offsets, nil, t.isolation, t.decoder, t.status.Touch, t.log)
 	t.sources = srcs
 	lanes := make([]*lane, numKinds)
 	for k, src := range srcs.list {

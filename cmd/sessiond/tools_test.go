@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +71,68 @@ func TestPipelineTailAndSnapshot(t *testing.T) {
 	}
 	if code, _, _ := cmd("snapshot"); code != 2 {
 		t.Errorf("snapshot without a visitor: exit %d, want 2", code)
+	}
+}
+
+// readyz returns a member's /readyz status code and body.
+func readyz(addr string) (int, string) {
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// metric scrapes one unlabelled series from a member's /metrics.
+func metric(addr, name string) float64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(body), "\n") {
+		var v float64
+		if _, err := fmt.Sscanf(l, name+" %g", &v); err == nil {
+			return v
+		}
+	}
+	return -1
+}
+
+// With more members than partitions, the member that owns nothing waits
+// (it does not end the generation, which would rebalance the group over
+// and over) and says it is not ready, and why; the other one is ready.
+func TestPipelineMoreMembersThanPartitions(t *testing.T) {
+	e := newEnv(t, 1)
+	lines := stream(t, 5, 50, 1000)
+	want := reduceLines(t, lines)
+	e.produce(t, join(lines))
+	addrs := []string{freeAddr(t), freeAddr(t)}
+	e.start(t, "--http-addr", addrs[0])
+	e.start(t, "--http-addr", addrs[1])
+	assertComplete(t, e.updates(t, len(want), 2*time.Minute), want)
+	var idle string
+	waitFor(t, time.Minute, "one member ready, the other owning nothing", func() bool {
+		a, whyA := readyz(addrs[0])
+		b, whyB := readyz(addrs[1])
+		const nothing = "owns no input partition"
+		switch {
+		case a == 200 && b == 503 && strings.Contains(whyB, nothing):
+			idle = addrs[1]
+		case a == 503 && b == 200 && strings.Contains(whyA, nothing):
+			idle = addrs[0]
+		default:
+			return false
+		}
+		return true
+	})
+	// A stable group: the generation count stops growing.
+	before := metric(idle, "sessiond_rebalances_total")
+	time.Sleep(2 * time.Second)
+	if after := metric(idle, "sessiond_rebalances_total"); after != before || after > 5 {
+		t.Errorf("rebalances went from %v to %v: the group keeps rebalancing", before, after)
 	}
 }

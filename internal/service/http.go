@@ -16,16 +16,16 @@ const (
 	shutdownTimeout   = 5 * time.Second
 )
 
-// Handler serves /livez (the process answers), /readyz (the member has
-// joined the group and every partition it owns is restored and consuming)
-// and /metrics (Prometheus).
+// Handler serves /livez (the process answers), /readyz (consumer.Status:
+// joined, owns partitions, all restored, brokers answering; the reason
+// when not), /metrics (Prometheus) and / (the status page).
 func (s *Service) Handler() http.Handler {
 	status := s.Status()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/livez", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !status.Ready() {
-			http.Error(w, "not ready: joining the group or restoring partitions", http.StatusServiceUnavailable)
+		if ok, why := status.Readiness(); !ok {
+			http.Error(w, "not ready: "+why, http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ok\n"))
