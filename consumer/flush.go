@@ -104,6 +104,12 @@ func (t *task) observeFlush(took time.Duration) {
 		m.lag[k].Set(float64(max(l.hwm-l.next, 0)))
 	}
 	t.logCatchUp(lag)
+	t.status.setLag(t.partition, lag)
+	var rejected int
+	for k := range t.batch.outcomes {
+		rejected += t.batch.outcomes[k][outcomeRejected]
+	}
+	t.status.count(int64(t.batch.events), int64(len(t.batch.updates)), int64(rejected))
 }
 
 // Catch-up progress: a partition behind by more than catchUpLag records

@@ -16,6 +16,7 @@ import (
 func (p *Processor) runGeneration(ctx context.Context, gen *kafka.Generation) {
 	owned := ownedPartitions(gen.Assignments)
 	p.cfg.Status.generation(owned)
+	p.cfg.Status.joinedAs(gen.ID, gen.MemberID)
 	p.cfg.Metrics.Rebalances.Inc()
 	p.cfg.Metrics.Assigned.Set(float64(len(owned)))
 	p.cfg.Logger.Info("joined generation", "generation", gen.ID, "member", gen.MemberID, "partitions", owned)

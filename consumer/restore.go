@@ -47,6 +47,7 @@ func (t *task) restoreProgress(begin time.Time) func(read, left int64) {
 	return func(read, left int64) {
 		t.metrics.restored.Add(float64(read - last))
 		t.metrics.restoreLeft.Set(float64(left))
+		t.status.setRestoreLeft(t.partition, left)
 		last = read
 		if time.Since(lastLog) >= restoreLogEvery {
 			lastLog = time.Now()

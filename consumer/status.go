@@ -20,6 +20,7 @@ type Status struct {
 	lastSeen []int        // partitions of the latest generation, for stickiness
 	contact  atomic.Int64 // unix nanoseconds of the brokers' last answer
 	now      func() time.Time
+	detail   statusDetail
 }
 
 // BrokerSilence is how long the brokers may not answer before the member
@@ -96,4 +97,110 @@ func (s *Status) left() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.joined = false
+}
+
+// What the status page shows (StatusReport), kept up to date by the tasks.
+
+// PartitionState is one owned partition on the status page.
+type PartitionState struct {
+	Partition   int
+	Restored    bool
+	Lag         int64 // records on the broker not yet processed, all three inputs
+	RestoreLeft int64 // changelog records still to read while restoring
+}
+
+// Rejection is a recently dead-lettered record: where it was and why,
+// never its value.
+type Rejection struct {
+	At                  time.Time
+	Topic               string
+	Partition           int
+	Offset              int64
+	Reason, Error, Hint string
+}
+
+// StatusReport is a consistent copy of the member's state.
+type StatusReport struct {
+	Member     string
+	Generation int32
+	Ready      bool
+	Why        string
+	Partitions []PartitionState
+	Events     int64 // events processed since start
+	Updates    int64 // updates delivered since start
+	Rejected   int64 // records dead-lettered since start
+	Rejections []Rejection
+	Contact    time.Time // the brokers' last answer
+}
+
+// recentRejections is how many rejections the status page lists.
+const recentRejections = 10
+
+// statusDetail is the part of Status that only the status page reads.
+type statusDetail struct {
+	member     string
+	generation int32
+	lag        map[int]int64
+	left       map[int]int64
+	events     int64
+	updates    int64
+	rejected   int64
+	rejections []Rejection // newest last
+}
+
+func (s *Status) joinedAs(generation int32, member string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.detail.generation, s.detail.member = generation, member
+}
+
+func (s *Status) setLag(p int, lag int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.detail.lag == nil {
+		s.detail.lag = map[int]int64{}
+	}
+	s.detail.lag[p] = lag
+}
+
+func (s *Status) setRestoreLeft(p int, left int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.detail.left == nil {
+		s.detail.left = map[int]int64{}
+	}
+	s.detail.left[p] = left
+}
+
+func (s *Status) count(events, updates, rejected int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.detail.events += events
+	s.detail.updates += updates
+	s.detail.rejected += rejected
+}
+
+func (s *Status) noteRejection(r Rejection) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.detail.rejections = append(s.detail.rejections, r)
+	if n := len(s.detail.rejections); n > recentRejections {
+		s.detail.rejections = append([]Rejection(nil), s.detail.rejections[n-recentRejections:]...)
+	}
+}
+
+// Report returns a copy of the member's state for the status page.
+func (s *Status) Report() StatusReport {
+	ready, why := s.Readiness()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := &s.detail
+	r := StatusReport{Member: d.member, Generation: d.generation, Ready: ready, Why: why,
+		Events: d.events, Updates: d.updates, Rejected: d.rejected,
+		Rejections: append([]Rejection(nil), d.rejections...), Contact: time.Unix(0, s.contact.Load())}
+	for p, restored := range s.owned {
+		r.Partitions = append(r.Partitions, PartitionState{Partition: p, Restored: restored, Lag: d.lag[p], RestoreLeft: d.left[p]})
+	}
+	sort.Slice(r.Partitions, func(i, j int) bool { return r.Partitions[i].Partition < r.Partitions[j].Partition })
+	return r
 }

@@ -200,6 +200,8 @@ func (t *task) reject(rec record, err error) {
 	t.batch.dead = append(t.batch.dead, deadLetter(rec.msg, err))
 	t.batch.outcomes[rec.src][outcomeRejected]++
 	t.metrics.shared.DeadLetters.WithLabelValues(rec.msg.Topic, reason(err)).Inc()
+	t.status.noteRejection(Rejection{At: time.Now(), Topic: rec.msg.Topic, Partition: rec.msg.Partition,
+		Offset: rec.msg.Offset, Reason: reason(err), Error: err.Error(), Hint: hint(err, rec.msg.Value)})
 	t.logRejected(rec, err)
 }
 

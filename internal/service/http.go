@@ -31,6 +31,7 @@ func (s *Service) Handler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	mux.HandleFunc("/", s.page)
 	return mux
 }
 

@@ -26,6 +26,7 @@ type Service struct {
 	proc     *consumer.Processor
 	closers  []io.Closer
 	registry *prometheus.Registry
+	rates    rates // for the status page
 }
 
 // New builds the service from cfg: codecs, sinks, processor and metrics.
@@ -167,6 +168,7 @@ func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error 
 	g, gctx := errgroup.WithContext(ctx)
 	if ln != nil {
 		g.Go(func() error { return serveHTTP(gctx, ln, s.Handler()) })
+		g.Go(func() error { return s.sampleRates(gctx) })
 	}
 	g.Go(func() error {
 		err := s.proc.Run(gctx)
