@@ -133,3 +133,27 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// produce --generate sends the demo's shopper stream (docker-compose's
+// producer uses it).
+func TestProduceGenerate(t *testing.T) {
+	brokers := testkafka.Embedded(t)
+	testkafka.CreateTopics(t, brokers, 2, "cart-changed", "customer-changed", "actions")
+	var errs bytes.Buffer
+	code := Main(context.Background(), []string{"produce", "--brokers", strings.Join(brokers, ","), "--generate", "500", "--visitors", "20"},
+		stdio{in: strings.NewReader(""), out: &bytes.Buffer{}, err: &errs})
+	if code != 0 || !strings.Contains(errs.String(), `{"produced":500,"rejected":0}`) {
+		t.Fatalf("exit %d, stderr %q", code, errs.String())
+	}
+	var total int
+	for _, topic := range []string{"cart-changed", "customer-changed", "actions"} {
+		msgs, err := testkafka.ReadAll(context.Background(), brokers, topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(msgs)
+	}
+	if total != 500 {
+		t.Errorf("%d records on the input topics, want 500", total)
+	}
+}

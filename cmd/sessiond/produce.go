@@ -11,6 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/internal/eventjson"
+	"github.com/sessiond/sessiond/internal/gen"
 	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
@@ -33,8 +34,16 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 		reducer.KindCustomer: fs.String("customer-topic", consumer.DefaultCustomerTopic, "topic for customer_changed events"),
 		reducer.KindAction:   fs.String("action-topic", consumer.DefaultActionTopic, "topic for action events"),
 	}
+	var g generateFlags
+	fs.IntVar(&g.events, "generate", 0, "instead of reading stdin, produce this many generated shopper events (-1: until interrupted)")
+	fs.IntVar(&g.visitors, "visitors", 1000, "with --generate: distinct shoppers")
+	fs.IntVar(&g.rate, "rate", 0, "with --generate: events per second (0: as fast as possible)")
+	fs.Uint64Var(&g.seed, "seed", 1, "with --generate: seed of the stream")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if g.visitors < 1 || g.rate < 0 || g.events < -1 {
+		return usagef("--generate, --visitors and --rate must be whole numbers (--visitors ≥ 1)")
 	}
 	if err := connCfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
 		return err
@@ -59,6 +68,9 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 	p := &producer{w: w, codecs: codecs, progress: io.err, lastReport: time.Now()}
 	for k, t := range topics {
 		p.topics[k] = *t
+	}
+	if g.events != 0 {
+		return p.generate(ctx, g, io)
 	}
 	rejected := 0
 	err = eachLine(io.in, func(n int, line []byte, lerr error) error {
@@ -143,4 +155,53 @@ func (p *producer) topicsOf() string {
 		}
 	}
 	return strings.Join(names, ", ")
+}
+
+// generateFlags are produce's --generate settings.
+type generateFlags struct {
+	events, visitors, rate int
+	seed                   uint64
+}
+
+// generate produces the generated shopper stream of the demo (valid
+// events, realistic carts and actions) at the given rate.
+func (p *producer) generate(ctx context.Context, g generateFlags, io stdio) error {
+	gn, err := gen.New(gen.Config{Seed: g.seed, Visitors: g.visitors})
+	if err != nil {
+		return usagef("--generate: %v", err)
+	}
+	per, every := produceBatch, time.Duration(0)
+	if g.rate > 0 {
+		per, every = max(1, g.rate/20), 50*time.Millisecond
+	}
+	next := time.Now()
+	for sent := 0; g.events < 0 || sent < g.events; {
+		for i := 0; i < per && (g.events < 0 || sent < g.events); i++ {
+			ev := gn.Next()
+			v, err := p.codecs.EncodeEvent(nil, ev)
+			if err != nil {
+				return err
+			}
+			p.batch = append(p.batch, kafka.Message{Topic: p.topics[ev.Kind], Key: []byte(ev.VisitorID), Value: v})
+			sent++
+		}
+		if err := p.flush(ctx); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return err
+		}
+		if every > 0 {
+			next = next.Add(every)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Until(next)):
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	fmt.Fprintf(io.err, `{"produced":%d,"rejected":0}`+"\n", p.sent)
+	return nil
 }
