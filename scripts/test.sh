@@ -3,6 +3,8 @@
 #   1. go vet and gofmt;
 #   2. unit tests, golden tests, fuzz seed corpora, and the integration suite
 #      against the embedded Kafka-protocol broker (kfake, in process);
+#   2b. the deployment files, checked as their tools read them (deploy/check,
+#      its own module);
 #   3. a short fuzzing pass on every decoder (FUZZTIME each, default 10s; 0 skips);
 #   4. a real Apache Kafka (scripts/kafka.sh up --secure, KRaft, jars from
 #      Maven Central, with SASL_SSL and mTLS listeners beside the plaintext
@@ -27,6 +29,9 @@ fi
 
 step "unit, golden and embedded-broker integration tests"
 env -u KAFKA_BROKERS go test -count=1 ./...
+
+step "deployment files: docker-compose.yml through the compose-spec loader, deploy/*.yaml strictly into k8s.io/api types"
+(cd deploy/check && go vet ./... && go test -count=1 ./...)
 
 if [[ $FUZZTIME != 0 ]]; then
   step "fuzzing every decoder for $FUZZTIME each"
