@@ -22,6 +22,8 @@ type lane struct {
 	hwm        int64     // newest high watermark known
 	emptySince time.Time // when the lane was last found empty and caught up
 	waitingFor time.Time // when the merger started waiting for pending data
+	newest     int64     // the largest occurred_at the lane has delivered
+	delivered  bool      // newest is set
 }
 
 // pending reports whether the broker holds records the lane has not
@@ -42,6 +44,9 @@ func (l *lane) take(r record) {
 	}
 	l.head, l.hasHead = r, true
 	l.emptySince, l.waitingFor = time.Time{}, time.Time{}
+	if r.ev != nil && (!l.delivered || r.ev.OccurredAt > l.newest) {
+		l.newest, l.delivered = r.ev.OccurredAt, true
+	}
 }
 
 // merger interleaves the records of a task's sources in event-time order
@@ -109,11 +114,13 @@ type decision struct {
 func (m *merger) decide(now time.Time) decision {
 	var d decision
 	for _, l := range m.lanes {
+		if l.hasHead && (d.best == nil || less(&l.head, &d.best.head)) {
+			d.best = l
+		}
+	}
+	for i, l := range m.lanes {
 		switch {
-		case l.hasHead:
-			if d.best == nil || less(&l.head, &d.best.head) {
-				d.best = l
-			}
+		case l.hasHead || l.closed:
 		case l.pending():
 			if l.waitingFor.IsZero() {
 				l.waitingFor = now
@@ -123,7 +130,10 @@ func (m *merger) decide(now time.Time) decision {
 			} else {
 				l.hwm = l.next // the advertised data never came: treat as caught up
 			}
-		case !l.closed:
+		case d.best != nil && l.cannotPrecede(i, &d.best.head):
+			// caught up, but it already delivered a record at or after the
+			// head: nothing older can come from an in-order lane
+		default:
 			if l.emptySince.IsZero() {
 				l.emptySince = now
 			}
@@ -133,6 +143,18 @@ func (m *merger) decide(now time.Time) decision {
 		}
 	}
 	return d
+}
+
+// cannotPrecede reports whether no later record of lane i (its kind) can
+// come before head in the merge order, given that the lane's records come
+// in event-time order: its newest delivered time is after head's, or equal
+// with a kind that sorts after head's.
+func (l *lane) cannotPrecede(i int, head *record) bool {
+	if !l.delivered || head.err != nil {
+		return false
+	}
+	at := head.ev.OccurredAt
+	return l.newest > at || l.newest == at && i > int(head.ev.Kind)
 }
 
 // pop removes and returns the best head.
