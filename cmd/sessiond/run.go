@@ -18,8 +18,8 @@ func init() {
 
 // bindServiceFlags binds the service's flags straight into cfg's fields;
 // cfg's current values (service.DefaultConfig) are the defaults.
-func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *string) {
-	c, k := &cfg.Consumer, &cfg.Kafka
+func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *string, secrets *secretFiles) {
+	c, k, n := &cfg.Consumer, &cfg.Kafka, &cfg.Nosto
 	kafkautil.BindFlags(fs, &cfg.Conn, passwordFile)
 	fs.Var((*isolationLevel)(&c.ReadUncommitted), "isolation-level", "how input topics written in transactions are read: read_committed (aborted records never applied) or read_uncommitted")
 	fs.StringVar(&c.Group, "group", c.Group, "consumer group; also prefixes the changelog topic <group>-snapshots")
@@ -36,18 +36,72 @@ func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *strin
 	fs.IntVar(&c.MaxBatch, "max-batch", c.MaxBatch, "events per partition between two flushes")
 	fs.DurationVar(&c.SessionTimeout, "group-session-timeout", c.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "how long the drain after SIGTERM or a rebalance may take (keep it below the pod's grace period)")
+	fs.StringVar(&n.Endpoint, "nosto-endpoint", n.Endpoint, "Nosto GraphQL URL, e.g. https://api.nosto.com/v1/graphql (empty: Nosto sink off)")
+	fs.StringVar(&secrets.nostoToken, "nosto-token-file", "", "file holding the Nosto API_APPS token (or set "+envNostoToken+")")
+	fs.StringVar(&n.Lookup, "nosto-lookup", n.Lookup, "cid (visitor_id is Nosto's session id) or ref (customer_reference)")
+	fs.IntVar(&n.Concurrency, "nosto-concurrency", n.Concurrency, "requests to Nosto in flight, across visitors (one visitor's updates go one at a time)")
+	fs.Float64Var(&n.RPS, "nosto-rps", n.RPS, "requests per second to Nosto at most (0: no cap)")
+	fs.DurationVar(&n.Timeout, "nosto-timeout", n.Timeout, "bound on one request to Nosto")
+	fs.DurationVar(&n.MaxRetry, "nosto-max-retry", n.MaxRetry, "how long one update is retried before it is dead-lettered")
+	fs.BoolVar(&n.TestTraffic, "nosto-test-traffic", n.TestTraffic, "send X-Nosto-Ignore: True (not counted in Nosto's statistics)")
+	fs.StringVar(&secrets.hmacKey, "customer-reference-hmac-key-file", "", "file holding a key: customer_reference is sent as hex(HMAC-SHA256(key, reference)) (or set "+envHMACKey+")")
+}
+
+// Secrets that are never flag values.
+const (
+	envNostoToken = "SESSIOND_NOSTO_TOKEN"
+	envHMACKey    = "SESSIOND_CUSTOMER_REFERENCE_HMAC_KEY"
+)
+
+// secretFiles are the files secrets may be read from.
+type secretFiles struct{ nostoToken, hmacKey string }
+
+// load reads the Nosto token and the HMAC key from their files or
+// variables into cfg.
+func (f secretFiles) load(cfg *service.Config, lookup func(string) (string, bool)) error {
+	token, err := secret("--nosto-token-file", f.nostoToken, envNostoToken, lookup)
+	if err != nil {
+		return err
+	}
+	cfg.Nosto.Token = token
+	key, err := secret("--customer-reference-hmac-key-file", f.hmacKey, envHMACKey, lookup)
+	if err != nil {
+		return err
+	}
+	cfg.HMACKey = []byte(key)
+	return nil
+}
+
+// secret reads a secret from its file or, without one, its variable.
+func secret(flagName, file, env string, lookup func(string) (string, bool)) (string, error) {
+	v, fromEnv := lookup(env)
+	switch {
+	case file != "" && fromEnv:
+		return "", usagef("%s and %s both given: use one", flagName, env)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", usagef("%s: %v", flagName, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return v, nil
 }
 
 func runService(ctx context.Context, args []string, io stdio) error {
 	cfg := service.DefaultConfig()
 	fs := newFlagSet("run", io)
 	var passwordFile string
-	bindServiceFlags(fs, &cfg, &passwordFile)
+	var secrets secretFiles
+	bindServiceFlags(fs, &cfg, &passwordFile, &secrets)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := cfg.Conn.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
+		return err
+	}
+	if err := secrets.load(&cfg, os.LookupEnv); err != nil {
 		return err
 	}
 	log, err := newLogger(io.err, *logLevel)
@@ -87,7 +141,13 @@ var configFlags = []struct{ phrase, flag string }{
 	{"input topic", "--cart-topic, --customer-topic, --action-topic"},
 	{"dead-letter topic", "--dlq-topic"},
 	{"changelog", "--group, --dlq-topic"},
-	{"no sink", "--output-topic"},
+	{"no sink", "--output-topic, --nosto-endpoint"},
+	{"Nosto token", "--nosto-token-file"},
+	{"nosto endpoint", "--nosto-endpoint"},
+	{"nosto lookup", "--nosto-lookup"},
+	{"nosto concurrency", "--nosto-concurrency"},
+	{"nosto rps", "--nosto-rps"},
+	{"nosto timeout", "--nosto-timeout, --nosto-max-retry"},
 	{"output topic", "--output-topic"},
 	{"wire format", "--wire-format"},
 	{"no brokers", "--brokers"},

@@ -21,6 +21,12 @@ type Config struct {
 	// Kafka configures the Kafka sink; an empty Topic turns it off. Its
 	// Conn and Encoder are set by New.
 	Kafka emitter.KafkaConfig
+	// Nosto configures the Nosto GraphQL sink; an empty Endpoint turns it
+	// off. Its DeadLetter, Logger and Metrics are set by New.
+	Nosto emitter.NostoConfig
+	// HMACKey, when set, replaces customer_reference by its HMAC-SHA256
+	// (hex) in what every sink sends. Default: none.
+	HMACKey []byte
 	// WireFormat is the input records' framing: "raw" (bare Avro).
 	// Default: "raw".
 	WireFormat string
@@ -41,6 +47,7 @@ func DefaultConfig() Config {
 		Conn:       kafkautil.DefaultConnConfig(),
 		Consumer:   consumer.DefaultConfig(),
 		Kafka:      emitter.DefaultKafkaConfig(),
+		Nosto:      emitter.DefaultNostoConfig(),
 		WireFormat: DefaultWireFormat,
 		HTTPAddr:   DefaultHTTPAddr,
 	}
@@ -48,6 +55,9 @@ func DefaultConfig() Config {
 
 // kafkaSinkOn reports whether the Kafka sink is configured.
 func (c *Config) kafkaSinkOn() bool { return c.Kafka.Topic != "" }
+
+// nostoSinkOn reports whether the Nosto sink is configured.
+func (c *Config) nostoSinkOn() bool { return c.Nosto.Endpoint != "" }
 
 // Validate reports the first problem with the settings a user gives. The
 // components New adds are checked when New builds them.
@@ -58,12 +68,12 @@ func (c *Config) Validate() error {
 	if c.WireFormat != DefaultWireFormat {
 		return fmt.Errorf("wire format %q is not supported (only raw)", c.WireFormat)
 	}
-	if !c.kafkaSinkOn() {
-		return errors.New("no sink is configured: the output topic is empty and there is no other sink")
+	if !c.kafkaSinkOn() && !c.nostoSinkOn() {
+		return errors.New("no sink is configured: the output topic is empty and there is no Nosto endpoint")
 	}
 	topics := c.Consumer.InputTopics()
 	for _, t := range append(topics[:], c.Consumer.DeadLetterTopic, c.Consumer.Changelog()) {
-		if t == c.Kafka.Topic {
+		if c.kafkaSinkOn() && t == c.Kafka.Topic {
 			return fmt.Errorf("output topic %q is also an input, dead-letter or changelog topic", t)
 		}
 	}

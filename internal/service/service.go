@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/buildinfo"
 	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"golang.org/x/sync/errgroup"
 )
@@ -72,9 +74,39 @@ func buildInfoGauge() prometheus.Collector {
 	return g
 }
 
+// newNostoSink builds the Nosto sink; what it cannot deliver goes to the
+// dead-letter topic as the Avro update, with the reason, the HTTP status
+// and Nosto's request id in headers.
+func (s *Service) newNostoSink(codecs *schemas.Codecs) (*emitter.NostoSink, error) {
+	nc := s.cfg.Nosto
+	nc.Logger = s.log
+	nc.Metrics = emitter.NewNostoMetrics()
+	if err := nc.Metrics.Register(s.registry); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	dlq := s.conn.Writer(s.cfg.Consumer.DeadLetterTopic, &kafka.Murmur2Balancer{})
+	s.closers = append(s.closers, dlq)
+	retries := s.cfg.Consumer.Metrics.WriteRetries.WithLabelValues("dlq")
+	nc.DeadLetter = func(ctx context.Context, u *reducer.Update, f emitter.NostoFailure) error {
+		msg, err := emitter.NostoDeadLetter(codecs, u, f)
+		if err != nil {
+			return err
+		}
+		return kafkautil.Write(ctx, dlq, []kafka.Message{msg}, s.cfg.Consumer.Retry, func(error, time.Duration) { retries.Inc() })
+	}
+	return emitter.NewNostoSink(nc)
+}
+
 // newSinks builds the configured sinks.
 func (s *Service) newSinks(codecs *schemas.Codecs) ([]consumer.Sink, error) {
 	var sinks []consumer.Sink
+	if s.cfg.nostoSinkOn() {
+		sink, err := s.newNostoSink(codecs)
+		if err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, sink)
+	}
 	if s.cfg.kafkaSinkOn() {
 		kc := s.cfg.Kafka
 		kc.Conn, kc.Encoder = s.conn, codecs
@@ -85,6 +117,11 @@ func (s *Service) newSinks(codecs *schemas.Codecs) ([]consumer.Sink, error) {
 		}
 		sinks = append(sinks, sink)
 		s.closers = append(s.closers, sink)
+	}
+	if len(s.cfg.HMACKey) > 0 {
+		for i, sink := range sinks {
+			sinks[i] = emitter.HashReferences(sink, s.cfg.HMACKey)
+		}
 	}
 	return sinks, nil
 }

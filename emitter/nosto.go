@@ -1,0 +1,373 @@
+package emitter
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/buildinfo"
+	"github.com/sessiond/sessiond/reducer"
+	"golang.org/x/time/rate"
+)
+
+// NostoConfig configures a NostoSink. Start from DefaultNostoConfig.
+type NostoConfig struct {
+	// Endpoint is Nosto's GraphQL URL, e.g. https://api.nosto.com/v1/graphql.
+	// Required.
+	Endpoint string
+	// Token is the API_APPS token (HTTP Basic password, empty user). Never
+	// logged. Required.
+	Token string
+	// Lookup is "cid" (visitor_id is Nosto's session id) or "ref"
+	// (customer_reference). Default: "cid".
+	Lookup string
+	// Concurrency caps the requests in flight, across visitors; one
+	// visitor's updates are always sent one at a time, in order. Default: 64.
+	Concurrency int
+	// RPS caps requests per second; 0 is no cap. Default: 0.
+	RPS float64
+	// Timeout bounds one request. Default: 10s.
+	Timeout time.Duration
+	// MaxRetry bounds the retries of one update (transport errors, time-outs,
+	// 408, 429, 5xx) before it is dead-lettered. Default: 10m.
+	MaxRetry time.Duration
+	// TestTraffic sends X-Nosto-Ignore: True (not counted in statistics).
+	TestTraffic bool
+	// DeadLetter receives an update Nosto refused for good or that ran out
+	// of retries; it must have it durably (the dead-letter topic) when it
+	// returns nil. Required.
+	DeadLetter func(ctx context.Context, u *reducer.Update, f NostoFailure) error
+	// Logger receives structured logs. Default: slog.Default().
+	Logger *slog.Logger
+	// Metrics receives the sink's metrics. Default: a set registered nowhere.
+	Metrics *NostoMetrics
+	// Client makes the requests. Default: an http.Client of its own.
+	Client *http.Client
+}
+
+// Defaults of NostoConfig.
+const (
+	DefaultNostoConcurrency = 64
+	DefaultNostoTimeout     = 10 * time.Second
+	DefaultNostoMaxRetry    = 10 * time.Minute
+)
+
+// DefaultNostoConfig returns the defaults; Endpoint, Token and DeadLetter
+// are left to the caller.
+func DefaultNostoConfig() NostoConfig {
+	return NostoConfig{Lookup: LookupCID, Concurrency: DefaultNostoConcurrency, Timeout: DefaultNostoTimeout,
+		MaxRetry: DefaultNostoMaxRetry, Logger: slog.Default()}
+}
+
+// Validate reports the first problem with c. It changes nothing.
+func (c *NostoConfig) Validate() error {
+	u, err := url.Parse(c.Endpoint)
+	switch {
+	case c.Endpoint == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return fmt.Errorf("nosto endpoint %q is not an http(s) URL", c.Endpoint)
+	case c.Token == "":
+		return errors.New("no Nosto token (SESSIOND_NOSTO_TOKEN or --nosto-token-file)")
+	case c.Lookup != LookupCID && c.Lookup != LookupRef:
+		return fmt.Errorf("nosto lookup %q is not cid or ref", c.Lookup)
+	case c.Concurrency < 1:
+		return fmt.Errorf("nosto concurrency %d must be at least 1", c.Concurrency)
+	case c.RPS < 0:
+		return errors.New("nosto rps must not be negative")
+	case c.Timeout <= 0 || c.MaxRetry <= 0:
+		return errors.New("nosto timeout and max retry must be positive")
+	case c.DeadLetter == nil:
+		return errors.New("nosto sink: no dead-letter writer")
+	case c.Logger == nil:
+		return errors.New("nosto sink: no logger")
+	}
+	return nil
+}
+
+// NostoFailure says why an update was dead-lettered.
+type NostoFailure struct {
+	Reason    string // "graphql", "http", "retries", "reference"
+	Error     string
+	Status    int    // HTTP status; 0 without a response
+	RequestID string // Nosto's X-Request-Id, if any
+}
+
+// NostoSink sends every update to Nosto's GraphQL API: many requests in
+// flight across visitors, one visitor's updates one at a time and in
+// order, retried with jittered exponential backoff; what cannot be sent
+// is dead-lettered. Write returns once every update is acknowledged (HTTP
+// 200 without GraphQL errors) or dead-lettered: only then are the input
+// offsets committed. It is safe for concurrent use.
+type NostoSink struct {
+	cfg     NostoConfig
+	slots   chan struct{} // Concurrency
+	limiter *rate.Limiter // nil: no cap
+	auth    string
+	agent   string
+	m       *NostoMetrics
+}
+
+// NewNostoSink validates cfg and returns the sink.
+func NewNostoSink(cfg NostoConfig) (*NostoSink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{}
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewNostoMetrics()
+	}
+	s := &NostoSink{cfg: cfg, slots: make(chan struct{}, cfg.Concurrency), m: cfg.Metrics,
+		auth: "Basic " + basicAuth("", cfg.Token), agent: "sessiond/" + buildinfo.Get().Version}
+	if cfg.RPS > 0 {
+		s.limiter = rate.NewLimiter(rate.Limit(cfg.RPS), 1)
+	}
+	return s, nil
+}
+
+// Name identifies the sink in logs and metrics.
+func (s *NostoSink) Name() string { return "nosto" }
+
+// Write sends the updates: visitors concurrently, each visitor's updates in
+// order. It returns nil once every update is acknowledged or
+// dead-lettered, or the first error of a dead-letter write (or ctx's).
+func (s *NostoSink) Write(ctx context.Context, updates []*reducer.Update) error {
+	s.m.Backlog.Add(float64(len(updates)))
+	defer s.m.Backlog.Sub(float64(len(updates)))
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	for _, chain := range byVisitor(updates) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, u := range chain {
+				if err := s.deliver(ctx, u); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
+}
+
+// byVisitor groups updates by visitor, keeping each visitor's order.
+func byVisitor(updates []*reducer.Update) [][]*reducer.Update {
+	index := map[string]int{}
+	var chains [][]*reducer.Update
+	for _, u := range updates {
+		i, ok := index[u.VisitorID]
+		if !ok {
+			i = len(chains)
+			index[u.VisitorID] = i
+			chains = append(chains, nil)
+		}
+		chains[i] = append(chains[i], u)
+	}
+	return chains
+}
+
+// deliver sends one update until Nosto acknowledges it, or dead-letters it
+// after a permanent failure or MaxRetry of retries.
+func (s *NostoSink) deliver(ctx context.Context, u *reducer.Update) error {
+	req, err := nostoRequest(u, s.cfg.Lookup)
+	if err != nil {
+		return s.deadLetter(ctx, u, NostoFailure{Reason: "reference", Error: err.Error()})
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return s.deadLetter(ctx, u, NostoFailure{Reason: "encode", Error: err.Error()})
+	}
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 100*time.Millisecond, 30*time.Second, s.cfg.MaxRetry
+	for {
+		res := s.attempt(ctx, body)
+		switch {
+		case res.ok:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case res.permanent:
+			return s.deadLetter(ctx, u, res.failure)
+		}
+		wait := b.NextBackOff()
+		if wait == backoff.Stop {
+			f := res.failure
+			f.Reason, f.Error = "retries", "gave up after "+s.cfg.MaxRetry.String()+": "+f.Error
+			return s.deadLetter(ctx, u, f)
+		}
+		wait = max(wait, res.retryAfter)
+		s.m.Retries.Inc()
+		s.cfg.Logger.Warn("nosto request failed, retrying", "update_id", u.UpdateID, "status", res.failure.Status,
+			"error", res.failure.Error, "request_id", res.failure.RequestID, "wait", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// attemptResult is what one request gave.
+type attemptResult struct {
+	ok, permanent bool
+	retryAfter    time.Duration
+	failure       NostoFailure
+}
+
+// attempt sends one request within a concurrency slot and the rate limit.
+func (s *NostoSink) attempt(ctx context.Context, body []byte) attemptResult {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return attemptResult{failure: NostoFailure{Error: ctx.Err().Error()}}
+	}
+	defer func() { <-s.slots }()
+	if s.limiter != nil {
+		if err := s.limiter.Wait(ctx); err != nil {
+			return attemptResult{failure: NostoFailure{Error: err.Error()}}
+		}
+	}
+	s.m.InFlight.Inc()
+	defer s.m.InFlight.Dec()
+	begin := time.Now()
+	res := s.post(ctx, body)
+	s.m.Seconds.Observe(time.Since(begin).Seconds())
+	s.m.count(res)
+	return res
+}
+
+// post makes the HTTP request and classifies its outcome.
+func (s *NostoSink) post(ctx context.Context, body []byte) attemptResult {
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, s.cfg.Endpoint, bytes.NewReader(body))
+	if err != nil {
+		return attemptResult{permanent: true, failure: NostoFailure{Reason: "http", Error: err.Error()}}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", s.auth)
+	req.Header.Set("User-Agent", s.agent)
+	if s.cfg.TestTraffic {
+		req.Header.Set("X-Nosto-Ignore", "True")
+	}
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil { // transport error or time-out: retry
+		return attemptResult{failure: NostoFailure{Reason: "http", Error: redactURL(err)}}
+	}
+	defer resp.Body.Close()
+	payload, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	f := NostoFailure{Reason: "http", Status: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return classifyGraphQL(payload, f)
+	case resp.StatusCode == http.StatusTooManyRequests:
+		f.Error = "429 too many requests"
+		return attemptResult{failure: f, retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
+		f.Error = resp.Status
+		return attemptResult{failure: f}
+	}
+	f.Error = resp.Status // other 4xx: the request is wrong, retrying cannot help
+	return attemptResult{permanent: true, failure: f}
+}
+
+// classifyGraphQL reads a 200 answer: GraphQL errors are permanent.
+func classifyGraphQL(payload []byte, f NostoFailure) attemptResult {
+	var out struct {
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(payload, &out); err != nil {
+		f.Error = "the answer is not JSON: " + err.Error()
+		return attemptResult{failure: f} // a proxy's page, say: retry
+	}
+	if len(out.Errors) > 0 {
+		f.Reason, f.Error = "graphql", out.Errors[0].Message
+		return attemptResult{permanent: true, failure: f}
+	}
+	return attemptResult{ok: true}
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date).
+func retryAfter(h string) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(h); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}
+
+// redactURL drops the URL from an http.Client error: it may carry
+// credentials a user put in --nosto-endpoint.
+func redactURL(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + " nosto endpoint: " + ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// deadLetter hands u to the dead-letter writer and counts it.
+func (s *NostoSink) deadLetter(ctx context.Context, u *reducer.Update, f NostoFailure) error {
+	s.m.DeadLettered.WithLabelValues(f.Reason).Inc()
+	s.cfg.Logger.Warn("nosto refused an update; dead-lettered", "update_id", u.UpdateID, "reason", f.Reason,
+		"status", f.Status, "error", f.Error, "request_id", f.RequestID)
+	if err := s.cfg.DeadLetter(ctx, u, f); err != nil {
+		return fmt.Errorf("dead-letter update %s: %w", u.UpdateID, err)
+	}
+	return nil
+}
+
+// Dead-letter headers of an update the Nosto sink could not deliver (the
+// provenance headers of rejected input records are the consumer's).
+const (
+	HeaderNostoReason    = "sessiond.error.reason" // nosto-graphql, nosto-http, nosto-retries, nosto-reference
+	HeaderNostoError     = "sessiond.error"
+	HeaderNostoStatus    = "sessiond.nosto.status"
+	HeaderNostoRequestID = "sessiond.nosto.request_id"
+	HeaderUpdateID       = "sessiond.update_id"
+)
+
+// NostoDeadLetter is the dead-letter record of an update Nosto refused:
+// the Avro update as value, keyed by visitor_id, with the reason, error,
+// HTTP status and Nosto's X-Request-Id as headers.
+func NostoDeadLetter(enc UpdateEncoder, u *reducer.Update, f NostoFailure) (kafka.Message, error) {
+	v, err := enc.EncodeUpdate(nil, u)
+	if err != nil {
+		return kafka.Message{}, fmt.Errorf("encode update: %w", err)
+	}
+	return kafka.Message{Key: []byte(u.VisitorID), Value: v, Headers: []kafka.Header{
+		{Key: HeaderNostoReason, Value: []byte("nosto-" + f.Reason)},
+		{Key: HeaderNostoError, Value: []byte(f.Error)},
+		{Key: HeaderNostoStatus, Value: []byte(strconv.Itoa(f.Status))},
+		{Key: HeaderNostoRequestID, Value: []byte(f.RequestID)},
+		{Key: HeaderUpdateID, Value: []byte(u.UpdateID)},
+	}}, nil
+}
