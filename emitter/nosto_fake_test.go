@@ -32,8 +32,8 @@ type fakeNosto struct {
 	headers  []http.Header
 	// fail, if set, decides an answer for a request before it is accepted:
 	// a status (0: accept) and, for 200, GraphQL errors.
-	fail func(r fakeRequest, attempt int) (status int, graphqlError string, retryAfter string)
-	tries    map[string]int // by the variables' JSON: attempts so far
+	fail  func(r fakeRequest, attempt int) (status int, graphqlError string, retryAfter string)
+	tries map[string]int // by the variables' JSON: attempts so far
 
 	inFlight, maxInFlight atomic.Int64
 }
