@@ -52,7 +52,8 @@ type NostoConfig struct {
 	Logger *slog.Logger
 	// Metrics receives the sink's metrics. Default: a set registered nowhere.
 	Metrics *NostoMetrics
-	// Client makes the requests. Default: an http.Client of its own.
+	// Client makes the requests. Default: an http.Client of its own that
+	// keeps Concurrency connections alive.
 	Client *http.Client
 }
 
@@ -122,8 +123,10 @@ func NewNostoSink(cfg NostoConfig) (*NostoSink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{}
+	if cfg.Client == nil { // keep a connection per request in flight alive
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost, t.MaxConnsPerHost = cfg.Concurrency, cfg.Concurrency
+		cfg.Client = &http.Client{Transport: t}
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewNostoMetrics()

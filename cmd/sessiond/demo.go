@@ -32,7 +32,7 @@ func init() {
 type demoFlags struct {
 	events, visitors, rate, partitions int
 	seed                               uint64
-	follow                             bool
+	follow, nosto                      bool
 	httpAddr                           string
 }
 
@@ -45,6 +45,7 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	fs.IntVar(&d.partitions, "partitions", 3, "partitions per topic")
 	fs.Uint64Var(&d.seed, "seed", 1, "random seed of the shopper stream")
 	fs.BoolVar(&d.follow, "follow", false, "keep generating until interrupted")
+	fs.BoolVar(&d.nosto, "nosto", false, "send the updates to an in-process Nosto-like GraphQL server and print each mutation it receives (redacted) instead of the Avro updates")
 	fs.StringVar(&d.httpAddr, "http-addr", "127.0.0.1:0", "address of /livez, /readyz, /metrics (port 0: any free port)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -55,6 +56,14 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	}
 	defer cluster.Close()
 	cfg := demoConfig(cluster.ListenAddrs(), d.httpAddr)
+	var nosto *demoNosto
+	if d.nosto {
+		if nosto, err = newDemoNosto(io.out); err != nil {
+			return err
+		}
+		cfg.Kafka.Topic = "" // the updates go to Nosto only
+		cfg.Nosto.Endpoint, cfg.Nosto.Token = nosto.url, "demo-token"
+	}
 	if err := createDemoTopics(ctx, &cfg, d.partitions); err != nil {
 		return err
 	}
@@ -65,10 +74,14 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	}
 	ready := func(addr net.Addr) {
 		fmt.Fprintf(io.err, "sessiond demo: embedded Kafka at %s, metrics at http://%s/metrics\n", strings.Join(cfg.Conn.Brokers, ","), addr)
-		fmt.Fprintf(io.err, "sessiond demo: %d shoppers, %d events at %d/s; one JSON update per action on stdout\n", d.visitors, d.events, d.rate)
+		what := "one JSON update per action on stdout"
+		if d.nosto {
+			what = "each GraphQL mutation a local Nosto-like server receives on stdout (names and e-mails redacted)"
+		}
+		fmt.Fprintf(io.err, "sessiond demo: %d shoppers, %d events at %d/s; %s\n", d.visitors, d.events, d.rate, what)
 		fmt.Fprintf(io.err, "sessiond demo: two deliberately broken records go to the dead-letter topic, to show it at work\n\n")
 	}
-	return runDemoParts(ctx, &d, &cfg, svc, ready, io)
+	return runDemoParts(ctx, &d, &cfg, svc, nosto, ready, io)
 }
 
 // demoConfig is the service's defaults on the embedded broker, in the
@@ -86,14 +99,16 @@ func createDemoTopics(ctx context.Context, cfg *service.Config, partitions int) 
 	var specs []kafkautil.TopicSpec
 	inputs := cfg.Consumer.InputTopics()
 	for _, t := range append(inputs[:], cfg.Kafka.Topic, cfg.Consumer.DeadLetterTopic) {
-		specs = append(specs, kafkautil.TopicSpec{Name: t, Partitions: partitions})
+		if t != "" {
+			specs = append(specs, kafkautil.TopicSpec{Name: t, Partitions: partitions})
+		}
 	}
 	return kafkautil.EnsureTopics(ctx, c, specs...)
 }
 
 // runDemoParts runs the pipeline, the shopper stream and the printers
 // until every expected update is printed (or, with --follow, until ctx ends).
-func runDemoParts(ctx context.Context, d *demoFlags, cfg *service.Config, svc *service.Service, ready func(net.Addr), io stdio) error {
+func runDemoParts(ctx context.Context, d *demoFlags, cfg *service.Config, svc *service.Service, nosto *demoNosto, ready func(net.Addr), io stdio) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
@@ -108,15 +123,19 @@ func runDemoParts(ctx context.Context, d *demoFlags, cfg *service.Config, svc *s
 		}
 		return err
 	})
-	g.Go(func() error {
-		return printTopic(gctx, cfg, cfg.Kafka.Topic, d.partitions, func(m kafka.Message) error {
-			if err := printUpdate(io.out, m); err != nil {
-				return err
-			}
-			c.printedOne()
-			return nil
+	if nosto != nil {
+		g.Go(func() error { return nosto.serve(gctx, c.printedOne) })
+	} else {
+		g.Go(func() error {
+			return printTopic(gctx, cfg, cfg.Kafka.Topic, d.partitions, func(m kafka.Message) error {
+				if err := printUpdate(io.out, m); err != nil {
+					return err
+				}
+				c.printedOne()
+				return nil
+			})
 		})
-	})
+	}
 	g.Go(func() error {
 		return printTopic(gctx, cfg, cfg.Consumer.DeadLetterTopic, d.partitions, func(m kafka.Message) error {
 			dead.Add(1)

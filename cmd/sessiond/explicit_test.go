@@ -157,3 +157,18 @@ func TestProduceGenerate(t *testing.T) {
 		t.Errorf("%d records on the input topics, want 500", total)
 	}
 }
+
+// demo --nosto prints the mutations Nosto would receive, redacted.
+func TestDemoNosto(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errs syncBuffer
+	code := Main(ctx, []string{"demo", "--nosto", "--events", "100", "--http-addr", "127.0.0.1:0"}, stdio{in: strings.NewReader(""), out: &out, err: &errs})
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if code != 0 || ctx.Err() != nil || len(lines) == 0 || !strings.HasPrefix(lines[0], `{"mutation":"`) {
+		t.Fatalf("exit %d, stdout %q, stderr tail %q", code, tail(out.String(), 300), tail(errs.String(), 300))
+	}
+	if strings.Contains(out.String(), "@") || !strings.Contains(out.String(), `"by":"BY_CID"`) {
+		t.Errorf("the mutations leak e-mails or lack the lookup: %s", tail(out.String(), 500))
+	}
+}
