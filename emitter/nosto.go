@@ -204,7 +204,7 @@ func (s *NostoSink) deliver(ctx context.Context, u *reducer.Update) error {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 100*time.Millisecond, 30*time.Second, s.cfg.MaxRetry
 	for {
-		res := s.attempt(ctx, body)
+		res := s.attempt(ctx, body, u.UpdateID)
 		switch {
 		case res.ok:
 			return nil
@@ -239,7 +239,7 @@ type attemptResult struct {
 }
 
 // attempt sends one request within a concurrency slot and the rate limit.
-func (s *NostoSink) attempt(ctx context.Context, body []byte) attemptResult {
+func (s *NostoSink) attempt(ctx context.Context, body []byte, updateID string) attemptResult {
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -254,14 +254,14 @@ func (s *NostoSink) attempt(ctx context.Context, body []byte) attemptResult {
 	s.m.InFlight.Inc()
 	defer s.m.InFlight.Dec()
 	begin := time.Now()
-	res := s.post(ctx, body)
+	res := s.post(ctx, body, updateID)
 	s.m.Seconds.Observe(time.Since(begin).Seconds())
 	s.m.count(res)
 	return res
 }
 
 // post makes the HTTP request and classifies its outcome.
-func (s *NostoSink) post(ctx context.Context, body []byte) attemptResult {
+func (s *NostoSink) post(ctx context.Context, body []byte, updateID string) attemptResult {
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, s.cfg.Endpoint, bytes.NewReader(body))
@@ -271,6 +271,7 @@ func (s *NostoSink) post(ctx context.Context, body []byte) attemptResult {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", s.auth)
 	req.Header.Set("User-Agent", s.agent)
+	req.Header.Set("Idempotency-Key", updateID) // the update_id: the same for every retry and replay
 	if s.cfg.TestTraffic {
 		req.Header.Set("X-Nosto-Ignore", "True")
 	}

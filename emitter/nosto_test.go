@@ -138,7 +138,7 @@ func TestNostoMapping(t *testing.T) {
 		t.Errorf("cart item %v", item)
 	}
 	h := f.headers[0]
-	if !strings.HasPrefix(h.Get("User-Agent"), "sessiond/") || h.Get("X-Nosto-Ignore") != "" || h.Get("Content-Type") != "application/json" {
+	if !strings.HasPrefix(h.Get("User-Agent"), "sessiond/") || h.Get("X-Nosto-Ignore") != "" || h.Get("Content-Type") != "application/json" || h.Get("Idempotency-Key") != "e1" {
 		t.Errorf("headers %v", h)
 	}
 }
