@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"golang.org/x/term"
 )
@@ -29,13 +31,16 @@ func init() {
 type replayFlags struct {
 	from, to, startOffsets, endOffsets, partitions string
 	outputTopic, outputFile, wireFormat, logLevel  string
+	dlqTopic                                       string
 	dryRun                                         bool
+	nosto                                          emitter.NostoConfig
+	secrets                                        secretFiles
 }
 
 func runReplay(ctx context.Context, args []string, io stdio) error {
 	cfg := consumer.DefaultReplayConfig()
 	connCfg := kafkautil.DefaultConnConfig()
-	var f replayFlags
+	f := replayFlags{nosto: emitter.DefaultNostoConfig()}
 	var passwordFile string
 	fs := newFlagSet("replay", io)
 	kafkautil.BindFlags(fs, &connCfg, &passwordFile)
@@ -55,6 +60,8 @@ func runReplay(ctx context.Context, args []string, io stdio) error {
 	fs.StringVar(&f.outputTopic, "output-topic", "", "write Avro updates to this topic, as run does")
 	fs.StringVar(&f.outputFile, "output-file", "", "write updates as JSON lines in the reduce format (- for stdout)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "write nothing, count only")
+	bindNostoFlags(fs, &f.nosto, &f.secrets)
+	fs.StringVar(&f.dlqTopic, "dlq-topic", consumer.DefaultDeadLetterTopic, "with --nosto-endpoint: where updates Nosto refuses go")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -78,13 +85,13 @@ func (f *replayFlags) apply(cfg *consumer.ReplayConfig, now time.Time) error {
 		return usagef("--wire-format %q is not supported (only raw)", f.wireFormat)
 	}
 	outputs := 0
-	for _, on := range []bool{f.outputTopic != "", f.outputFile != "", f.dryRun} {
+	for _, on := range []bool{f.outputTopic != "", f.outputFile != "", f.nosto.Endpoint != "", f.dryRun} {
 		if on {
 			outputs++
 		}
 	}
 	if outputs != 1 {
-		return usagef("exactly one of --output-topic, --output-file and --dry-run is required (%d given)", outputs)
+		return usagef("exactly one of --output-topic, --output-file, --nosto-endpoint and --dry-run is required (%d given)", outputs)
 	}
 	var err error
 	if f.from == "" {
@@ -262,8 +269,41 @@ func replaySink(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags,
 			return err
 		}, nil
 	}
+	if f.nosto.Endpoint != "" {
+		return replayNostoSink(cfg, f, conn, codecs)
+	}
 	cfg.Sinks = []consumer.Sink{emitter.CountSink{}}
 	return func() error { return nil }, nil
+}
+
+// replayNostoSink sends the window's updates to Nosto; what Nosto refuses
+// goes to --dlq-topic, as with run.
+func replayNostoSink(cfg *consumer.ReplayConfig, f *replayFlags, conn *kafkautil.Conn, codecs *schemas.Codecs) (func() error, error) {
+	token, key, err := f.secrets.read(os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	dlq := conn.Writer(f.dlqTopic, &kafka.Murmur2Balancer{})
+	nc := f.nosto
+	nc.Token, nc.Logger = token, cfg.Logger
+	nc.DeadLetter = func(ctx context.Context, u *reducer.Update, nf emitter.NostoFailure) error {
+		msg, err := emitter.NostoDeadLetter(codecs, u, nf)
+		if err != nil {
+			return err
+		}
+		return kafkautil.Write(ctx, dlq, []kafka.Message{msg}, kafkautil.RetryPolicy{}, nil)
+	}
+	sink, err := emitter.NewNostoSink(nc)
+	if err != nil {
+		dlq.Close()
+		return nil, configError(err)
+	}
+	var s consumer.Sink = sink
+	if len(key) > 0 {
+		s = emitter.HashReferences(sink, key)
+	}
+	cfg.Sinks = []consumer.Sink{s}
+	return dlq.Close, nil
 }
 
 // progressReporter draws a progress bar when stderr is a terminal, and

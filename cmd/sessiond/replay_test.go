@@ -125,6 +125,16 @@ func TestPipelineReplayMatchesRun(t *testing.T) {
 			t.Logf("%d updates written twice, identical (idempotent by update_id)", dups)
 		}
 	})
+	t.Run("nosto", func(t *testing.T) {
+		t.Setenv("SESSIOND_NOSTO_TOKEN", "replay-token")
+		nosto := newNostoServer(t)
+		if code, _, errs := e.replayCmd(context.Background(), "--from", from, "--to", to, "--nosto-endpoint", nosto.srv.URL); code != 0 {
+			t.Fatalf("replay exited %d: %s", code, errs)
+		}
+		if nosto.count() != len(window) {
+			t.Errorf("Nosto got %d requests, want the window's %d", nosto.count(), len(window))
+		}
+	})
 	t.Run("dry run", func(t *testing.T) {
 		code, out, errs := e.replayCmd(context.Background(), "--from", from, "--to", to, "--dry-run")
 		if code != 0 || out != "" || !strings.Contains(errs, fmt.Sprintf(`"updates":%d`, len(window))) {
@@ -197,6 +207,7 @@ func TestReplayRefusesBadArguments(t *testing.T) {
 	}{
 		{[]string{"--from", "2026-11-02T00:00:00Z", "--to", "2026-11-01T00:00:00Z", "--dry-run"}, "not before"},
 		{[]string{"--from", "2026-11-01T00:00:00Z", "--dry-run", "--output-file", "x"}, "exactly one"},
+		{[]string{"--from", "2026-11-01T00:00:00Z", "--nosto-endpoint", "https://api.nosto.com/v1/graphql", "--output-topic", "x"}, "exactly one"},
 		{[]string{"--from", "2026-11-01T00:00:00Z"}, "exactly one"},
 		{[]string{"--dry-run"}, "--from is required"},
 		{[]string{"--from", "yesterday", "--dry-run"}, "--from"},

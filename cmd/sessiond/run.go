@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/internal/service"
 )
@@ -36,6 +37,11 @@ func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *strin
 	fs.IntVar(&c.MaxBatch, "max-batch", c.MaxBatch, "events per partition between two flushes")
 	fs.DurationVar(&c.SessionTimeout, "group-session-timeout", c.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "how long the drain after SIGTERM or a rebalance may take (keep it below the pod's grace period)")
+	bindNostoFlags(fs, n, secrets)
+}
+
+// bindNostoFlags declares the Nosto sink's flags (run and replay).
+func bindNostoFlags(fs *flag.FlagSet, n *emitter.NostoConfig, secrets *secretFiles) {
 	fs.StringVar(&n.Endpoint, "nosto-endpoint", n.Endpoint, "Nosto GraphQL URL, e.g. https://api.nosto.com/v1/graphql (empty: Nosto sink off)")
 	fs.StringVar(&secrets.nostoToken, "nosto-token-file", "", "file holding the Nosto API_APPS token (or set "+envNostoToken+")")
 	fs.StringVar(&n.Lookup, "nosto-lookup", n.Lookup, "cid (visitor_id is Nosto's session id) or ref (customer_reference)")
@@ -59,17 +65,18 @@ type secretFiles struct{ nostoToken, hmacKey string }
 // load reads the Nosto token and the HMAC key from their files or
 // variables into cfg.
 func (f secretFiles) load(cfg *service.Config, lookup func(string) (string, bool)) error {
-	token, err := secret("--nosto-token-file", f.nostoToken, envNostoToken, lookup)
-	if err != nil {
-		return err
+	token, key, err := f.read(lookup)
+	cfg.Nosto.Token, cfg.HMACKey = token, key
+	return err
+}
+
+// read returns the Nosto token and the HMAC key.
+func (f secretFiles) read(lookup func(string) (string, bool)) (token string, key []byte, err error) {
+	if token, err = secret("--nosto-token-file", f.nostoToken, envNostoToken, lookup); err != nil {
+		return "", nil, err
 	}
-	cfg.Nosto.Token = token
-	key, err := secret("--customer-reference-hmac-key-file", f.hmacKey, envHMACKey, lookup)
-	if err != nil {
-		return err
-	}
-	cfg.HMACKey = []byte(key)
-	return nil
+	k, err := secret("--customer-reference-hmac-key-file", f.hmacKey, envHMACKey, lookup)
+	return token, []byte(k), err
 }
 
 // secret reads a secret from its file or, without one, its variable.
