@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -344,21 +343,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // assigned scrapes sessiond_assigned_partitions from a member's /metrics.
-func assigned(addr string) int {
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, l := range strings.Split(string(body), "\n") {
-		var n int
-		if _, err := fmt.Sscanf(l, "sessiond_assigned_partitions %d", &n); err == nil {
-			return n
-		}
-	}
-	return -1
-}
+func assigned(addr string) int { return int(metric(addr, "sessiond_assigned_partitions")) }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
