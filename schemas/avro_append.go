@@ -80,9 +80,10 @@ func appendItem(dst []byte, it *reducer.Item) []byte {
 	return appendString(dst, it.PriceCurrencyCode)
 }
 
-// appendCustomerUnion writes a ["null", Customer] union with exactly the
-// fields present (customerExact).
-func appendCustomerUnion(dst []byte, c *reducer.Customer) []byte {
+// appendCustomerUnion writes a ["null", Customer] union: the fields
+// present; with customerOutput, an absent marketing_permission as false
+// except in a reset (as writer.customer does).
+func appendCustomerUnion(dst []byte, c *reducer.Customer, mode customerMode) []byte {
 	if c == nil {
 		return append(dst, 0)
 	}
@@ -90,10 +91,84 @@ func appendCustomerUnion(dst []byte, c *reducer.Customer) []byte {
 	for _, f := range customerStrings {
 		dst = appendOptString(dst, *f.field(c), c.Has(f.bit))
 	}
-	for _, f := range customerBools {
-		dst = appendOptBool(dst, *f.field(c), c.Has(f.bit))
+	dst = appendOptBool(dst, c.Newsletter, c.Has(reducer.FieldNewsletter))
+	consent := c.Has(reducer.FieldMarketingPermission)
+	if mode == customerOutput && !c.IsReset() && !consent {
+		return appendOptBool(dst, false, true)
 	}
-	return dst
+	return appendOptBool(dst, c.MarketingPermission, consent)
+}
+
+// appendOptStringPtr writes a ["null", "string"] union from a pointer.
+func appendOptStringPtr(dst []byte, p *string) []byte {
+	if p == nil {
+		return append(dst, 0)
+	}
+	return appendOptString(dst, *p, true)
+}
+
+// appendOptStrings writes a ["null", {"type":"array","items":"string"}]
+// union: nil is null, an empty slice an empty array.
+func appendOptStrings(dst []byte, ss []string) []byte {
+	if ss == nil {
+		return append(dst, 0)
+	}
+	dst = append(dst, 2)
+	if len(ss) > 0 {
+		dst = appendLong(dst, int64(len(ss)))
+		for _, s := range ss {
+			dst = appendString(dst, s)
+		}
+	}
+	return append(dst, 0)
+}
+
+// appendAction writes an Action record (action.avsc).
+func appendAction(dst []byte, a *reducer.Action) []byte {
+	typ := int32(a.Type)
+	if int(a.Type) >= reducer.NumActionTypes {
+		typ = int32(reducer.ActionUnknown)
+	}
+	dst = appendInt(dst, typ) // enum: the symbol's index
+	dst = appendOptStringPtr(dst, a.ProductID)
+	dst = appendOptStringPtr(dst, a.SkuID)
+	dst = appendOptStrings(dst, a.Categories)
+	dst = appendOptStrings(dst, a.CategoryIDs)
+	dst = appendOptStrings(dst, a.SearchTerms)
+	dst = appendOrderUnion(dst, a.Order)
+	dst = appendOptStrings(dst, a.Placements)
+	dst = appendOptStringPtr(dst, a.PageURL)
+	if a.UpdateOnly == nil {
+		return append(dst, 0)
+	}
+	return appendOptBool(dst, *a.UpdateOnly, true)
+}
+
+func appendOrderUnion(dst []byte, o *reducer.Order) []byte {
+	if o == nil {
+		return append(dst, 0)
+	}
+	dst = appendString(append(dst, 2), o.OrderNumber)
+	if len(o.Items) > 0 {
+		dst = appendLong(dst, int64(len(o.Items)))
+		for i := range o.Items {
+			dst = appendItem(dst, &o.Items[i])
+		}
+	}
+	dst = append(dst, 0)
+	dst = appendOptStringPtr(dst, o.ExternalOrderRef)
+	dst = appendOptStringPtr(dst, o.PaymentProvider)
+	return appendOptStringPtr(dst, o.OrderStatus)
+}
+
+// appendUpdate writes a SessionUpdate record (session_update.avsc).
+func appendUpdate(dst []byte, u *reducer.Update) []byte {
+	dst = appendString(dst, u.UpdateID)
+	dst = appendString(dst, u.VisitorID)
+	dst = appendLong(dst, u.OccurredAt)
+	dst = appendAction(dst, u.Action)
+	dst = appendCartUnion(dst, u.Cart)
+	return appendCustomerUnion(dst, u.Customer, customerOutput)
 }
 
 // appendSnapshot writes a Snapshot record (snapshot.avsc), field by field.
@@ -103,7 +178,7 @@ func appendSnapshot(dst []byte, s *reducer.Snapshot) []byte {
 	dst = appendLong(dst, s.CartAt)
 	dst = appendLong(dst, s.CustomerAt)
 	dst = appendCartUnion(dst, s.Cart)
-	dst = appendCustomerUnion(dst, s.Customer)
+	dst = appendCustomerUnion(dst, s.Customer, customerExact)
 	dst = appendLong(dst, int64(8*len(s.Recent)))
 	for _, h := range s.Recent {
 		dst = binary.LittleEndian.AppendUint64(dst, h)

@@ -9,22 +9,13 @@ import (
 // EncodeUpdate appends the session_update record of u to dst, following the
 // output rules of docs/design.md §3: a nil cart or customer is null, a reset
 // customer is a Customer of nulls, and otherwise marketing_permission is
-// always written (false when absent). On error it returns dst.
-func (c *Codecs) EncodeUpdate(dst []byte, u *reducer.Update) (out []byte, err error) {
-	defer recoverEncode(SessionUpdate, dst, &out, &err)
+// always written (false when absent). It writes the Avro binary encoding
+// directly (avro_append.go), byte-equal to goavro's, which the tests check.
+func (c *Codecs) EncodeUpdate(dst []byte, u *reducer.Update) ([]byte, error) {
 	if u.Action == nil {
 		return dst, fmt.Errorf("encode %s: %w: no action", SessionUpdate, ErrEncode)
 	}
-	w := getWriter()
-	defer w.release()
-	rec := w.record()
-	rec["update_id"] = u.UpdateID
-	rec["visitor_id"] = u.VisitorID
-	rec["occurred_at"] = u.OccurredAt
-	rec["action"] = w.action(u.Action)
-	w.cart(rec, "cart", u.Cart)
-	w.customer(rec, "customer", u.Customer, customerOutput)
-	return c.encode(dst, SessionUpdate, rec)
+	return appendUpdate(dst, u), nil
 }
 
 // DecodeUpdate reads a session_update record. It checks shape only: updates
