@@ -60,15 +60,20 @@ func appendCartUnion(dst []byte, c *reducer.Cart) []byte {
 	if c == nil {
 		return append(dst, 0)
 	}
-	dst = append(dst, 2)
-	if len(c.Items) > 0 { // one block of all items, then the end marker
-		dst = appendLong(dst, int64(len(c.Items)))
-		for i := range c.Items {
-			dst = appendItem(dst, &c.Items[i])
+	dst = appendItems(append(dst, 2), c.Items)
+	return appendOptString(dst, c.RestoreLink, c.HasRestore)
+}
+
+// appendItems writes an array of Item: one block of all items, then the
+// end marker (an empty array is the end marker alone), as goavro does.
+func appendItems(dst []byte, items []reducer.Item) []byte {
+	if len(items) > 0 {
+		dst = appendLong(dst, int64(len(items)))
+		for i := range items {
+			dst = appendItem(dst, &items[i])
 		}
 	}
-	dst = append(dst, 0)
-	return appendOptString(dst, c.RestoreLink, c.HasRestore)
+	return append(dst, 0)
 }
 
 func appendItem(dst []byte, it *reducer.Item) []byte {
@@ -149,13 +154,7 @@ func appendOrderUnion(dst []byte, o *reducer.Order) []byte {
 		return append(dst, 0)
 	}
 	dst = appendString(append(dst, 2), o.OrderNumber)
-	if len(o.Items) > 0 {
-		dst = appendLong(dst, int64(len(o.Items)))
-		for i := range o.Items {
-			dst = appendItem(dst, &o.Items[i])
-		}
-	}
-	dst = append(dst, 0)
+	dst = appendItems(dst, o.Items)
 	dst = appendOptStringPtr(dst, o.ExternalOrderRef)
 	dst = appendOptStringPtr(dst, o.PaymentProvider)
 	return appendOptStringPtr(dst, o.OrderStatus)

@@ -1,14 +1,10 @@
 package schemas
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/gen"
 	"github.com/sessiond/sessiond/reducer"
 )
@@ -63,25 +59,8 @@ func updatesOf(t testing.TB, evs []*reducer.Event) []*reducer.Update {
 
 func TestUpdateEncoderGoldens(t *testing.T) {
 	c := loadCodecs(t)
-	cases, err := filepath.Glob("../testdata/*/events.jsonl")
-	if err != nil || len(cases) == 0 {
-		t.Fatalf("no golden cases: %v", err)
-	}
 	n := 0
-	for _, path := range cases {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var evs []*reducer.Event
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 16<<20)
-		for sc.Scan() {
-			if ev, err := eventjson.DecodeEvent(sc.Bytes()); err == nil {
-				evs = append(evs, ev)
-			}
-		}
-		f.Close()
+	for _, evs := range goldenEvents(t) {
 		for _, u := range updatesOf(t, evs) {
 			checkUpdateEncoding(t, c, u)
 			n++
