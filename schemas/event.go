@@ -51,6 +51,18 @@ func (c *Codecs) DecodeEvent(kind reducer.Kind, data []byte) (ev *reducer.Event,
 	if err != nil {
 		return nil, err
 	}
+	return c.EventFromNative(kind, rec)
+}
+
+// EventFromNative reads an event of the given kind from goavro's native
+// form of its schema (what goavro decodes, or what package resolve makes
+// of another writer's schema) and validates it like DecodeEvent.
+func (c *Codecs) EventFromNative(kind reducer.Kind, rec map[string]any) (ev *reducer.Event, err error) {
+	s, ok := EventSchema(kind)
+	if !ok {
+		return nil, fmt.Errorf("decode: %w: %d", ErrKind, kind)
+	}
+	defer recoverDecode(s, &ev, &err)
 	var r reader
 	ev = &reducer.Event{
 		Kind:       kind,

@@ -1,0 +1,155 @@
+package confluent
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config configures the Schema Registry client.
+type Config struct {
+	// URLs of the registry (one, or several serving the same registry).
+	// Required.
+	URLs []string
+	// User and Password authenticate with HTTP basic auth when User is
+	// set. Default: none.
+	User, Password string
+	// CAFile is a PEM bundle of the CAs that sign an https registry's
+	// certificate. Default: the system's roots.
+	CAFile string
+	// Timeout bounds each HTTP request. Default: 10s.
+	Timeout time.Duration
+	// RetryMax is the longest wait between retries of a registry that
+	// cannot be reached. Default: 10s. Retries go on until the pipeline
+	// stops: records that will decode once the registry is back are not
+	// dead-lettered.
+	RetryMax time.Duration
+}
+
+// Defaults of Config.
+const (
+	DefaultTimeout  = 10 * time.Second
+	DefaultRetryMax = 10 * time.Second
+)
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config { return Config{Timeout: DefaultTimeout, RetryMax: DefaultRetryMax} }
+
+// Validate reports the first problem.
+func (c *Config) Validate() error {
+	if len(c.URLs) == 0 {
+		return errors.New("no schema registry URL (--schema-registry-url)")
+	}
+	for _, u := range c.URLs {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("schema registry URL %q is not an http(s) URL", redact(u))
+		}
+		if p.User != nil {
+			return fmt.Errorf("schema registry URL %q carries credentials: give them in %s/%s or --schema-registry-basic-auth-file", redact(u), EnvUser, EnvPassword)
+		}
+	}
+	if c.Password != "" && c.User == "" {
+		return errors.New("a schema registry password without a user")
+	}
+	if c.Timeout <= 0 || c.RetryMax <= 0 {
+		return errors.New("schema registry timeout and retry bound must be positive")
+	}
+	return nil
+}
+
+// redact drops a URL's user info, for messages.
+func redact(u string) string {
+	if p, err := url.Parse(u); err == nil && p.User != nil {
+		p.User = nil
+		return p.String()
+	}
+	return u
+}
+
+// httpClient builds the HTTP client: the timeout and, for https, the CAs.
+func (c *Config) httpClient() (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read schema registry CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("schema registry CA file %s holds no PEM certificate", c.CAFile)
+		}
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+	}
+	return &http.Client{Timeout: c.Timeout, Transport: tr}, nil
+}
+
+// Environment variables with the registry's credentials.
+const (
+	EnvUser     = "SESSIOND_SCHEMA_REGISTRY_USER"
+	EnvPassword = "SESSIOND_SCHEMA_REGISTRY_PASSWORD"
+)
+
+// BindFlags declares the registry flags, bound into c; authFile receives
+// --schema-registry-basic-auth-file. Call LoadSecrets after parsing.
+func BindFlags(fs *flag.FlagSet, c *Config, authFile *string) {
+	fs.Func("schema-registry-url", "Schema Registry URL(s), comma-separated (required with --wire-format confluent)", func(v string) error {
+		c.URLs = nil
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				c.URLs = append(c.URLs, u)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(authFile, "schema-registry-basic-auth-file", *authFile,
+		"file holding user:password for the registry's basic auth (or set "+EnvUser+" and "+EnvPassword+")")
+	fs.StringVar(&c.CAFile, "schema-registry-ca-file", c.CAFile, "PEM bundle of the CAs of an https registry's certificate (default: the system's roots)")
+	fs.DurationVar(&c.Timeout, "schema-registry-timeout", c.Timeout, "bound on each request to the registry")
+}
+
+// LoadSecrets fills the credentials from authFile ("user:password", as
+// Confluent's basic.auth.user.info) or from the environment (lookup).
+func (c *Config) LoadSecrets(authFile string, lookup func(string) (string, bool)) error {
+	user, hasUser := lookup(EnvUser)
+	pass, hasPass := lookup(EnvPassword)
+	switch {
+	case authFile != "" && (hasUser || hasPass):
+		return fmt.Errorf("the schema registry credentials are given twice: --schema-registry-basic-auth-file and %s/%s", EnvUser, EnvPassword)
+	case authFile != "":
+		b, err := os.ReadFile(authFile)
+		if err != nil {
+			return fmt.Errorf("--schema-registry-basic-auth-file: %w", err)
+		}
+		u, p, ok := strings.Cut(strings.TrimRight(string(b), "\r\n"), ":")
+		if !ok || u == "" {
+			return errors.New("--schema-registry-basic-auth-file: want one line user:password")
+		}
+		c.User, c.Password = u, p
+	case hasPass && !hasUser:
+		return fmt.Errorf("%s is set without %s", EnvPassword, EnvUser)
+	case hasUser:
+		c.User, c.Password = user, pass
+	}
+	return nil
+}
+
+// Args renders c as flags for a child process; the credentials travel in
+// authFile or the child's environment, never as arguments.
+func (c *Config) Args(authFile string) []string {
+	args := []string{"--schema-registry-url", strings.Join(c.URLs, ",")}
+	if authFile != "" {
+		args = append(args, "--schema-registry-basic-auth-file", authFile)
+	}
+	if c.CAFile != "" {
+		args = append(args, "--schema-registry-ca-file", c.CAFile)
+	}
+	return args
+}
