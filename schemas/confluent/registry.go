@@ -48,7 +48,7 @@ type writer struct {
 	id     int
 	codec  *goavro.Codec
 	parsed *resolve.Type
-	err    error // wraps ErrUnusable
+	err    error    // wraps ErrUnusable
 	plans  sync.Map // reader *resolve.Type -> *plan
 }
 
