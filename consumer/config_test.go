@@ -21,7 +21,9 @@ func (discardSink) Write(context.Context, []*reducer.Update) error { return nil 
 // tests, which never decode.
 type nopCodec struct{}
 
-func (nopCodec) DecodeEvent(reducer.Kind, []byte) (*reducer.Event, error)       { return nil, nil }
+func (nopCodec) DecodeEvent(context.Context, reducer.Kind, []byte) (*reducer.Event, error) {
+	return nil, nil
+}
 func (nopCodec) EncodeSnapshot(dst []byte, _ *reducer.Snapshot) ([]byte, error) { return dst, nil }
 func (nopCodec) DecodeSnapshot([]byte) (*reducer.Snapshot, error)               { return nil, nil }
 

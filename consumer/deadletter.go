@@ -27,11 +27,15 @@ func hint(err error, value []byte) string {
 	if reason(err) != reasonDecode {
 		return ""
 	}
+	var h interface{ Hint() string }
+	if errors.As(err, &h) { // the decoder knows better (another wire format)
+		return h.Hint()
+	}
 	switch {
 	case len(value) == 0:
 		return "the record has no value (a tombstone?)"
 	case value[0] == 0 && len(value) >= 5:
-		return "it starts with byte 0x00: Confluent Schema Registry framing (magic byte and schema id)? sessiond reads bare Avro (--wire-format raw)"
+		return "it starts with byte 0x00: Confluent Schema Registry framing (magic byte and schema id)? Read such topics with --wire-format confluent"
 	case value[0] == '{' || value[0] == '[':
 		return "it starts with '" + string(value[0]) + "': JSON? The inputs are Avro; `sessiond produce` turns JSON lines into Avro"
 	}

@@ -13,9 +13,29 @@ import (
 )
 
 // Decoder turns a record value into a valid event of the given kind, or an
-// error (which sends the record to the dead-letter topic).
+// error (which sends the record to the dead-letter topic). A decoder may
+// wait (for a schema registry): when ctx ends first it returns an error
+// and the record is not handed over (it is read again after a restart).
 type Decoder interface {
+	DecodeEvent(ctx context.Context, kind reducer.Kind, data []byte) (*reducer.Event, error)
+}
+
+// RawDecoder adapts a decoder of bare Avro, which never waits
+// (schemas.Codecs), to Decoder.
+func RawDecoder(d interface {
 	DecodeEvent(kind reducer.Kind, data []byte) (*reducer.Event, error)
+}) Decoder {
+	return rawDecoder{d}
+}
+
+type rawDecoder struct {
+	d interface {
+		DecodeEvent(kind reducer.Kind, data []byte) (*reducer.Event, error)
+	}
+}
+
+func (r rawDecoder) DecodeEvent(_ context.Context, kind reducer.Kind, data []byte) (*reducer.Event, error) {
+	return r.d.DecodeEvent(kind, data)
 }
 
 // record is one fetched input record, decoded, or a note that the lane's
@@ -65,7 +85,10 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 		}
 		msg.HighWaterMark = end
 		rec := record{src: int(s.kind), msg: msg}
-		rec.ev, rec.err = dec.DecodeEvent(s.kind, msg.Value)
+		rec.ev, rec.err = dec.DecodeEvent(ctx, s.kind, msg.Value)
+		if rec.err != nil && ctx.Err() != nil {
+			return false // stopped while the decoder waited: not a rejection
+		}
 		return s.send(ctx, rec)
 	}
 	for ctx.Err() == nil {

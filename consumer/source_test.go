@@ -15,11 +15,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// rawDecoder hands every record over as a rejected one, so the test sees
+// rejectAll hands every record over as a rejected one, so the test sees
 // records without needing Avro.
-type rawDecoder struct{}
+type rejectAll struct{}
 
-func (rawDecoder) DecodeEvent(reducer.Kind, []byte) (*reducer.Event, error) {
+func (rejectAll) DecodeEvent(context.Context, reducer.Kind, []byte) (*reducer.Event, error) {
 	return nil, fmt.Errorf("raw")
 }
 
@@ -44,7 +44,7 @@ func TestSourceRepositionsAfterRetention(t *testing.T) {
 	deleteBefore(t, ctx, brokers, topic, 5)
 
 	src := newSource(conn, topic, 0, reducer.KindCart, 0, readCommitted, slog.New(slog.DiscardHandler))
-	go src.fetch(ctx, rawDecoder{})
+	go src.fetch(ctx, rejectAll{})
 	select {
 	case rec := <-src.ch:
 		if rec.msg.Offset != 5 {

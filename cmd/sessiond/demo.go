@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,7 +21,9 @@ import (
 	"github.com/sessiond/sessiond/internal/service"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/confluent"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -33,7 +36,7 @@ type demoFlags struct {
 	events, visitors, rate, partitions int
 	seed                               uint64
 	follow, nosto                      bool
-	httpAddr                           string
+	httpAddr, wireFormat               string
 }
 
 func runDemo(ctx context.Context, args []string, io stdio) error {
@@ -47,6 +50,7 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	fs.BoolVar(&d.follow, "follow", false, "keep generating until interrupted")
 	fs.BoolVar(&d.nosto, "nosto", false, "send the updates to an in-process Nosto-like GraphQL server and print each mutation it receives (redacted) instead of the Avro updates")
 	fs.StringVar(&d.httpAddr, "http-addr", "127.0.0.1:0", "address of /livez, /readyz, /metrics (port 0: any free port)")
+	fs.StringVar(&d.wireFormat, "wire-format", service.WireRaw, "raw, or confluent: an embedded Schema Registry beside the embedded broker, every record framed with its schema id")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -56,6 +60,18 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	}
 	defer cluster.Close()
 	cfg := demoConfig(cluster.ListenAddrs(), d.httpAddr)
+	switch d.wireFormat {
+	case service.WireRaw:
+	case service.WireConfluent:
+		url, stop, err := startDemoRegistry()
+		if err != nil {
+			return err
+		}
+		defer stop()
+		cfg.WireFormat, cfg.Registry.URLs = service.WireConfluent, []string{url}
+	default:
+		return usagef("--wire-format %q is not raw or confluent", d.wireFormat)
+	}
 	var nosto *demoNosto
 	if d.nosto {
 		if nosto, err = newDemoNosto(io.out); err != nil {
@@ -74,6 +90,9 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	}
 	ready := func(addr net.Addr) {
 		fmt.Fprintf(io.err, "sessiond demo: embedded Kafka at %s, metrics at http://%s/metrics\n", strings.Join(cfg.Conn.Brokers, ","), addr)
+		if cfg.WireFormat == service.WireConfluent {
+			fmt.Fprintf(io.err, "sessiond demo: embedded Schema Registry at %s: inputs and updates in the Confluent wire format\n", cfg.Registry.URLs[0])
+		}
 		what := "one JSON update per action on stdout"
 		if d.nosto {
 			what = "each GraphQL mutation a local Nosto-like server receives on stdout (names and e-mails redacted)"
@@ -197,7 +216,7 @@ func printUpdate(w io.Writer, m kafka.Message) error {
 	if err != nil {
 		return err
 	}
-	u, err := codecs.DecodeUpdate(m.Value)
+	u, err := decodeUpdate(codecs, m.Value)
 	if err != nil {
 		return fmt.Errorf("decode update: %w", err)
 	}
@@ -253,6 +272,18 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 	if err != nil {
 		return 0, 0, err
 	}
+	var enc interface {
+		EncodeEvent(dst []byte, ev *reducer.Event) ([]byte, error)
+	} = codecs
+	if cfg.WireFormat == service.WireConfluent {
+		reg, err := confluent.NewRegistry(cfg.Registry, nil, nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		if enc, err = confluent.RegisterEvents(ctx, reg, codecs, cfg.Consumer.InputTopics()); err != nil {
+			return 0, 0, err
+		}
+	}
 	w := kafkautil.PlainConn(cfg.Conn.Brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
 	topics := cfg.Consumer.InputTopics()
@@ -263,7 +294,7 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 		var msgs []kafka.Message
 		for i := 0; i < perTick && (d.follow || sent < d.events); i++ {
 			ev := g.Next()
-			v, err := codecs.EncodeEvent(nil, ev)
+			v, err := enc.EncodeEvent(nil, ev)
 			if err != nil {
 				return 0, 0, err
 			}
@@ -292,4 +323,16 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 // poison returns a record no decoder accepts: bytes that are not Avro.
 func poison(n int, topics [reducer.NumKinds]string) kafka.Message {
 	return kafka.Message{Topic: topics[n%3], Key: []byte("v-poison"), Value: []byte("\xff\xfenot avro at all")}
+}
+
+// startDemoRegistry serves an in-memory Confluent-compatible Schema
+// Registry (franz-go's srfake) on a free local port.
+func startDemoRegistry() (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("start the embedded schema registry: %w", err)
+	}
+	srv := &http.Server{Handler: srfake.NewRegistry().Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/gen"
 	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/service"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/confluent"
 )
 
 func init() {
@@ -34,6 +36,8 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 		reducer.KindCustomer: fs.String("customer-topic", consumer.DefaultCustomerTopic, "topic for customer_changed events"),
 		reducer.KindAction:   fs.String("action-topic", consumer.DefaultActionTopic, "topic for action events"),
 	}
+	wireFormat, registry := service.WireRaw, confluent.DefaultConfig()
+	wire := bindWireFlags(fs, &wireFormat, &registry)
 	var g generateFlags
 	fs.IntVar(&g.events, "generate", 0, "instead of reading stdin, produce this many generated shopper events (-1: until interrupted)")
 	fs.IntVar(&g.visitors, "visitors", 1000, "with --generate: distinct shoppers")
@@ -44,6 +48,9 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 	}
 	if g.visitors < 1 || g.rate < 0 || g.events < -1 {
 		return usagef("--generate, --visitors and --rate must be whole numbers (--visitors ≥ 1)")
+	}
+	if err := wire.load(); err != nil {
+		return err
 	}
 	if err := connCfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
 		return err
@@ -63,12 +70,22 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	w := conn.Writer("", &kafka.Murmur2Balancer{})
-	defer w.Close()
-	p := &producer{w: w, codecs: codecs, progress: io.err, lastReport: time.Now()}
+	p := &producer{enc: codecs, progress: io.err, lastReport: time.Now()}
 	for k, t := range topics {
 		p.topics[k] = *t
 	}
+	if wire.confluent() { // register the input schemas under <topic>-value, frame with their ids
+		reg, err := wire.open(nil)
+		if err != nil {
+			return err
+		}
+		if p.enc, err = confluent.RegisterEvents(ctx, reg, codecs, p.topics); err != nil {
+			return fmt.Errorf("schema registry: %w", err)
+		}
+	}
+	w := conn.Writer("", &kafka.Murmur2Balancer{})
+	defer w.Close()
+	p.w = w
 	if g.events != 0 {
 		return p.generate(ctx, g, io)
 	}
@@ -102,8 +119,11 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 
 // producer batches encoded events per write.
 type producer struct {
-	w      *kafka.Writer
-	codecs *schemas.Codecs
+	w   *kafka.Writer
+	enc interface {
+		EncodeEvent(dst []byte, ev *reducer.Event) ([]byte, error)
+	} // bare Avro (schemas.Codecs) or Confluent-framed
+
 	topics [reducer.NumKinds]string
 	batch  []kafka.Message
 	sent   int
@@ -120,7 +140,7 @@ func (p *producer) add(line []byte) error {
 	if err != nil {
 		return err
 	}
-	v, err := p.codecs.EncodeEvent(nil, ev)
+	v, err := p.enc.EncodeEvent(nil, ev)
 	if err != nil {
 		return err
 	}
@@ -178,7 +198,7 @@ func (p *producer) generate(ctx context.Context, g generateFlags, io stdio) erro
 	for sent := 0; g.events < 0 || sent < g.events; {
 		for i := 0; i < per && (g.events < 0 || sent < g.events); i++ {
 			ev := gn.Next()
-			v, err := p.codecs.EncodeEvent(nil, ev)
+			v, err := p.enc.EncodeEvent(nil, ev)
 			if err != nil {
 				return err
 			}

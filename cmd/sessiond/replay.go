@@ -17,8 +17,10 @@ import (
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/service"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/confluent"
 	"golang.org/x/term"
 )
 
@@ -31,6 +33,8 @@ func init() {
 type replayFlags struct {
 	from, to, startOffsets, endOffsets, partitions string
 	outputTopic, outputFile, wireFormat, logLevel  string
+	wire                                           *wireFlags
+	registry                                       confluent.Config
 	dlqTopic                                       string
 	dryRun                                         bool
 	nosto                                          emitter.NostoConfig
@@ -40,14 +44,14 @@ type replayFlags struct {
 func runReplay(ctx context.Context, args []string, io stdio) error {
 	cfg := consumer.DefaultReplayConfig()
 	connCfg := kafkautil.DefaultConnConfig()
-	f := replayFlags{nosto: emitter.DefaultNostoConfig()}
+	f := replayFlags{nosto: emitter.DefaultNostoConfig(), wireFormat: service.WireRaw, registry: confluent.DefaultConfig()}
 	var passwordFile string
 	fs := newFlagSet("replay", io)
 	kafkautil.BindFlags(fs, &connCfg, &passwordFile)
 	fs.StringVar(&cfg.CartTopic, "cart-topic", cfg.CartTopic, "cart_changed input topic")
 	fs.StringVar(&cfg.CustomerTopic, "customer-topic", cfg.CustomerTopic, "customer_changed input topic")
 	fs.StringVar(&cfg.ActionTopic, "action-topic", cfg.ActionTopic, "action input topic")
-	fs.StringVar(&f.wireFormat, "wire-format", "raw", "input wire format: raw (bare Avro binary)")
+	f.wire = bindWireFlags(fs, &f.wireFormat, &f.registry)
 	fs.DurationVar(&cfg.SessionTTL, "session-ttl", cfg.SessionTTL, "event-time inactivity after which a snapshot expires")
 	fs.DurationVar(&cfg.MaxClockSkew, "max-clock-skew", cfg.MaxClockSkew, "as for run")
 	fs.Var((*isolationLevel)(&cfg.ReadUncommitted), "isolation-level", "read_committed or read_uncommitted")
@@ -81,8 +85,8 @@ func runReplay(ctx context.Context, args []string, io stdio) error {
 
 // apply checks the replay flags and sets cfg from them.
 func (f *replayFlags) apply(cfg *consumer.ReplayConfig, now time.Time) error {
-	if f.wireFormat != "raw" {
-		return usagef("--wire-format %q is not supported (only raw)", f.wireFormat)
+	if err := f.wire.load(); err != nil {
+		return err
 	}
 	outputs := 0
 	for _, on := range []bool{f.outputTopic != "", f.outputFile != "", f.nosto.Endpoint != "", f.dryRun} {
@@ -211,8 +215,15 @@ func replay(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, con
 	if err != nil {
 		return err
 	}
-	cfg.Conn, cfg.Decoder, cfg.Logger = conn, codecs, log
-	finish, err := replaySink(ctx, cfg, f, conn, codecs, io)
+	reg, err := f.wire.open(log)
+	if err != nil {
+		return err
+	}
+	if cfg.Decoder, err = decoderFor(reg, codecs); err != nil {
+		return err
+	}
+	cfg.Conn, cfg.Logger = conn, log
+	finish, err := replaySink(ctx, cfg, f, conn, codecs, reg, io)
 	if err != nil {
 		return err
 	}
@@ -233,14 +244,19 @@ func replay(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, con
 }
 
 // replaySink builds the one output and returns what finishes it.
-func replaySink(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, conn *kafkautil.Conn, codecs *schemas.Codecs, std stdio) (func() error, error) {
+func replaySink(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, conn *kafkautil.Conn, codecs *schemas.Codecs,
+	reg *confluent.Registry, std stdio) (func() error, error) {
 	switch {
 	case f.outputTopic != "":
 		if _, err := kafkautil.PartitionCounts(ctx, conn.Client(), f.outputTopic); err != nil {
 			return nil, fmt.Errorf("output topic: %w (create it first)", err)
 		}
+		enc, err := updateEncoderFor(ctx, reg, codecs, f.outputTopic)
+		if err != nil {
+			return nil, err
+		}
 		kc := emitter.DefaultKafkaConfig()
-		kc.Conn, kc.Topic, kc.Encoder = conn, f.outputTopic, codecs
+		kc.Conn, kc.Topic, kc.Encoder = conn, f.outputTopic, enc
 		sink, err := emitter.NewKafkaSink(kc)
 		if err != nil {
 			return nil, err
@@ -270,7 +286,11 @@ func replaySink(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags,
 		}, nil
 	}
 	if f.nosto.Endpoint != "" {
-		return replayNostoSink(cfg, f, conn, codecs)
+		enc, err := updateEncoderFor(ctx, reg, codecs, f.dlqTopic)
+		if err != nil {
+			return nil, err
+		}
+		return replayNostoSink(cfg, f, conn, enc)
 	}
 	cfg.Sinks = []consumer.Sink{emitter.CountSink{}}
 	return func() error { return nil }, nil
@@ -278,7 +298,7 @@ func replaySink(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags,
 
 // replayNostoSink sends the window's updates to Nosto; what Nosto refuses
 // goes to --dlq-topic, as with run.
-func replayNostoSink(cfg *consumer.ReplayConfig, f *replayFlags, conn *kafkautil.Conn, codecs *schemas.Codecs) (func() error, error) {
+func replayNostoSink(cfg *consumer.ReplayConfig, f *replayFlags, conn *kafkautil.Conn, enc emitter.UpdateEncoder) (func() error, error) {
 	token, key, err := f.secrets.read(os.LookupEnv)
 	if err != nil {
 		return nil, err
@@ -287,7 +307,7 @@ func replayNostoSink(cfg *consumer.ReplayConfig, f *replayFlags, conn *kafkautil
 	nc := f.nosto
 	nc.Token, nc.Logger = token, cfg.Logger
 	nc.DeadLetter = func(ctx context.Context, u *reducer.Update, nf emitter.NostoFailure) error {
-		msg, err := emitter.NostoDeadLetter(codecs, u, nf)
+		msg, err := emitter.NostoDeadLetter(enc, u, nf)
 		if err != nil {
 			return err
 		}

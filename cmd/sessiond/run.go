@@ -19,7 +19,7 @@ func init() {
 
 // bindServiceFlags binds the service's flags straight into cfg's fields;
 // cfg's current values (service.DefaultConfig) are the defaults.
-func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *string, secrets *secretFiles) {
+func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *string, secrets *secretFiles) *wireFlags {
 	c, k, n := &cfg.Consumer, &cfg.Kafka, &cfg.Nosto
 	kafkautil.BindFlags(fs, &cfg.Conn, passwordFile)
 	fs.Var((*isolationLevel)(&c.ReadUncommitted), "isolation-level", "how input topics written in transactions are read: read_committed (aborted records never applied) or read_uncommitted")
@@ -29,7 +29,6 @@ func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *strin
 	fs.StringVar(&c.ActionTopic, "action-topic", c.ActionTopic, "action input topic")
 	fs.StringVar(&k.Topic, "output-topic", k.Topic, "topic receiving session updates (empty: Kafka sink off)")
 	fs.StringVar(&c.DeadLetterTopic, "dlq-topic", c.DeadLetterTopic, "dead-letter topic for rejected records")
-	fs.StringVar(&cfg.WireFormat, "wire-format", cfg.WireFormat, "input wire format: raw (bare Avro binary)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "event-time inactivity after which a snapshot expires")
 	fs.DurationVar(&c.MaxClockSkew, "max-clock-skew", c.MaxClockSkew, "how far ahead of its Kafka timestamp a record's occurred_at may move stream time (housekeeping only)")
 	fs.DurationVar(&c.MaxIdle, "max-idle", c.MaxIdle, "how long a caught-up input partition is waited for (0: not at all)")
@@ -38,6 +37,7 @@ func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *strin
 	fs.DurationVar(&c.SessionTimeout, "group-session-timeout", c.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "how long the drain after SIGTERM or a rebalance may take (keep it below the pod's grace period)")
 	bindNostoFlags(fs, n, secrets)
+	return bindWireFlags(fs, &cfg.WireFormat, &cfg.Registry)
 }
 
 // bindNostoFlags declares the Nosto sink's flags (run and replay).
@@ -100,9 +100,12 @@ func runService(ctx context.Context, args []string, io stdio) error {
 	fs := newFlagSet("run", io)
 	var passwordFile string
 	var secrets secretFiles
-	bindServiceFlags(fs, &cfg, &passwordFile, &secrets)
+	wire := bindServiceFlags(fs, &cfg, &passwordFile, &secrets)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := wire.load(); err != nil {
 		return err
 	}
 	if err := cfg.Conn.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
@@ -157,6 +160,7 @@ var configFlags = []struct{ phrase, flag string }{
 	{"nosto timeout", "--nosto-timeout, --nosto-max-retry"},
 	{"output topic", "--output-topic"},
 	{"wire format", "--wire-format"},
+	{"schema registry", "--schema-registry-url"},
 	{"no brokers", "--brokers"},
 	{"dial timeout", "--kafka-dial-timeout"},
 	{"TLS", "--kafka-tls*"},

@@ -179,7 +179,7 @@ func (p *tailPrinter) print(m kafka.Message) error {
 	var line []byte
 	if h := headerMap(m); h[consumer.HeaderReason] != "" {
 		line = deadLetterJSON(m, h)
-	} else if u, err := p.codecs.DecodeUpdate(m.Value); err == nil {
+	} else if u, err := decodeUpdate(p.codecs, m.Value); err == nil {
 		line = eventjson.AppendUpdate(nil, u)
 	} else {
 		line, _ = json.Marshal(map[string]any{"topic": m.Topic, "partition": m.Partition, "offset": m.Offset,

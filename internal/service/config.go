@@ -7,6 +7,7 @@ import (
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/schemas/confluent"
 )
 
 // Config is the whole service's configuration. The commands bind their
@@ -27,17 +28,26 @@ type Config struct {
 	// HMACKey, when set, replaces customer_reference by its HMAC-SHA256
 	// (hex) in what every sink sends. Default: none.
 	HMACKey []byte
-	// WireFormat is the input records' framing: "raw" (bare Avro).
+	// WireFormat is the records' framing: "raw" (bare Avro) or
+	// "confluent" (magic byte, schema id, Avro; schemas in Registry).
 	// Default: "raw".
 	WireFormat string
+	// Registry is the Schema Registry, used with WireFormat "confluent".
+	Registry confluent.Config
 	// HTTPAddr serves /livez, /readyz and /metrics; empty turns it off.
 	// Default: ":8080".
 	HTTPAddr string
 }
 
+// Wire formats.
+const (
+	WireRaw       = "raw"
+	WireConfluent = "confluent"
+)
+
 // Defaults of Config.
 const (
-	DefaultWireFormat = "raw"
+	DefaultWireFormat = WireRaw
 	DefaultHTTPAddr   = ":8080"
 )
 
@@ -49,6 +59,7 @@ func DefaultConfig() Config {
 		Kafka:      emitter.DefaultKafkaConfig(),
 		Nosto:      emitter.DefaultNostoConfig(),
 		WireFormat: DefaultWireFormat,
+		Registry:   confluent.DefaultConfig(),
 		HTTPAddr:   DefaultHTTPAddr,
 	}
 }
@@ -65,8 +76,14 @@ func (c *Config) Validate() error {
 	if err := c.Conn.Validate(); err != nil {
 		return fmt.Errorf("kafka connection: %w", err)
 	}
-	if c.WireFormat != DefaultWireFormat {
-		return fmt.Errorf("wire format %q is not supported (only raw)", c.WireFormat)
+	switch c.WireFormat {
+	case WireRaw:
+	case WireConfluent:
+		if err := c.Registry.Validate(); err != nil {
+			return fmt.Errorf("schema registry: %w", err)
+		}
+	default:
+		return fmt.Errorf("wire format %q is not raw or confluent", c.WireFormat)
 	}
 	if !c.kafkaSinkOn() && !c.nostoSinkOn() {
 		return errors.New("no sink is configured: the output topic is empty and there is no Nosto endpoint")

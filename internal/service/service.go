@@ -17,6 +17,7 @@ import (
 	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/confluent"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -29,6 +30,17 @@ type Service struct {
 	closers  []io.Closer
 	registry *prometheus.Registry
 	rates    rates // for the status page
+	// With the confluent wire format: the registry and the encoders whose
+	// schemas Run registers before the pipeline starts.
+	schemaRegistry *confluent.Registry
+	updateEncoders []registration
+}
+
+// registration is an output encoder and the topic its schema is
+// registered for.
+type registration struct {
+	enc   *confluent.UpdateEncoder
+	topic string
 }
 
 // New builds the service from cfg: codecs, sinks, processor and metrics.
@@ -47,11 +59,16 @@ func New(cfg Config, log *slog.Logger) (*Service, error) {
 	}
 	cfg.Consumer.Conn = conn
 	cfg.Consumer.Logger = log
-	cfg.Consumer.Decoder, cfg.Consumer.Snapshots = codecs, codecs
+	cfg.Consumer.Decoder, cfg.Consumer.Snapshots = consumer.RawDecoder(codecs), codecs
 	s := &Service{cfg: cfg, conn: conn, log: log, registry: prometheus.NewRegistry()}
 	s.registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}), buildInfoGauge())
 	if err := cfg.Consumer.Metrics.Register(s.registry); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	if cfg.WireFormat == WireConfluent {
+		if err := s.newConfluent(codecs); err != nil {
+			return nil, err
+		}
 	}
 	sinks, err := s.newSinks(codecs)
 	if err != nil {
@@ -87,8 +104,12 @@ func (s *Service) newNostoSink(codecs *schemas.Codecs) (*emitter.NostoSink, erro
 	dlq := s.conn.Writer(s.cfg.Consumer.DeadLetterTopic, &kafka.Murmur2Balancer{})
 	s.closers = append(s.closers, dlq)
 	retries := s.cfg.Consumer.Metrics.WriteRetries.WithLabelValues("dlq")
+	var enc emitter.UpdateEncoder = codecs
+	if s.schemaRegistry != nil {
+		enc = s.updateEncoder(codecs, s.cfg.Consumer.DeadLetterTopic)
+	}
 	nc.DeadLetter = func(ctx context.Context, u *reducer.Update, f emitter.NostoFailure) error {
-		msg, err := emitter.NostoDeadLetter(codecs, u, f)
+		msg, err := emitter.NostoDeadLetter(enc, u, f)
 		if err != nil {
 			return err
 		}
@@ -110,6 +131,9 @@ func (s *Service) newSinks(codecs *schemas.Codecs) ([]consumer.Sink, error) {
 	if s.cfg.kafkaSinkOn() {
 		kc := s.cfg.Kafka
 		kc.Conn, kc.Encoder = s.conn, codecs
+		if s.schemaRegistry != nil {
+			kc.Encoder = s.updateEncoder(codecs, kc.Topic)
+		}
 		kc.OnRetry = s.onSinkRetry("kafka")
 		sink, err := emitter.NewKafkaSink(kc)
 		if err != nil {
@@ -186,6 +210,12 @@ func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error 
 		if ln, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
 			return fmt.Errorf("listen on %s: %w", s.cfg.HTTPAddr, err)
 		}
+	}
+	if err := s.registerSchemas(ctx); err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		return err
 	}
 	if err := s.proc.Prepare(ctx); err != nil {
 		if ln != nil {

@@ -24,11 +24,16 @@ type UpdateEncoder struct {
 // RegisterUpdates registers session_update.avsc under topic's subject and
 // returns the encoder for that topic.
 func RegisterUpdates(ctx context.Context, reg *Registry, codecs *schemas.Codecs, topic string) (*UpdateEncoder, error) {
+	e := &UpdateEncoder{Codecs: codecs}
+	return e, e.Register(ctx, reg, topic)
+}
+
+// Register registers session_update.avsc under topic's subject, for the
+// encoder's later use. Call it before the encoder is shared.
+func (e *UpdateEncoder) Register(ctx context.Context, reg *Registry, topic string) error {
 	id, err := reg.Register(ctx, Subject(topic), schemas.SessionUpdate.Text())
-	if err != nil {
-		return nil, err
-	}
-	return &UpdateEncoder{Codecs: codecs, id: id}, nil
+	e.id = id
+	return err
 }
 
 // ID is the registered schema id.

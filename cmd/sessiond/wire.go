@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/sessiond/sessiond/consumer"
+	"github.com/sessiond/sessiond/emitter"
+	"github.com/sessiond/sessiond/internal/service"
+	"github.com/sessiond/sessiond/reducer"
+	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/confluent"
+)
+
+// wireFlags are --wire-format and the Schema Registry's flags, shared by
+// every command that reads or writes the topics.
+type wireFlags struct {
+	format   *string
+	registry *confluent.Config
+	authFile string
+}
+
+// bindWireFlags declares the flags into format and registry (whose values
+// are the defaults).
+func bindWireFlags(fs *flag.FlagSet, format *string, registry *confluent.Config) *wireFlags {
+	w := &wireFlags{format: format, registry: registry}
+	fs.StringVar(format, "wire-format", *format, "record framing: raw (bare Avro binary) or confluent (magic byte, schema id, Avro; needs --schema-registry-url)")
+	confluent.BindFlags(fs, registry, &w.authFile)
+	return w
+}
+
+// load reads the registry's credentials and checks the flags (usage
+// errors name the flag).
+func (w *wireFlags) load() error {
+	switch *w.format {
+	case service.WireRaw:
+		if len(w.registry.URLs) > 0 {
+			return usagef("--schema-registry-url is given, but --wire-format is raw")
+		}
+		return nil
+	case service.WireConfluent:
+	default:
+		return usagef("--wire-format %q is not raw or confluent", *w.format)
+	}
+	if err := w.registry.LoadSecrets(w.authFile, os.LookupEnv); err != nil {
+		return usagef("%v", err)
+	}
+	if err := w.registry.Validate(); err != nil {
+		return usagef("--schema-registry-url: %v", err)
+	}
+	return nil
+}
+
+func (w *wireFlags) confluent() bool { return *w.format == service.WireConfluent }
+
+// open builds the registry client (confluent only; nil for raw).
+func (w *wireFlags) open(log *slog.Logger) (*confluent.Registry, error) {
+	if !w.confluent() {
+		return nil, nil
+	}
+	reg, err := confluent.NewRegistry(*w.registry, nil, log)
+	if err != nil {
+		return nil, usagef("schema registry: %v", err)
+	}
+	return reg, nil
+}
+
+// decoder returns the input decoder for the wire format.
+func decoderFor(reg *confluent.Registry, codecs *schemas.Codecs) (consumer.Decoder, error) {
+	if reg == nil {
+		return consumer.RawDecoder(codecs), nil
+	}
+	return confluent.NewDecoder(reg, codecs)
+}
+
+// updateEncoderFor returns the encoder of updates written to topic: with a
+// registry, framed with the id of session_update.avsc under
+// "<topic>-value" (registered here).
+func updateEncoderFor(ctx context.Context, reg *confluent.Registry, codecs *schemas.Codecs, topic string) (emitter.UpdateEncoder, error) {
+	if reg == nil {
+		return codecs, nil
+	}
+	enc, err := confluent.RegisterUpdates(ctx, reg, codecs, topic)
+	if err != nil {
+		return nil, fmt.Errorf("schema registry: %w", err)
+	}
+	return enc, nil
+}
+
+// decodeUpdate reads an update in either wire format. No bare Avro
+// update starts with byte 0 (that would be an empty update_id, which the
+// rules forbid), so a leading 0 is the Confluent header: checked and
+// stripped (the schema is sessiond's own).
+func decodeUpdate(codecs *schemas.Codecs, v []byte) (*reducer.Update, error) {
+	if len(v) > 0 && v[0] == 0 {
+		_, payload, err := confluent.ParseHeader(v)
+		if err != nil {
+			return nil, err
+		}
+		v = payload
+	}
+	return codecs.DecodeUpdate(v)
+}
