@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessiond/sessiond/reducer"
@@ -15,6 +16,7 @@ const mergePendingTimeout = 30 * time.Second
 // lane is the merger's view of one source.
 type lane struct {
 	ch         <-chan record
+	busy       *atomic.Bool // the source is decoding a record (nil: never)
 	head       record
 	hasHead    bool
 	closed     bool
@@ -121,6 +123,8 @@ func (m *merger) decide(now time.Time) decision {
 	for i, l := range m.lanes {
 		switch {
 		case l.hasHead || l.closed:
+		case l.busy != nil && l.busy.Load():
+			d.mustWait = true // a record is in hand, however long its decoding takes
 		case l.pending():
 			if l.waitingFor.IsZero() {
 				l.waitingFor = now

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -682,4 +683,26 @@ func TestMergerNoWaitForLanePastTheHead(t *testing.T) {
 	cartFirst.mustNext(t, key{customerLane, 0})
 	cartFirst.send(rec(cartLane, 0, 90, 1))
 	cartFirst.mustNext(t, key{cartLane, 0}) // a customer at 90 sorts after a cart at 90
+}
+
+// A lane whose source is decoding a record (a decoder waiting for a
+// schema registry) is waited for beyond max-idle and the pending timeout:
+// the partition waits rather than apply later records of other lanes first.
+func TestMergerWaitsForBusyLane(t *testing.T) {
+	var setups [numKinds]laneSetup
+	for i := range setups {
+		setups[i] = fetched(i, 10, 10, 20)
+	}
+	setups[actionLane] = caughtUp(0) // nothing known on the broker
+	tm := newTestMerger(t, setups)
+	busy := new(atomic.Bool)
+	busy.Store(true)
+	tm.m.lanes[actionLane].busy = busy
+	tm.mustBlock(t)
+	tm.clock.advance(10 * (testMaxIdle + testPendingTimeout))
+	tm.mustBlock(t)
+	go func() { tm.send(rec(actionLane, 0, 5, 1)); busy.Store(false) }()
+	if got, want := tm.nextBlocking(t), k(actionLane, 0); got != want {
+		t.Fatalf("next: %v, want the busy lane's record %v", got, want)
+	}
 }

@@ -299,7 +299,7 @@ func (t *task) runBounded(ctx context.Context, ranges [numKinds]replayRange) err
 	t.sources = startSources(ctx, t.conn, t.topics, t.partition, starts, &ends, t.isolation, t.decoder, nil, t.log)
 	defer t.sources.stop()
 	for k, src := range t.sources.list {
-		lanes[k] = &lane{ch: src.ch, next: starts[k], hwm: ends[k]}
+		lanes[k] = &lane{ch: src.ch, busy: &src.busy, next: starts[k], hwm: ends[k]}
 	}
 	t.merger = &merger{lanes: lanes, maxIdle: 0, pendingTimeout: mergePendingTimeout, now: time.Now}
 	t.pipe = startStatePipe(ctx, t.writeChangelog, nil, func(error) {})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -52,6 +53,10 @@ type record struct {
 // source reads one input topic-partition in its own goroutine, decodes each
 // record and hands it over in offset order.
 type source struct {
+	// busy is set while a fetched record is being decoded and handed
+	// over: the merger waits for a busy lane whatever the time (a decoder
+	// may wait minutes for a schema registry; the partition waits too).
+	busy   atomic.Bool
 	stopAt int64  // end offset of a bounded read; -1 reads on
 	touch  func() // told of every answer from the brokers (readiness)
 	client *kafka.Client
@@ -85,6 +90,8 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 		}
 		msg.HighWaterMark = end
 		rec := record{src: int(s.kind), msg: msg}
+		s.busy.Store(true)
+		defer s.busy.Store(false) // once the record is in the channel
 		rec.ev, rec.err = dec.DecodeEvent(ctx, s.kind, msg.Value)
 		if rec.err != nil && ctx.Err() != nil {
 			return false // stopped while the decoder waited: not a rejection

@@ -122,7 +122,7 @@ func (t *task) start(ctx context.Context, starts map[string]int64) error {
 	t.sources = srcs
 	lanes := make([]*lane, numKinds)
 	for k, src := range srcs.list {
-		lanes[k] = &lane{ch: src.ch, next: offsets[k], hwm: ends[k]}
+		lanes[k] = &lane{ch: src.ch, busy: &src.busy, next: offsets[k], hwm: ends[k]}
 	}
 	t.merger = &merger{lanes: lanes, maxIdle: t.maxIdle, pendingTimeout: mergePendingTimeout, now: time.Now}
 	return nil
