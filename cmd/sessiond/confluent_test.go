@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -275,4 +276,37 @@ func TestPipelineConfluentReplay(t *testing.T) {
 		t.Fatalf("replay --output-topic exited %d: %s", code, errs)
 	}
 	assertSameUpdates(t, e.confluentUpdates(t, r, len(want)), want)
+}
+
+func TestWireFormatFlagsRefused(t *testing.T) {
+	auth := t.TempDir() + "/auth"
+	if err := os.WriteFile(auth, []byte("no-colon\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--wire-format", "json"}, "--wire-format"},
+		{[]string{"run", "--wire-format", "confluent"}, "--schema-registry-url"},
+		{[]string{"run", "--schema-registry-url", "http://localhost:8081"}, "--wire-format is raw"},
+		{[]string{"run", "--wire-format", "confluent", "--schema-registry-url", "localhost:8081"}, "not an http(s) URL"},
+		{[]string{"run", "--wire-format", "confluent", "--schema-registry-url", "http://u:p@localhost:8081"}, "carries credentials"},
+		{[]string{"run", "--wire-format", "confluent", "--schema-registry-url", "http://localhost:8081", "--schema-registry-basic-auth-file", auth}, "user:password"},
+		{[]string{"produce", "--wire-format", "confluent"}, "--schema-registry-url"},
+		{[]string{"replay", "--wire-format", "confluent", "--from", "2026-11-01T00:00:00Z", "--dry-run"}, "--schema-registry-url"},
+		{[]string{"demo", "--wire-format", "avro"}, "--wire-format"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stderr bytes.Buffer
+			args := tc.args
+			if args[0] != "demo" {
+				args = append(args, "--brokers", "127.0.0.1:1")
+			}
+			code := Main(context.Background(), args, stdio{in: strings.NewReader(""), out: &bytes.Buffer{}, err: &stderr})
+			if code != 2 || !strings.Contains(stderr.String(), tc.want) || strings.Contains(stderr.String(), "u:p@") {
+				t.Errorf("exit %d, stderr %q: want 2 and %q", code, stderr.String(), tc.want)
+			}
+		})
+	}
 }

@@ -54,6 +54,9 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if d.wireFormat != service.WireRaw && d.wireFormat != service.WireConfluent {
+		return usagef("--wire-format %q is not raw or confluent", d.wireFormat)
+	}
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
 	if err != nil {
 		return fmt.Errorf("start embedded kafka: %w", err)
@@ -69,8 +72,6 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 		}
 		defer stop()
 		cfg.WireFormat, cfg.Registry.URLs = service.WireConfluent, []string{url}
-	default:
-		return usagef("--wire-format %q is not raw or confluent", d.wireFormat)
 	}
 	var nosto *demoNosto
 	if d.nosto {

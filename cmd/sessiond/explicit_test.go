@@ -74,7 +74,7 @@ func TestUsage(t *testing.T) {
 // printed, also when the stream is tiny or slow (issue: it only checked
 // for completion when it printed an update).
 func TestDemoEndsByItself(t *testing.T) {
-	for _, args := range [][]string{{"--events", "5"}, {"--events", "20", "--rate", "20"}} {
+	for _, args := range [][]string{{"--events", "5"}, {"--events", "20", "--rate", "20"}, {"--events", "200", "--rate", "2000", "--wire-format", "confluent"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		var out, errs syncBuffer
 		code := Main(ctx, append([]string{"demo", "--http-addr", "127.0.0.1:0"}, args...), stdio{in: strings.NewReader(""), out: &out, err: &errs})

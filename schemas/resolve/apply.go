@@ -31,8 +31,9 @@ type fieldPlan struct {
 
 type recordNode struct {
 	fields  []fieldPlan
-	drop    []string // writer fields the reader does not have
-	renames bool     // some field is read from a writer field of another name
+	changed []fieldPlan // the fields whose value changes: all but same-named identities
+	drop    []string    // writer fields the reader does not have
+	renames bool        // some field is read from a writer field of another name
 }
 
 func (n *recordNode) apply(v any) (any, error) {
@@ -51,7 +52,7 @@ func (n *recordNode) apply(v any) (any, error) {
 		}
 		return out, nil
 	}
-	for _, f := range n.fields {
+	for _, f := range n.changed { // in place: fields kept as they are cost nothing
 		nv, err := f.value(m)
 		if err != nil {
 			return nil, err

@@ -96,6 +96,9 @@ func (c *compiler) record(w, r *Type, path string) (node, error) {
 		}
 		same = same && fp.node == (identity{}) && w.Fields[i].Name == rf.Name
 		rn.fields = append(rn.fields, fp)
+		if fp.from != rf.Name || fp.node != (identity{}) {
+			rn.changed = append(rn.changed, fp)
+		}
 		if fp.from != rf.Name && fp.from != "" {
 			rn.renames = true
 		}
