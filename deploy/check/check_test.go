@@ -34,7 +34,7 @@ func TestComposeFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compose loader: %v", err)
 	}
-	for _, name := range []string{"kafka", "topics", "sessiond", "producer", "tail"} {
+	for _, name := range []string{"kafka", "schema-registry", "topics", "sessiond", "producer", "tail"} {
 		if _, err := p.GetService(name); err != nil {
 			t.Errorf("service %s: %v", name, err)
 		}
@@ -54,6 +54,20 @@ func TestComposeFile(t *testing.T) {
 	}
 	if !published {
 		t.Error("Kafka is not reachable from the host")
+	}
+	// The flow runs in the Confluent wire format against the registry.
+	for _, name := range []string{"sessiond", "producer"} {
+		svc, _ := p.GetService(name)
+		env := svc.Environment
+		if v := env["SESSIOND_WIRE_FORMAT"]; v == nil || *v != "confluent" {
+			t.Errorf("%s: SESSIOND_WIRE_FORMAT is not confluent", name)
+		}
+		if v := env["SESSIOND_SCHEMA_REGISTRY_URL"]; v == nil || !strings.Contains(*v, "schema-registry:8081") {
+			t.Errorf("%s: SESSIOND_SCHEMA_REGISTRY_URL does not point at the schema-registry service", name)
+		}
+		if _, ok := svc.DependsOn["schema-registry"]; !ok {
+			t.Errorf("%s does not wait for the schema registry", name)
+		}
 	}
 	tail, _ := p.GetService("tail")
 	if len(tail.Command) == 0 || tail.Command[0] != "tail" {

@@ -77,10 +77,16 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.Run("goavro-only-raw", func(b *testing.B) {
-		run(b, raw, func(k reducer.Kind, v []byte) error { _, _, err := f.codecs.Codec(kindSchema(k)).NativeFromBinary(v); return err })
+		run(b, raw, func(k reducer.Kind, v []byte) error {
+			_, _, err := f.codecs.Codec(kindSchema(k)).NativeFromBinary(v)
+			return err
+		})
 	})
 	b.Run("goavro-only-evolved", func(b *testing.B) {
-		run(b, evolvedIn, func(k reducer.Kind, v []byte) error { _, _, err := writers[k].NativeFromBinary(v[confluent.HeaderSize:]); return err })
+		run(b, evolvedIn, func(k reducer.Kind, v []byte) error {
+			_, _, err := writers[k].NativeFromBinary(v[confluent.HeaderSize:])
+			return err
+		})
 	})
 	b.Run("confluent-evolved", func(b *testing.B) {
 		run(b, evolvedIn, func(k reducer.Kind, v []byte) error { _, err := f.dec.DecodeEvent(ctx, k, v); return err })
