@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/reducer"
-	"github.com/sessiond/sessiond/schemas"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -26,7 +26,7 @@ type baselineResult struct {
 }
 
 // baseline reads the input topics twice: once bare, once decoding.
-func baseline(ctx context.Context, cfg *config, c *kafka.Client, t *topics, codecs *schemas.Codecs) (*baselineResult, error) {
+func baseline(ctx context.Context, cfg *config, c *kafka.Client, t *topics, codecs consumer.Decoder) (*baselineResult, error) {
 	res := &baselineResult{}
 	n, secs, _, err := readInputs(ctx, cfg, c, t, nil)
 	if err != nil {
@@ -47,7 +47,7 @@ func baseline(ctx context.Context, cfg *config, c *kafka.Client, t *topics, code
 // at the start with one Reader each, decoding each record when codecs is
 // set. It returns the records read, the seconds taken and the records
 // that failed to decode.
-func readInputs(ctx context.Context, cfg *config, c *kafka.Client, t *topics, codecs *schemas.Codecs) (int64, float64, int64, error) {
+func readInputs(ctx context.Context, cfg *config, c *kafka.Client, t *topics, codecs consumer.Decoder) (int64, float64, int64, error) {
 	ranges := map[string]map[int]kafkautil.Range{}
 	for _, topic := range t.input {
 		offs, err := kafkautil.Offsets(ctx, c, topic, t.partitionList...)
@@ -78,7 +78,7 @@ func readInputs(ctx context.Context, cfg *config, c *kafka.Client, t *topics, co
 
 // readPartition reads [rng.First, rng.End) of one partition with the
 // consumer's reader settings (consumer/source.go).
-func readPartition(ctx context.Context, cfg *config, topic string, p int, rng kafkautil.Range, kind reducer.Kind, codecs *schemas.Codecs) (n, bad int64, err error) {
+func readPartition(ctx context.Context, cfg *config, topic string, p int, rng kafkautil.Range, kind reducer.Kind, codecs consumer.Decoder) (n, bad int64, err error) {
 	if rng.End <= rng.First {
 		return 0, 0, nil
 	}
@@ -94,7 +94,7 @@ func readPartition(ctx context.Context, cfg *config, topic string, p int, rng ka
 		}
 		n++
 		if codecs != nil {
-			if _, err := codecs.DecodeEvent(kind, m.Value); err != nil {
+			if _, err := codecs.DecodeEvent(ctx, kind, m.Value); err != nil {
 				bad++
 			}
 		}

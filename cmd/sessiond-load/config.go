@@ -33,6 +33,7 @@ type config struct {
 	jsonOut        string
 	keepTopics     bool
 	phaseTimeout   time.Duration
+	wire           wire
 }
 
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
@@ -56,6 +57,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.profileDir, "profile", "", "run the pipeline in this process and write CPU and blocking profiles of phases 3-5 into this directory")
 	fs.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file (- for stdout)")
 	fs.BoolVar(&c.keepTopics, "keep-topics", false, "keep the topics (and the group's changelog) at the end")
+	fs.StringVar(&c.wire.format, "wire-format", "raw", "raw, or confluent: an in-process Schema Registry, every record framed (the baseline decodes through the registry path too)")
+	fs.BoolVar(&c.wire.evolved, "evolved", false, "with --wire-format confluent: the producer writes evolved schemas (fields reordered and added), which sessiond resolves")
 	fs.DurationVar(&c.phaseTimeout, "phase-timeout", 15*time.Minute, "give up on a phase after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -91,6 +94,10 @@ func (c *config) validate() error {
 		return errors.New("--rate must be at least 1")
 	case c.latencySeconds < 0:
 		return errors.New("--latency-seconds must not be negative")
+	case c.wire.format != "raw" && c.wire.format != "confluent":
+		return errors.New("--wire-format must be raw or confluent")
+	case c.wire.evolved && c.wire.format != "confluent":
+		return errors.New("--evolved needs --wire-format confluent")
 	}
 	return nil
 }

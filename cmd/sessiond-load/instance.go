@@ -37,14 +37,16 @@ type runArgs struct {
 	t            *topics
 	httpAddr     string
 	logLevel     string
+	wire         *wire
 }
 
 // flags returns args as `sessiond run` flags.
 func (a runArgs) flags() []string {
-	return append(append([]string{"run"}, a.connCfg.Args(a.passwordFile)...), "--group", a.t.group,
+	args := append(append([]string{"run"}, a.connCfg.Args(a.passwordFile)...), "--group", a.t.group,
 		"--cart-topic", a.t.input[0], "--customer-topic", a.t.input[1], "--action-topic", a.t.input[2],
 		"--output-topic", a.t.output, "--dlq-topic", a.t.dlq,
 		"--http-addr", a.httpAddr, "--log-level", a.logLevel)
+	return append(args, a.wire.flags()...)
 }
 
 // launcher starts instances and stops whatever is still running at the

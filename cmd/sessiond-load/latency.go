@@ -259,7 +259,7 @@ func readUpdates(ctx context.Context, cfg *config, topic string, p int, offset i
 			return fmt.Errorf("read %s/%d: %w", topic, p, err)
 		}
 		now := time.Now()
-		u, err := codecs.DecodeUpdate(m.Value)
+		u, err := decodeUpdate(codecs, m.Value)
 		if err != nil {
 			return fmt.Errorf("decode update at %s/%d@%d: %w", topic, p, m.Offset, err)
 		}

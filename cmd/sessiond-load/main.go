@@ -45,6 +45,12 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.wire.start(); err != nil {
+		return err
+	}
+	if cfg.wire.stop != nil {
+		defer cfg.wire.stop()
+	}
 	tmp, err := os.MkdirTemp("", "sessiond-load-")
 	if err != nil {
 		return err
@@ -86,7 +92,8 @@ func run(ctx context.Context, args []string) error {
 
 func settings(cfg *config) map[string]any {
 	return map[string]any{"partitions": cfg.partitions, "events": cfg.events, "visitors": cfg.visitors,
-		"seed": cfg.seed, "rate": cfg.rate, "latency_seconds": cfg.latencySeconds}
+		"seed": cfg.seed, "rate": cfg.rate, "latency_seconds": cfg.latencySeconds,
+		"wire_format": cfg.wire.format, "evolved": cfg.wire.evolved}
 }
 
 // newLauncher returns how sessiond instances are started, and says how.
@@ -123,6 +130,9 @@ func phases(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l *lau
 	if err != nil {
 		return err
 	}
+	if s.encode, err = cfg.wire.encoder(ctx, codecs, t.input); err != nil {
+		return err
+	}
 	if err := inputPhases(ctx, cfg, c, t, s, codecs, rep, log); err != nil {
 		return err
 	}
@@ -137,7 +147,11 @@ func inputPhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s
 	}
 	p := rep.Preload
 	result("1 preload", "%s events/s produced (%s events, %.0f MB, %.0f MB/s)", num(p.Rate), num(float64(p.Events)), float64(p.Bytes)/1e6, p.MBPerSecond)
-	if rep.Baseline, err = baseline(ctx, cfg, c, t, codecs); err != nil {
+	dec, err := cfg.wire.decoder(codecs)
+	if err != nil {
+		return err
+	}
+	if rep.Baseline, err = baseline(ctx, cfg, c, t, dec); err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
 	result("2 baseline", "%s events/s read + decoded (read only %s events/s)", num(rep.Baseline.Rate), num(rep.Baseline.ReadRate))

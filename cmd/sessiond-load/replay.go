@@ -32,6 +32,7 @@ func replayPhase(ctx context.Context, cfg *config, t *topics, l *launcher, rep *
 	args := append([]string{"replay"}, cfg.connCfg.Args(cfg.passwordFile)...)
 	args = append(args, "--cart-topic", t.input[0], "--customer-topic", t.input[1], "--action-topic", t.input[2],
 		"--from", "1970-01-01T00:00:00Z", "--to", "9999-12-31T00:00:00Z", "--output-topic", t.replayed)
+	args = append(args, cfg.wire.flags()...)
 	cmd := exec.CommandContext(ctx, l.bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr, cmd.Env = &stderr, os.Environ()

@@ -16,6 +16,7 @@ import (
 type stream struct {
 	g      *gen.Generator
 	codecs *schemas.Codecs
+	encode func(*reducer.Event) ([]byte, error) // the run's wire format
 	topics [3]string
 }
 
@@ -32,7 +33,7 @@ func (s *stream) actions() int64 { return int64(s.g.Stats().Kinds[reducer.KindAc
 
 // message encodes ev as its input record, keyed by visitor.
 func (s *stream) message(ev *reducer.Event) (kafka.Message, error) {
-	v, err := s.codecs.EncodeEvent(nil, ev)
+	v, err := s.encode(ev)
 	if err != nil {
 		return kafka.Message{}, fmt.Errorf("encode event %s: %w", ev.EventID, err)
 	}

@@ -60,7 +60,7 @@ func throughput(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l 
 		return nil, nil, err
 	}
 	begin := time.Now()
-	in, err := l.launch(runArgs{connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, httpAddr: addr, logLevel: "warn"})
+	in, err := l.launch(runArgs{connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "warn"})
 	if err != nil {
 		return nil, nil, err
 	}
