@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/confluent"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -259,7 +260,7 @@ func readUpdates(ctx context.Context, cfg *config, topic string, p int, offset i
 			return fmt.Errorf("read %s/%d: %w", topic, p, err)
 		}
 		now := time.Now()
-		u, err := decodeUpdate(codecs, m.Value)
+		u, err := confluent.DecodeUpdate(codecs, m.Value)
 		if err != nil {
 			return fmt.Errorf("decode update at %s/%d@%d: %w", topic, p, m.Offset, err)
 		}

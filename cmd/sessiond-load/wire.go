@@ -78,16 +78,3 @@ func (w *wire) decoder(codecs *schemas.Codecs) (consumer.Decoder, error) {
 	}
 	return confluent.NewDecoder(w.reg, codecs)
 }
-
-// decodeUpdate reads an update of either format (a leading 0 is the
-// Confluent header: no bare update starts with it).
-func decodeUpdate(codecs *schemas.Codecs, v []byte) (*reducer.Update, error) {
-	if len(v) > 0 && v[0] == 0 {
-		_, payload, err := confluent.ParseHeader(v)
-		if err != nil {
-			return nil, err
-		}
-		v = payload
-	}
-	return codecs.DecodeUpdate(v)
-}

@@ -217,7 +217,7 @@ func printUpdate(w io.Writer, m kafka.Message) error {
 	if err != nil {
 		return err
 	}
-	u, err := decodeUpdate(codecs, m.Value)
+	u, err := confluent.DecodeUpdate(codecs, m.Value)
 	if err != nil {
 		return fmt.Errorf("decode update: %w", err)
 	}

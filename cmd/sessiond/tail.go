@@ -15,6 +15,7 @@ import (
 	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/confluent"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -179,7 +180,7 @@ func (p *tailPrinter) print(m kafka.Message) error {
 	var line []byte
 	if h := headerMap(m); h[consumer.HeaderReason] != "" {
 		line = deadLetterJSON(m, h)
-	} else if u, err := decodeUpdate(p.codecs, m.Value); err == nil {
+	} else if u, err := confluent.DecodeUpdate(p.codecs, m.Value); err == nil {
 		line = eventjson.AppendUpdate(nil, u)
 	} else {
 		line, _ = json.Marshal(map[string]any{"topic": m.Topic, "partition": m.Partition, "offset": m.Offset,

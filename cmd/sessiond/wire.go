@@ -10,7 +10,6 @@ import (
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/service"
-	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
 )
@@ -88,19 +87,4 @@ func updateEncoderFor(ctx context.Context, reg *confluent.Registry, codecs *sche
 		return nil, fmt.Errorf("schema registry: %w", err)
 	}
 	return enc, nil
-}
-
-// decodeUpdate reads an update in either wire format. No bare Avro
-// update starts with byte 0 (that would be an empty update_id, which the
-// rules forbid), so a leading 0 is the Confluent header: checked and
-// stripped (the schema is sessiond's own).
-func decodeUpdate(codecs *schemas.Codecs, v []byte) (*reducer.Update, error) {
-	if len(v) > 0 && v[0] == 0 {
-		_, payload, err := confluent.ParseHeader(v)
-		if err != nil {
-			return nil, err
-		}
-		v = payload
-	}
-	return codecs.DecodeUpdate(v)
 }

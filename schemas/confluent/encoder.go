@@ -88,3 +88,18 @@ func (e *EventEncoder) EncodeEvent(dst []byte, ev *reducer.Event) ([]byte, error
 	}
 	return out, nil
 }
+
+// DecodeUpdate reads one of sessiond's updates in either wire format. No
+// bare Avro update starts with byte 0 (that would be an empty update_id,
+// which the rules forbid), so a leading 0 is the Confluent header: checked
+// and stripped (the schema is sessiond's own).
+func DecodeUpdate(codecs *schemas.Codecs, v []byte) (*reducer.Update, error) {
+	if len(v) > 0 && v[0] == magic {
+		_, payload, err := ParseHeader(v)
+		if err != nil {
+			return nil, err
+		}
+		v = payload
+	}
+	return codecs.DecodeUpdate(v)
+}
