@@ -88,8 +88,41 @@ func (e *env) writeValues(t *testing.T, msgs []kafka.Message) {
 	}
 }
 
-func (e *env) topicOf(k reducer.Kind) string {
-	return [reducer.NumKinds]string{reducer.KindCart: e.cart, reducer.KindCustomer: e.customer, reducer.KindAction: e.action}[k]
+func (e *env) inputs() [reducer.NumKinds]string {
+	return [reducer.NumKinds]string{reducer.KindCart: e.cart, reducer.KindCustomer: e.customer, reducer.KindAction: e.action}
+}
+
+// messages encodes JSON-line events with encode into records for the
+// env's topics, keyed by visitor; after each, extra may add records.
+func (e *env) messages(t *testing.T, lines []string, encode func(*reducer.Event) ([]byte, error),
+	extra func(i int, ev *reducer.Event) []kafka.Message) []kafka.Message {
+	t.Helper()
+	var msgs []kafka.Message
+	for i, line := range lines {
+		ev, err := eventjson.DecodeEvent([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := encode(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, kafka.Message{Topic: e.inputs()[ev.Kind], Key: []byte(ev.VisitorID), Value: v})
+		if extra != nil {
+			msgs = append(msgs, extra(i, ev)...)
+		}
+	}
+	return msgs
+}
+
+// evolvedProducer registers the evolved schemas for the env's inputs.
+func (e *env) evolvedProducer(t *testing.T, r *testRegistry) *confluenttest.Producer {
+	t.Helper()
+	p, err := confluenttest.NewProducer(context.Background(), r.client(t), e.inputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // confluentUpdates reads n updates from the output topic the way a
@@ -138,32 +171,19 @@ func TestPipelineConfluentProducerEvolvesMidway(t *testing.T) {
 	want := reduceLines(t, lines)
 	e.produceConfluent(t, r, join(lines[:1500]))
 
-	p, err := confluenttest.NewProducer(context.Background(), r.client(t), [reducer.NumKinds]string{
-		reducer.KindCart: e.cart, reducer.KindCustomer: e.customer, reducer.KindAction: e.action})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msgs []kafka.Message
+	p := e.evolvedProducer(t, r)
 	wishlists := 0
-	for i, line := range lines[1500:] {
-		ev, err := eventjson.DecodeEvent([]byte(line))
+	msgs := e.messages(t, lines[1500:], p.Encode, func(i int, ev *reducer.Event) []kafka.Message {
+		if i%300 != 0 {
+			return nil
+		}
+		w, err := p.Wishlist(ev.VisitorID, "wish-"+ev.EventID, ev.OccurredAt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := p.Encode(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, kafka.Message{Topic: e.topicOf(ev.Kind), Key: []byte(ev.VisitorID), Value: v})
-		if i%300 == 0 {
-			w, err := p.Wishlist(ev.VisitorID, "wish-"+ev.EventID, ev.OccurredAt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			msgs = append(msgs, kafka.Message{Topic: e.action, Key: []byte(ev.VisitorID), Value: w})
-			wishlists++
-		}
-	}
+		wishlists++
+		return []kafka.Message{{Topic: e.action, Key: []byte(ev.VisitorID), Value: w}}
+	})
 	e.writeValues(t, msgs)
 	e.start(t, r.flags()...)
 	assertSameUpdates(t, e.confluentUpdates(t, r, len(want)), want)
@@ -201,18 +221,7 @@ func TestPipelineConfluentRegistryOutages(t *testing.T) {
 
 	r.down.Store(true) // warm: the ids are cached; the rest must flow with the registry gone
 	enc := eventEncoder(t, e, r)
-	var msgs []kafka.Message
-	for _, line := range lines[1000:] {
-		ev, err := eventjson.DecodeEvent([]byte(line))
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := enc.EncodeEvent(nil, ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, kafka.Message{Topic: e.topicOf(ev.Kind), Key: []byte(ev.VisitorID), Value: v})
-	}
+	msgs := e.messages(t, lines[1000:], func(ev *reducer.Event) ([]byte, error) { return enc.EncodeEvent(nil, ev) }, nil)
 	fetched := r.fetches.Load()
 	e.writeValues(t, msgs)
 	// Written while the pipeline runs, topic by topic: the merge's order
@@ -236,8 +245,7 @@ func eventEncoder(t *testing.T, e *env, r *testRegistry) *confluent.EventEncoder
 	r.down.Store(false)
 	defer r.down.Store(true)
 	codecs, _ := schemas.Load()
-	enc, err := confluent.RegisterEvents(context.Background(), r.client(t), codecs, [reducer.NumKinds]string{
-		reducer.KindCart: e.cart, reducer.KindCustomer: e.customer, reducer.KindAction: e.action})
+	enc, err := confluent.RegisterEvents(context.Background(), r.client(t), codecs, e.inputs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,23 +260,7 @@ func TestPipelineConfluentReplay(t *testing.T) {
 	lines := stream(t, 13, 60, 1200)
 	want := reduceLines(t, lines)
 	e.produceConfluent(t, r, join(lines[:600]))
-	p, err := confluenttest.NewProducer(context.Background(), r.client(t), [reducer.NumKinds]string{
-		reducer.KindCart: e.cart, reducer.KindCustomer: e.customer, reducer.KindAction: e.action})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msgs []kafka.Message
-	for _, line := range lines[600:] {
-		ev, err := eventjson.DecodeEvent([]byte(line))
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := p.Encode(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, kafka.Message{Topic: e.topicOf(ev.Kind), Key: []byte(ev.VisitorID), Value: v})
-	}
+	msgs := e.messages(t, lines[600:], e.evolvedProducer(t, r).Encode, nil)
 	e.writeValues(t, msgs)
 	from := append(r.flags(), "--from", "2000-01-01T00:00:00Z")
 	assertSameUpdates(t, e.replayFile(t, from...), want)
