@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -300,5 +301,35 @@ func TestWireFormatFlagsRefused(t *testing.T) {
 				t.Errorf("exit %d, stderr %q: want 2 and %q", code, stderr.String(), tc.want)
 			}
 		})
+	}
+}
+
+// Updates Nosto refuses go to the dead-letter topic framed like the
+// updates: session_update.avsc registered under "<dlq-topic>-value".
+func TestPipelineConfluentNostoDeadLettersFramed(t *testing.T) {
+	t.Setenv("SESSIOND_NOSTO_TOKEN", "test-token")
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(`{"errors":[{"message":"refused for the test"}]}`))
+	}))
+	t.Cleanup(refuse.Close)
+	e := newEnv(t, 2)
+	r := newTestRegistry(t)
+	lines := stream(t, 14, 20, 300)
+	want := reduceLines(t, lines)
+	e.produceConfluent(t, r, join(lines))
+	e.start(t, append(r.flags(), "--nosto-endpoint", refuse.URL, "--output-topic", "")...)
+	dead := testkafka.ReadUntil(t, e.brokers, e.dlq, 2*time.Minute, func(m []kafka.Message) bool { return len(m) >= len(want) })
+	subject, ok := r.fake.GetSchema(confluent.Subject(e.dlq), 1)
+	if !ok {
+		t.Fatalf("no schema under %s", confluent.Subject(e.dlq))
+	}
+	codecs, _ := schemas.Load()
+	for _, m := range dead {
+		if id, _, err := confluent.ParseHeader(m.Value); err != nil || id != subject.ID {
+			t.Fatalf("dead letter at %d@%d: id %d (want %d), err %v", m.Partition, m.Offset, id, subject.ID, err)
+		}
+		if _, err := confluent.DecodeUpdate(codecs, m.Value); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
