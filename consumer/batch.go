@@ -26,10 +26,11 @@ type batch struct {
 	// skewed counts accepted events by clock skew (streamtime.go).
 	skewed [3]int
 
-	sinksDone               uint64 // bit i: sink i has the updates
+	sinksDone uint64 // bit i: sink i has the updates
+	// deadDone: the dead letters are written; changelogDone: the batch is
+	// staged for the changelog and the committer (staged.go).
 	deadDone, changelogDone bool
 	counted                 bool // updates added to the metrics
-	changelog               []kafka.Message
 }
 
 func newBatch() *batch {
@@ -50,7 +51,6 @@ func (b *batch) reset() {
 	b.outcomes = [numKinds][numOutcomes]int{}
 	b.skewed = [3]int{}
 	b.sinksDone, b.deadDone, b.changelogDone, b.counted = 0, false, false, false
-	b.changelog = nil
 }
 
 func (b *batch) empty() bool { return b.events == 0 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -274,5 +275,62 @@ func TestTaskFlushDeadLettersBeforeCommit(t *testing.T) {
 	}
 	if headers[HeaderSourceTopic] != "cart" || headers[HeaderSourceOffset] != "7" || headers[HeaderReason] != "decode" {
 		t.Errorf("dead-letter headers %v lack the provenance", headers)
+	}
+}
+
+// With a commit interval, batches go to the sinks as they are flushed, but
+// the changelog and the commit wait for the interval: then each visitor
+// the batches touched is written once, as it stands, and the newest offsets
+// are committed after it.
+func TestTaskCoalescesChangelogPerInterval(t *testing.T) {
+	j := &journal{}
+	sink := &recordingSink{name: "sink", j: j}
+	tk, _, _ := flushTask(t, j, sink)
+	tk.commitInterval = time.Hour
+	tk.changelog = &changelog{codec: loadCodecs(t)}
+	var keys []string
+	var committed []map[string]map[int]int64
+	write := func(_ context.Context, msgs []kafka.Message) error {
+		for _, m := range msgs {
+			keys = append(keys, string(m.Key))
+		}
+		j.add("changelog")
+		return nil
+	}
+	tk.pipe = startStatePipe(context.Background(), write, func(o map[string]map[int]int64) {
+		committed = append(committed, o)
+		j.add("commit")
+	}, func(error) {})
+
+	tk.process(record{src: int(reducer.KindCart), msg: kafka.Message{Offset: 10}, ev: cartEvent("v1", "c1", 1000, "p1")})
+	tk.process(record{src: int(reducer.KindAction), msg: kafka.Message{Offset: 20}, ev: actionEvent("v1", "a1", 1001)})
+	if err := tk.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tk.process(record{src: int(reducer.KindAction), msg: kafka.Message{Offset: 21}, ev: actionEvent("v1", "a2", 1002)})
+	tk.process(record{src: int(reducer.KindAction), msg: kafka.Message{Offset: 22}, ev: actionEvent("v2", "a3", 1003)})
+	if err := tk.flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if steps := j.get(); !reflect.DeepEqual(steps, []string{"sink", "sink"}) || tk.due() {
+		t.Fatalf("within the interval: %v (due %v), want both batches at the sink and nothing else", steps, tk.due())
+	}
+	if !tk.handedOff(context.Background()) { // as the drain or the interval's end does
+		t.Fatal("hand-off failed")
+	}
+	tk.pipe.drain()
+	if steps := j.get(); !reflect.DeepEqual(steps, []string{"sink", "sink", "changelog", "commit"}) {
+		t.Fatalf("steps %v, want one changelog write and one commit after the sinks", steps)
+	}
+	slices.Sort(keys)
+	if !reflect.DeepEqual(keys, []string{"v1", "v2"}) {
+		t.Errorf("changelog keys %v, want each visitor once", keys)
+	}
+	want := map[string]map[int]int64{"cart": {0: 11}, "actions": {0: 23}}
+	if len(committed) != 1 || !reflect.DeepEqual(committed[0], want) {
+		t.Errorf("committed %v, want %v: the newest offset of each input", committed, want)
+	}
+	if !tk.staged.empty() {
+		t.Error("the staged batches were not cleared after the hand-off")
 	}
 }

@@ -13,6 +13,13 @@ import (
 // tombstones to the changelog, in batch order, by the state pipe; (3) the
 // input offsets to the committer, once (2) is acknowledged. A task without
 // a changelog skips (2); one without a committer skips (3).
+//
+// With a commit interval, (2) and (3) are coalesced: every batch does (1)
+// and is then staged (its touched visitors and its offsets noted); once per
+// interval, and at the drain, the staged visitors' snapshots are encoded
+// as they stand and handed to the state pipe with the newest offsets. The
+// offsets committed never pass a changelog write that covers them, so a
+// crash at any point replays from a commit whose state is in the changelog.
 
 // flushed flushes the batch, retrying failures until ctx ends (an update a
 // sink refuses for good stalls the partition rather than be dropped), and
@@ -30,17 +37,13 @@ func (t *task) flush(ctx context.Context) error {
 		return err
 	}
 	if !b.changelogDone {
-		if b.changelog == nil {
-			msgs, err := t.stateMessages()
-			if err != nil {
-				return err
-			}
-			b.changelog = msgs
-		}
-		if !t.pipe.handOff(ctx, stateWrite{msgs: b.changelog, offsets: t.nextOffsets()}) {
-			return ctx.Err()
-		}
+		t.staged.add(b)
 		b.changelogDone = true
+	}
+	if t.due() {
+		if err := t.handOff(ctx); err != nil {
+			return err
+		}
 	}
 	t.observeFlush(time.Since(begin))
 	t.counts.add(b)
@@ -48,17 +51,46 @@ func (t *task) flush(ctx context.Context) error {
 	return nil
 }
 
+// due reports whether the staged batches are to be handed off now: every
+// batch without a commit interval, else once the interval has passed.
+func (t *task) due() bool {
+	return !t.staged.empty() && (t.commitInterval <= 0 || time.Since(t.staged.since) >= t.commitInterval)
+}
+
+// handedOff hands the staged batches off, retrying until wctx ends.
+func (t *task) handedOff(wctx context.Context) bool {
+	return t.retryOp(wctx, "flush", func() error { return t.handOff(wctx) }) == nil
+}
+
+// handOff encodes the staged visitors' snapshots (once: a retry resends the
+// same records) and queues them with the staged offsets on the state pipe.
+func (t *task) handOff(ctx context.Context) error {
+	s := t.staged
+	if s.write == nil {
+		msgs, err := t.stateMessages()
+		if err != nil {
+			return err
+		}
+		s.write = &stateWrite{msgs: msgs, offsets: s.offsets(t.topics, t.partition)}
+	}
+	if !t.pipe.handOff(ctx, *s.write) {
+		return ctx.Err()
+	}
+	s.reset()
+	return nil
+}
+
 // stateMessages sweeps expired visitors when it is time to, and encodes
-// the batch's touched snapshots and the tombstones of the swept ones.
+// the staged visitors' snapshots and the tombstones of the swept ones.
 func (t *task) stateMessages() ([]kafka.Message, error) {
 	gone := t.sweep()
 	for _, id := range gone {
-		delete(t.batch.dirty, id)
+		delete(t.staged.dirty, id)
 	}
 	if t.changelog == nil {
 		return nil, nil
 	}
-	return t.changelog.messages(t.red, t.partition, t.batch.dirty, gone)
+	return t.changelog.messages(t.red, t.partition, t.staged.dirty, gone)
 }
 
 // writeChangelog is the state pipe's write: a no-op without a changelog.
@@ -67,17 +99,6 @@ func (t *task) writeChangelog(ctx context.Context, msgs []kafka.Message) error {
 		return nil
 	}
 	return t.outputs.writeKafka(ctx, "changelog", t.changelog.writer, msgs)
-}
-
-// nextOffsets returns the batch's next offset per input topic.
-func (t *task) nextOffsets() map[string]map[int]int64 {
-	offsets := map[string]map[int]int64{}
-	for k, topic := range t.topics {
-		if n := t.batch.next[k]; n >= 0 {
-			offsets[topic] = map[int]int64{t.partition: n}
-		}
-	}
-	return offsets
 }
 
 // observeFlush updates the metrics once a batch is out.

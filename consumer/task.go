@@ -32,6 +32,7 @@ type taskDeps struct {
 	log       *slog.Logger
 
 	maxIdle, maxBatchAge, drainTimeout, maxClockSkew time.Duration
+	commitInterval                                   time.Duration // 0: changelog and commit every batch
 	maxBatch                                         int
 }
 
@@ -47,6 +48,7 @@ type task struct {
 	batch   *batch
 	pipe    *statePipe
 	clock   *streamClock // housekeeping time
+	staged  *staged      // flushed batches whose changelog and offsets are not handed off yet
 
 	rejectLogged     time.Time // last info log of a rejected record
 	rejectSuppressed int       // rejected records not logged since
@@ -55,7 +57,7 @@ type task struct {
 
 func newTask(d taskDeps) *task {
 	d.log = d.log.With("partition", d.partition)
-	return &task{taskDeps: d, batch: newBatch()}
+	return &task{taskDeps: d, batch: newBatch(), staged: newStaged()}
 }
 
 // run is the body of the task's goroutine in the generation. It returns
@@ -80,9 +82,12 @@ func (t *task) run(ctx context.Context, starts map[string]int64) {
 	clean := t.loop(ctx, wctx)
 	if clean && !t.batch.empty() {
 		clean = t.flushed(wctx)
-		if !clean {
-			t.log.Warn("final flush incomplete; the batch will be replayed")
-		}
+	}
+	if clean && !t.staged.empty() {
+		clean = t.handedOff(wctx)
+	}
+	if !clean {
+		t.log.Warn("final flush incomplete; the partition replays from the last commit")
 	}
 	if t.pipe.drain() && clean {
 		t.retain(wctx)
@@ -142,7 +147,20 @@ func (t *task) loop(ctx, wctx context.Context) bool {
 				}
 				continue
 			}
-			if rec, ok = t.merger.next(ctx, true); !ok {
+			if !t.staged.empty() { // idle: hand the interval off when it ends
+				if t.due() {
+					if !t.handedOff(wctx) {
+						return false
+					}
+					continue
+				}
+				dctx, cancel := context.WithDeadline(ctx, t.staged.since.Add(t.commitInterval))
+				rec, ok = t.merger.next(dctx, true)
+				cancel()
+				if !ok {
+					continue
+				}
+			} else if rec, ok = t.merger.next(ctx, true); !ok {
 				return true
 			}
 		}

@@ -35,6 +35,7 @@ func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *strin
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of /livez, /readyz and /metrics (empty: off)")
 	fs.IntVar(&c.MaxBatch, "max-batch", c.MaxBatch, "events per partition between two flushes")
 	fs.DurationVar(&c.SessionTimeout, "group-session-timeout", c.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
+	fs.DurationVar(&c.CommitInterval, "commit-interval", c.CommitInterval, "how often each partition writes its changelog and commits (a visitor touched many times in between is written once; a crash replays about this much input); 0: every batch")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "how long the drain after SIGTERM or a rebalance may take (keep it below the pod's grace period)")
 	bindNostoFlags(fs, n, secrets)
 	return bindWireFlags(fs, &cfg.WireFormat, &cfg.Registry)
@@ -148,6 +149,7 @@ var configFlags = []struct{ phrase, flag string }{
 	{"max batch", "--max-batch"},
 	{"group session timeout", "--group-session-timeout"},
 	{"drain timeout", "--drain-timeout"},
+	{"commit interval", "--commit-interval"},
 	{"input topic", "--cart-topic, --customer-topic, --action-topic"},
 	{"dead-letter topic", "--dlq-topic"},
 	{"changelog", "--group, --dlq-topic"},
