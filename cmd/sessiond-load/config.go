@@ -34,6 +34,8 @@ type config struct {
 	keepTopics     bool
 	phaseTimeout   time.Duration
 	wire           wire
+	soak           time.Duration
+	plotDir        string
 }
 
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
@@ -59,6 +61,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.keepTopics, "keep-topics", false, "keep the topics (and the group's changelog) at the end")
 	fs.StringVar(&c.wire.format, "wire-format", "raw", "raw, or confluent: an in-process Schema Registry, every record framed (the baseline decodes through the registry path too)")
 	fs.BoolVar(&c.wire.evolved, "evolved", false, "with --wire-format confluent: the producer writes evolved schemas (fields reordered and added), which sessiond resolves")
+	fs.DurationVar(&c.soak, "soak", 0, "instead of the phases: run one sessiond for this long at --rate events/s, sampling RSS, heap, GC and lag every 5s")
+	fs.StringVar(&c.plotDir, "plot-dir", "", "with --soak: write soak.csv and SVG plots (memory, lag, GC) into this directory")
 	fs.DurationVar(&c.phaseTimeout, "phase-timeout", 15*time.Minute, "give up on a phase after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -92,6 +96,8 @@ func (c *config) validate() error {
 		return errors.New("--visitors must be at least 1")
 	case c.rate < 1:
 		return errors.New("--rate must be at least 1")
+	case c.soak < 0:
+		return errors.New("--soak must not be negative")
 	case c.latencySeconds < 0:
 		return errors.New("--latency-seconds must not be negative")
 	case c.wire.format != "raw" && c.wire.format != "confluent":

@@ -133,6 +133,9 @@ func phases(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l *lau
 	if s.encode, err = cfg.wire.encoder(ctx, codecs, t.input); err != nil {
 		return err
 	}
+	if cfg.soak > 0 {
+		return soakPhase(ctx, cfg, t, l, s, rep, log)
+	}
 	if err := inputPhases(ctx, cfg, c, t, s, codecs, rep, log); err != nil {
 		return err
 	}
