@@ -48,6 +48,9 @@ type percentiles struct {
 	P99   float64 `json:"p99"`
 	Max   float64 `json:"max"`
 	Mean  float64 `json:"mean"`
+	// CDF is the distribution: the latency at each percentile 1..99, then
+	// at 99.9 and the maximum (101 values), for plots.
+	CDF []float64 `json:"cdf,omitempty"`
 }
 
 // e2eHistogram summarises sessiond_end_to_end_seconds over the phase, in ms.
@@ -285,6 +288,10 @@ func summarise(xs []float64) percentiles {
 		sum += x
 	}
 	p.P50, p.P90, p.P99, p.Max, p.Mean = rank(0.50), rank(0.90), rank(0.99), xs[len(xs)-1], sum/float64(len(xs))
+	for q := 1; q <= 99; q++ {
+		p.CDF = append(p.CDF, rank(float64(q)/100))
+	}
+	p.CDF = append(p.CDF, rank(0.999), p.Max)
 	return p
 }
 

@@ -37,6 +37,7 @@ type pipelineMetrics struct {
 	WriteRetries float64 `json:"sessiond_write_retries_total"`
 	Rebalances   float64 `json:"sessiond_rebalances_total"`
 	Snapshots    float64 `json:"sessiond_snapshots"`
+	HeapMB       float64 `json:"go_heap_inuse_mb"`
 }
 
 func readPipelineMetrics(m metricSet) pipelineMetrics {
@@ -47,6 +48,7 @@ func readPipelineMetrics(m metricSet) pipelineMetrics {
 		DeadLetters: m.sum("sessiond_dead_letters_total"), Batches: b.count, BatchEvents: b.mean(),
 		BatchFlushMs: f.mean() * 1e3, WriteRetries: m.sum("sessiond_write_retries_total"),
 		Rebalances: m.sum("sessiond_rebalances_total"), Snapshots: m.sum("sessiond_snapshots"),
+		HeapMB: round(m.sum("go_memstats_heap_inuse_bytes")/1e6, 1),
 	}
 }
 
