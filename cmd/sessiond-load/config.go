@@ -35,6 +35,7 @@ type config struct {
 	phaseTimeout   time.Duration
 	wire           wire
 	soak           time.Duration
+	soakWarmup     time.Duration
 	plotDir        string
 }
 
@@ -62,6 +63,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.wire.format, "wire-format", "raw", "raw, or confluent: an in-process Schema Registry, every record framed (the baseline decodes through the registry path too)")
 	fs.BoolVar(&c.wire.evolved, "evolved", false, "with --wire-format confluent: the producer writes evolved schemas (fields reordered and added), which sessiond resolves")
 	fs.DurationVar(&c.soak, "soak", 0, "instead of the phases: run one sessiond for this long at --rate events/s, sampling RSS, heap, GC and lag every 5s")
+	fs.DurationVar(&c.soakWarmup, "soak-warmup", 0, "with --soak: the start left out of the memory verdict, while the visitors' state fills (default: a fifth of --soak, at least 1m)")
 	fs.StringVar(&c.plotDir, "plot-dir", "", "with --soak: write soak.csv and SVG plots (memory, lag, GC) into this directory")
 	fs.DurationVar(&c.phaseTimeout, "phase-timeout", 15*time.Minute, "give up on a phase after this long")
 	if err := fs.Parse(args); err != nil {

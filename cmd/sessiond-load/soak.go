@@ -46,8 +46,10 @@ const soakEvery = 5 * time.Second
 
 // soak starts one sessiond on the (empty) topics and produces the stream at
 // cfg.rate for cfg.soak, sampling its memory, GC and lag every soakEvery.
-// The first fifth (at least a minute, when the soak is long enough) is
-// warm-up: the visitors' snapshots fill memory then.
+// The first fifth (at least a minute, when the soak is long enough), or
+// --soak-warmup, is warm-up: the visitors' snapshots fill memory then (each
+// remembers up to 32 action ids, so with V visitors the state stops growing
+// after about 32·V actions).
 func soak(ctx context.Context, cfg *config, t *topics, l *launcher, s *stream, log *slog.Logger) (*soakResult, error) {
 	addr, err := freeAddr()
 	if err != nil {
@@ -61,6 +63,9 @@ func soak(ctx context.Context, cfg *config, t *topics, l *launcher, s *stream, l
 		return nil, err
 	}
 	res := &soakResult{Seconds: cfg.soak.Seconds(), Rate: cfg.rate, WarmupS: min(max(cfg.soak.Seconds()/5, 60), cfg.soak.Seconds()/2)}
+	if cfg.soakWarmup > 0 {
+		res.WarmupS = cfg.soakWarmup.Seconds()
+	}
 	w := newLoadWriter(cfg.conn, 100, time.Millisecond)
 	defer w.Close()
 	tick := time.NewTicker(10 * time.Millisecond)

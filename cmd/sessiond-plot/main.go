@@ -77,11 +77,11 @@ func run(out string, files []string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	if err := scale(filepath.Join(out, "scale-visitors.svg"), "visitors (12 partitions)", reps,
+	if err := scale(filepath.Join(out, "scale-visitors.svg"), "visitors (12 partitions, log scale)", true, reps,
 		func(r report) (float64, bool) { return float64(r.Settings.Visitors), r.Settings.Partitions == 12 }); err != nil {
 		return err
 	}
-	if err := scale(filepath.Join(out, "scale-partitions.svg"), "partitions (100,000 visitors)", reps,
+	if err := scale(filepath.Join(out, "scale-partitions.svg"), "partitions (100,000 visitors)", false, reps,
 		func(r report) (float64, bool) { return float64(r.Settings.Partitions), r.Settings.Visitors == 100_000 }); err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func run(out string, files []string) error {
 
 // scale draws throughput (top) and memory (bottom) against x for the
 // reports keep selects, one point per report, sorted by x.
-func scale(path, xLabel string, reps []report, x func(report) (float64, bool)) error {
+func scale(path, xLabel string, logX bool, reps []report, x func(report) (float64, bool)) error {
 	var rate, rss, heap plotter.XYs
 	for _, r := range reps {
 		v, keep := x(r)
@@ -114,6 +114,12 @@ func scale(path, xLabel string, reps []report, x func(report) (float64, bool)) e
 	bottom, err := chart("memory at the end of the run", xLabel, "MB", "peak RSS", rss, "Go heap in use", heap)
 	if err != nil {
 		return err
+	}
+	bottom.Legend.Top = false // below the lines, which rise
+	if logX {
+		for _, p := range []*plot.Plot{top, bottom} {
+			p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		}
 	}
 	return save(path, top, bottom)
 }
@@ -177,5 +183,6 @@ func latencyCDF(path string, reps []report) error {
 	if err != nil {
 		return err
 	}
+	p.Legend.Top = false // below the curve, which rises to the right
 	return save(path, p)
 }
