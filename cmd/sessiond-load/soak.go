@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -36,8 +37,11 @@ type soakResult struct {
 	WarmupS      float64      `json:"warmup_seconds"`
 	RSSMin       float64      `json:"rss_after_warmup_min_mb"`
 	RSSMax       float64      `json:"rss_after_warmup_max_mb"`
-	RSSGrowthPct float64      `json:"rss_after_warmup_growth_pct"` // (max − min) / min
-	Flat         bool         `json:"flat"`                        // within 10%
+	RSSGrowthPct float64      `json:"rss_after_warmup_growth_pct"` // spread of the samples: (max − min) / min
+	RSSFirstMin  float64      `json:"rss_first_minute_mb"`         // mean RSS over the first minute after warm-up
+	RSSLastMin   float64      `json:"rss_last_minute_mb"`          // mean RSS over the last minute
+	RSSDriftPct  float64      `json:"rss_drift_pct"`               // last minute against first minute
+	Flat         bool         `json:"flat"`                        // drift within ±10%
 	Samples      []soakSample `json:"samples"`
 }
 
@@ -125,26 +129,51 @@ func sampleSoak(ctx context.Context, in instance, at time.Duration) (soakSample,
 		Snapshots: m.sum("sessiond_snapshots")}, nil
 }
 
-// judge compares the resident set after warm-up: flat when its spread
-// stays within 10% of its minimum.
+// judge compares the resident set after warm-up. Single samples swing
+// with the GC's sawtooth (the heap grows to twice the live data before a
+// cycle), so the verdict compares minute means: flat when the last
+// minute's mean RSS is within 10% of the first minute's after warm-up.
+// The samples' spread is reported beside it.
 func (r *soakResult) judge() {
-	first := true
+	if len(r.Samples) == 0 {
+		return
+	}
+	var first, last []float64
+	end, seen := r.Samples[len(r.Samples)-1].Seconds, false
 	for _, s := range r.Samples {
 		if s.Seconds < r.WarmupS {
 			continue
 		}
-		if first || s.RSSMB < r.RSSMin {
+		if !seen || s.RSSMB < r.RSSMin {
 			r.RSSMin = s.RSSMB
 		}
-		if first || s.RSSMB > r.RSSMax {
+		if !seen || s.RSSMB > r.RSSMax {
 			r.RSSMax = s.RSSMB
 		}
-		first = false
+		seen = true
+		if s.Seconds < r.WarmupS+60 {
+			first = append(first, s.RSSMB)
+		}
+		if s.Seconds >= end-60 {
+			last = append(last, s.RSSMB)
+		}
 	}
 	if r.RSSMin > 0 {
 		r.RSSGrowthPct = round((r.RSSMax-r.RSSMin)/r.RSSMin*100, 1)
-		r.Flat = r.RSSGrowthPct <= 10
 	}
+	if len(first) > 0 && len(last) > 0 {
+		r.RSSFirstMin, r.RSSLastMin = round(mean(first), 1), round(mean(last), 1)
+		r.RSSDriftPct = round((r.RSSLastMin-r.RSSFirstMin)/r.RSSFirstMin*100, 1)
+		r.Flat = math.Abs(r.RSSDriftPct) <= 10
+	}
+}
+
+func mean(xs []float64) float64 {
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	return sum / float64(len(xs))
 }
 
 // rssMB returns the current resident set (VmRSS) of pid (-1: this

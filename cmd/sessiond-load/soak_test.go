@@ -9,17 +9,18 @@ import (
 
 func TestSoakJudgeAndPlots(t *testing.T) {
 	r := &soakResult{Rate: 10000, WarmupS: 60}
-	for i, rss := range []float64{100, 300, 400, 410, 420, 405} { // warm-up until 60 s
+	// Warm-up until 60 s, then a GC sawtooth around 400 MB with no trend.
+	for i, rss := range []float64{100, 300, 380, 440, 380, 440, 390, 430} {
 		r.Samples = append(r.Samples, soakSample{Seconds: float64(i) * 30, RSSMB: rss, HeapMB: rss / 2, GCs: float64(i * 10), Lag: 5})
 	}
 	r.judge()
-	if r.RSSMin != 400 || r.RSSMax != 420 || r.RSSGrowthPct != 5 || !r.Flat {
-		t.Fatalf("judge: min %v max %v growth %v flat %v", r.RSSMin, r.RSSMax, r.RSSGrowthPct, r.Flat)
+	if r.RSSFirstMin != 410 || r.RSSLastMin != 420 || r.RSSDriftPct != 2.4 || !r.Flat || r.RSSMin != 380 || r.RSSMax != 440 {
+		t.Fatalf("judge: %+v", r)
 	}
-	r.Samples = append(r.Samples, soakSample{Seconds: 180, RSSMB: 480})
+	r.Samples = append(r.Samples, soakSample{Seconds: 240, RSSMB: 520}, soakSample{Seconds: 270, RSSMB: 540})
 	r.judge()
-	if r.Flat {
-		t.Fatalf("20%% growth judged flat (%v%%)", r.RSSGrowthPct)
+	if r.Flat || r.RSSDriftPct < 20 {
+		t.Fatalf("a rise to 530 MB judged flat (drift %v%%)", r.RSSDriftPct)
 	}
 	dir := t.TempDir()
 	if err := r.writeCSV(dir); err != nil {
