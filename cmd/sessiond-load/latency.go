@@ -175,14 +175,9 @@ func (r *latencyResult) produce(ctx context.Context, cfg *config, s *stream, sen
 }
 
 func (r *latencyResult) writeBatch(ctx context.Context, w *kafka.Writer, s *stream, sent *sentLog, n int) error {
-	evs := s.g.Take(n)
-	msgs := make([]kafka.Message, len(evs))
-	for i, ev := range evs {
-		m, err := s.message(ev)
-		if err != nil {
-			return err
-		}
-		msgs[i] = m
+	evs, msgs, err := s.next(n)
+	if err != nil {
+		return err
 	}
 	now := time.Now()
 	for i, ev := range evs {

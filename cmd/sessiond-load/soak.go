@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -105,14 +103,9 @@ func soak(ctx context.Context, cfg *config, t *topics, l *launcher, s *stream, l
 
 // writeEvents writes the stream's next n events.
 func writeEvents(ctx context.Context, w *kafka.Writer, s *stream, n int) error {
-	evs := s.g.Take(n)
-	msgs := make([]kafka.Message, len(evs))
-	for i, ev := range evs {
-		m, err := s.message(ev)
-		if err != nil {
-			return err
-		}
-		msgs[i] = m
+	_, msgs, err := s.next(n)
+	if err != nil {
+		return err
 	}
 	return kafkautil.Write(ctx, w, msgs, kafkautil.RetryPolicy{MaxElapsed: time.Minute}, nil)
 }
@@ -178,25 +171,7 @@ func mean(xs []float64) float64 {
 
 // rssMB returns the current resident set (VmRSS) of pid (-1: this
 // process) in MB; 0 when unknown.
-func rssMB(pid int) float64 {
-	path := fmt.Sprintf("/proc/%d/status", pid)
-	if pid < 0 {
-		path = "/proc/self/status"
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
+func rssMB(pid int) float64 { return procStatusMB(pid, "VmRSS:") }
 
 // writeCSV writes the samples to dir/soak.csv.
 func (r *soakResult) writeCSV(dir string) error {

@@ -40,6 +40,21 @@ func (s *stream) message(ev *reducer.Event) (kafka.Message, error) {
 	return kafka.Message{Topic: s.topics[ev.Kind], Key: []byte(ev.VisitorID), Value: v}, nil
 }
 
+// next returns the stream's next n events and their records, encoded on
+// this goroutine (the rate-driven phases write a few at a time).
+func (s *stream) next(n int) ([]*reducer.Event, []kafka.Message, error) {
+	evs := s.g.Take(n)
+	msgs := make([]kafka.Message, len(evs))
+	for i, ev := range evs {
+		m, err := s.message(ev)
+		if err != nil {
+			return nil, nil, err
+		}
+		msgs[i] = m
+	}
+	return evs, msgs, nil
+}
+
 // generate returns the next n events as records, generated on one
 // goroutine (the generator is sequential) and encoded on all cores.
 func (s *stream) generate(n int) ([]kafka.Message, error) {

@@ -25,7 +25,11 @@ func round(x float64, n int) float64 {
 
 // peakRSSMB returns the peak resident set (VmHWM) of process pid, or of
 // this process for -1, in MB; 0 when unknown.
-func peakRSSMB(pid int) float64 {
+func peakRSSMB(pid int) float64 { return procStatusMB(pid, "VmHWM:") }
+
+// procStatusMB reads a kB field of /proc/<pid>/status (pid -1: this
+// process) in MB; 0 when unknown.
+func procStatusMB(pid int, field string) float64 {
 	path := fmt.Sprintf("/proc/%d/status", pid)
 	if pid < 0 {
 		path = "/proc/self/status"
@@ -37,7 +41,7 @@ func peakRSSMB(pid int) float64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
 			return kb / 1024
 		}
