@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/http"
-	"time"
 
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
 	"github.com/sessiond/sessiond/schemas/confluent/confluenttest"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
 // wire is the wire format of the run: raw, or confluent with a Schema
@@ -31,13 +26,10 @@ func (w *wire) start() error {
 	if w.format != "confluent" {
 		return nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("schema registry: %w", err)
+	var err error
+	if w.url, w.stop, err = confluenttest.Serve("127.0.0.1:0"); err != nil {
+		return err
 	}
-	srv := &http.Server{Handler: srfake.NewRegistry().Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	w.url, w.stop = "http://"+ln.Addr().String(), func() { srv.Close() }
 	cfg := confluent.DefaultConfig()
 	cfg.URLs = []string{w.url}
 	w.reg, err = confluent.NewRegistry(cfg, nil, nil)

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,45 +20,27 @@ import (
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
 	"github.com/sessiond/sessiond/schemas/confluent/confluenttest"
-	"github.com/twmb/franz-go/pkg/sr"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
 // testRegistry is an in-process Schema Registry over HTTP that can be
-// taken down: all of it, or only schema fetches by id.
-type testRegistry struct {
-	fake      *srfake.Registry
-	down      atomic.Bool // 503 to everything
-	fetchDown atomic.Bool // 503 to GET /schemas/ids/*
-	fetches   atomic.Int64
-}
+// taken down.
+type testRegistry struct{ *confluenttest.Registry }
 
-func newTestRegistry(t *testing.T) *testRegistry {
+func newTestRegistry(t *testing.T) testRegistry {
 	t.Helper()
-	r := &testRegistry{fake: srfake.New(srfake.WithGlobalCompat(sr.CompatNone))}
-	t.Cleanup(r.fake.Close)
-	r.fake.Intercept(func(w http.ResponseWriter, req *http.Request) bool {
-		fetch := strings.HasPrefix(req.URL.Path, "/schemas/ids/")
-		if fetch {
-			r.fetches.Add(1)
-		}
-		if r.down.Load() || fetch && r.fetchDown.Load() {
-			http.Error(w, `{"error_code":50301,"message":"down for the test"}`, http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	})
-	return r
+	r := confluenttest.NewRegistry()
+	t.Cleanup(r.Close)
+	return testRegistry{r}
 }
 
-func (r *testRegistry) flags() []string {
-	return []string{"--wire-format", "confluent", "--schema-registry-url", r.fake.URL()}
+func (r testRegistry) flags() []string {
+	return []string{"--wire-format", "confluent", "--schema-registry-url", r.URL()}
 }
 
-func (r *testRegistry) client(t *testing.T) *confluent.Registry {
+func (r testRegistry) client(t *testing.T) *confluent.Registry {
 	t.Helper()
 	cfg := confluent.DefaultConfig()
-	cfg.URLs = []string{r.fake.URL()}
+	cfg.URLs = []string{r.URL()}
 	reg, err := confluent.NewRegistry(cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +49,7 @@ func (r *testRegistry) client(t *testing.T) *confluent.Registry {
 }
 
 // produceConfluent publishes JSON lines with `sessiond produce --wire-format confluent`.
-func (e *env) produceConfluent(t *testing.T, r *testRegistry, lines string) {
+func (e *env) produceConfluent(t *testing.T, r testRegistry, lines string) {
 	t.Helper()
 	var stderr bytes.Buffer
 	code := Main(context.Background(), append(append([]string{"produce"}, e.topicFlags()...), r.flags()...),
@@ -117,7 +98,7 @@ func (e *env) messages(t *testing.T, lines []string, encode func(*reducer.Event)
 }
 
 // evolvedProducer registers the evolved schemas for the env's inputs.
-func (e *env) evolvedProducer(t *testing.T, r *testRegistry) *confluenttest.Producer {
+func (e *env) evolvedProducer(t *testing.T, r testRegistry) *confluenttest.Producer {
 	t.Helper()
 	p, err := confluenttest.NewProducer(context.Background(), r.client(t), e.inputs())
 	if err != nil {
@@ -130,32 +111,43 @@ func (e *env) evolvedProducer(t *testing.T, r *testRegistry) *confluenttest.Prod
 // Confluent deserializer does: the id from the header, that id's schema
 // from the registry, then the Avro. Every record must carry the id
 // registered under "<output topic>-value".
-func (e *env) confluentUpdates(t *testing.T, r *testRegistry, n int) []string {
+func (e *env) confluentUpdates(t *testing.T, r testRegistry, n int) []string {
 	t.Helper()
 	msgs := testkafka.ReadUntil(t, e.brokers, e.out, 2*time.Minute, func(m []kafka.Message) bool { return len(m) >= n })
-	subject, ok := r.fake.GetSchema(confluent.Subject(e.out), 1)
+	out := make([]string, len(msgs))
+	for i, u := range r.framedUpdates(t, e.out, msgs) {
+		out[i] = string(eventjson.AppendUpdate(nil, u))
+	}
+	return out
+}
+
+// framedUpdates decodes msgs, read from topic, as a Confluent deserializer
+// does: each must carry the id of the schema registered under
+// "<topic>-value", and that schema, fetched from the registry, must decode
+// it.
+func (r testRegistry) framedUpdates(t *testing.T, topic string, msgs []kafka.Message) []*reducer.Update {
+	t.Helper()
+	subject, ok := r.GetSchema(confluent.Subject(topic), 1)
 	if !ok {
-		t.Fatalf("no schema under %s", confluent.Subject(e.out))
+		t.Fatalf("no schema under %s", confluent.Subject(topic))
 	}
 	codec, err := goavro.NewCodec(subject.Schema.Schema)
 	if err != nil {
 		t.Fatal(err)
 	}
 	codecs, _ := schemas.Load()
-	out := make([]string, len(msgs))
+	out := make([]*reducer.Update, len(msgs))
 	for i, m := range msgs {
 		id, payload, err := confluent.ParseHeader(m.Value)
 		if err != nil || id != subject.ID {
-			t.Fatalf("update at %d@%d: id %d (want %d), err %v", m.Partition, m.Offset, id, subject.ID, err)
+			t.Fatalf("%s at %d@%d: id %d (want %d), err %v", topic, m.Partition, m.Offset, id, subject.ID, err)
 		}
 		if _, _, err := codec.NativeFromBinary(payload); err != nil {
 			t.Fatalf("the registry's schema does not decode the update: %v", err)
 		}
-		u, err := codecs.DecodeUpdate(payload)
-		if err != nil {
+		if out[i], err = codecs.DecodeUpdate(payload); err != nil {
 			t.Fatal(err)
 		}
-		out[i] = string(eventjson.AppendUpdate(nil, u))
 	}
 	return out
 }
@@ -208,22 +200,22 @@ func TestPipelineConfluentRegistryOutages(t *testing.T) {
 	lines := stream(t, 12, 80, 2000)
 	want := reduceLines(t, lines)
 	e.produceConfluent(t, r, join(lines[:1000]))
-	r.fetchDown.Store(true) // cold ids: every fetch fails for a while
+	r.FetchDown.Store(true) // cold ids: every fetch fails for a while
 	e.start(t, r.flags()...)
 	time.Sleep(2 * time.Second)
-	if n := r.fetches.Load(); n < 2 {
+	if n := r.Fetches.Load(); n < 2 {
 		t.Fatalf("%d fetches while the registry was down: not retried", n)
 	}
-	r.fetchDown.Store(false)
+	r.FetchDown.Store(false)
 	// The first half was on the topics before the start: exactly reduce's
 	// updates, in order, although every lane waited on the registry.
 	firstHalf := reduceLines(t, lines[:1000])
 	assertSameUpdates(t, e.confluentUpdates(t, r, len(firstHalf)), firstHalf)
 
-	r.down.Store(true) // warm: the ids are cached; the rest must flow with the registry gone
-	enc := eventEncoder(t, e, r)
+	r.Down.Store(true) // warm: the ids are cached; the rest must flow with the registry gone
+	enc := registeredEncoder(t, e, r)
 	msgs := e.messages(t, lines[1000:], func(ev *reducer.Event) ([]byte, error) { return enc.EncodeEvent(nil, ev) }, nil)
-	fetched := r.fetches.Load()
+	fetched := r.Fetches.Load()
 	e.writeValues(t, msgs)
 	// Written while the pipeline runs, topic by topic: the merge's order
 	// across topics is then max-idle's best effort (docs/design.md §2), so
@@ -231,7 +223,7 @@ func TestPipelineConfluentRegistryOutages(t *testing.T) {
 	if dups := assertComplete(t, e.confluentUpdates(t, r, len(want)), want); dups != 0 {
 		t.Fatalf("%d duplicates", dups)
 	}
-	if n := r.fetches.Load() - fetched; n != 0 {
+	if n := r.Fetches.Load() - fetched; n != 0 {
 		t.Fatalf("%d fetches after warm-up, want 0", n)
 	}
 	if dead, _ := testkafka.ReadAll(context.Background(), e.brokers, e.dlq); len(dead) != 0 {
@@ -239,12 +231,12 @@ func TestPipelineConfluentRegistryOutages(t *testing.T) {
 	}
 }
 
-// eventEncoder frames events with the ids produce registered (asked
+// registeredEncoder frames events with the ids produce registered (asked
 // while the registry is up).
-func eventEncoder(t *testing.T, e *env, r *testRegistry) *confluent.EventEncoder {
+func registeredEncoder(t *testing.T, e *env, r testRegistry) *confluent.EventEncoder {
 	t.Helper()
-	r.down.Store(false)
-	defer r.down.Store(true)
+	r.Down.Store(false)
+	defer r.Down.Store(true)
 	codecs, _ := schemas.Load()
 	enc, err := confluent.RegisterEvents(context.Background(), r.client(t), codecs, e.inputs())
 	if err != nil {
@@ -319,17 +311,5 @@ func TestPipelineConfluentNostoDeadLettersFramed(t *testing.T) {
 	e.produceConfluent(t, r, join(lines))
 	e.start(t, append(r.flags(), "--nosto-endpoint", refuse.URL, "--output-topic", "")...)
 	dead := testkafka.ReadUntil(t, e.brokers, e.dlq, 2*time.Minute, func(m []kafka.Message) bool { return len(m) >= len(want) })
-	subject, ok := r.fake.GetSchema(confluent.Subject(e.dlq), 1)
-	if !ok {
-		t.Fatalf("no schema under %s", confluent.Subject(e.dlq))
-	}
-	codecs, _ := schemas.Load()
-	for _, m := range dead {
-		if id, _, err := confluent.ParseHeader(m.Value); err != nil || id != subject.ID {
-			t.Fatalf("dead letter at %d@%d: id %d (want %d), err %v", m.Partition, m.Offset, id, subject.ID, err)
-		}
-		if _, err := confluent.DecodeUpdate(codecs, m.Value); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.framedUpdates(t, e.dlq, dead)
 }

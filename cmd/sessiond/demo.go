@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,8 +21,8 @@ import (
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
+	"github.com/sessiond/sessiond/schemas/confluent/confluenttest"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -66,7 +65,7 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	switch d.wireFormat {
 	case service.WireRaw:
 	case service.WireConfluent:
-		url, stop, err := startDemoRegistry()
+		url, stop, err := confluenttest.Serve("127.0.0.1:0")
 		if err != nil {
 			return err
 		}
@@ -273,17 +272,15 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 	if err != nil {
 		return 0, 0, err
 	}
-	var enc interface {
-		EncodeEvent(dst []byte, ev *reducer.Event) ([]byte, error)
-	} = codecs
+	var reg *confluent.Registry
 	if cfg.WireFormat == service.WireConfluent {
-		reg, err := confluent.NewRegistry(cfg.Registry, nil, nil)
-		if err != nil {
+		if reg, err = confluent.NewRegistry(cfg.Registry, nil, nil); err != nil {
 			return 0, 0, err
 		}
-		if enc, err = confluent.RegisterEvents(ctx, reg, codecs, cfg.Consumer.InputTopics()); err != nil {
-			return 0, 0, err
-		}
+	}
+	enc, err := eventEncoderFor(ctx, reg, codecs, cfg.Consumer.InputTopics())
+	if err != nil {
+		return 0, 0, err
 	}
 	w := kafkautil.PlainConn(cfg.Conn.Brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
@@ -324,16 +321,4 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 // poison returns a record no decoder accepts: bytes that are not Avro.
 func poison(n int, topics [reducer.NumKinds]string) kafka.Message {
 	return kafka.Message{Topic: topics[n%3], Key: []byte("v-poison"), Value: []byte("\xff\xfenot avro at all")}
-}
-
-// startDemoRegistry serves an in-memory Confluent-compatible Schema
-// Registry (franz-go's srfake) on a free local port.
-func startDemoRegistry() (url string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, fmt.Errorf("start the embedded schema registry: %w", err)
-	}
-	srv := &http.Server{Handler: srfake.NewRegistry().Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }

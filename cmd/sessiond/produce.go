@@ -70,18 +70,16 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	p := &producer{enc: codecs, progress: io.err, lastReport: time.Now()}
+	p := &producer{progress: io.err, lastReport: time.Now()}
 	for k, t := range topics {
 		p.topics[k] = *t
 	}
-	if wire.confluent() { // register the input schemas under <topic>-value, frame with their ids
-		reg, err := wire.open(nil)
-		if err != nil {
-			return err
-		}
-		if p.enc, err = confluent.RegisterEvents(ctx, reg, codecs, p.topics); err != nil {
-			return fmt.Errorf("schema registry: %w", err)
-		}
+	reg, err := wire.open(nil)
+	if err != nil {
+		return err
+	}
+	if p.enc, err = eventEncoderFor(ctx, reg, codecs, p.topics); err != nil {
+		return err
 	}
 	w := conn.Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
@@ -120,9 +118,7 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 // producer batches encoded events per write.
 type producer struct {
 	w   *kafka.Writer
-	enc interface {
-		EncodeEvent(dst []byte, ev *reducer.Event) ([]byte, error)
-	} // bare Avro (schemas.Codecs) or Confluent-framed
+	enc eventEncoder // bare Avro (schemas.Codecs) or Confluent-framed
 
 	topics [reducer.NumKinds]string
 	batch  []kafka.Message

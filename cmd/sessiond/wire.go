@@ -10,6 +10,7 @@ import (
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/service"
+	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
 )
@@ -73,6 +74,25 @@ func decoderFor(reg *confluent.Registry, codecs *schemas.Codecs) (consumer.Decod
 		return consumer.RawDecoder(codecs), nil
 	}
 	return confluent.NewDecoder(reg, codecs)
+}
+
+// eventEncoder writes input events (produce, demo).
+type eventEncoder interface {
+	EncodeEvent(dst []byte, ev *reducer.Event) ([]byte, error)
+}
+
+// eventEncoderFor returns the encoder of input events: bare Avro, or,
+// with a registry, framed with the ids of the input schemas registered
+// (here) under their topics' subjects.
+func eventEncoderFor(ctx context.Context, reg *confluent.Registry, codecs *schemas.Codecs, topics [reducer.NumKinds]string) (eventEncoder, error) {
+	if reg == nil {
+		return codecs, nil
+	}
+	enc, err := confluent.RegisterEvents(ctx, reg, codecs, topics)
+	if err != nil {
+		return nil, fmt.Errorf("schema registry: %w", err)
+	}
+	return enc, nil
 }
 
 // updateEncoderFor returns the encoder of updates written to topic: with a

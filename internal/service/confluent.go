@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
 )
@@ -25,7 +24,7 @@ func (s *Service) newConfluent(codecs *schemas.Codecs) error {
 		return err
 	}
 	s.schemaRegistry = reg
-	s.cfg.Consumer.Decoder = consumer.Decoder(dec)
+	s.cfg.Consumer.Decoder = dec
 	return nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,30 +30,18 @@ var topics = [reducer.NumKinds]string{reducer.KindCart: "cart-changed", reducer.
 
 // fixture is an in-process registry (over HTTP) and a decoder reading from it.
 type fixture struct {
-	fake     *srfake.Registry
-	reg      *confluent.Registry
-	dec      *confluent.Decoder
-	codecs   *schemas.Codecs
-	metrics  *confluent.Metrics
-	requests atomic.Int64 // GET /schemas/ids/ requests
-	down     atomic.Bool  // answer 503 to everything
-	logs     *bytes.Buffer
+	fake    *confluenttest.Registry
+	reg     *confluent.Registry
+	dec     *confluent.Decoder
+	codecs  *schemas.Codecs
+	metrics *confluent.Metrics
+	logs    *bytes.Buffer
 }
 
-func newFixture(t *testing.T, opts ...srfake.Option) *fixture {
+func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{fake: srfake.New(append([]srfake.Option{srfake.WithGlobalCompat(sr.CompatNone)}, opts...)...), logs: &bytes.Buffer{}}
+	f := &fixture{fake: confluenttest.NewRegistry(), logs: &bytes.Buffer{}}
 	t.Cleanup(f.fake.Close)
-	f.fake.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-		if strings.HasPrefix(r.URL.Path, "/schemas/ids/") {
-			f.requests.Add(1)
-		}
-		if f.down.Load() {
-			http.Error(w, `{"error_code":50301,"message":"unavailable"}`, http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	})
 	cfg := confluent.DefaultConfig()
 	cfg.URLs, cfg.RetryMax = []string{f.fake.URL()}, 50*time.Millisecond
 	f.connect(t, cfg)
@@ -106,7 +93,7 @@ func TestRoundTripEveryKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := f.requests.Load()
+	before := f.fake.Fetches.Load()
 	seen := map[reducer.Kind]int{}
 	for _, ev := range events(t, 600) {
 		b, err := enc.EncodeEvent(nil, ev)
@@ -128,7 +115,7 @@ func TestRoundTripEveryKind(t *testing.T) {
 	if len(seen) != 3 {
 		t.Fatalf("kinds seen: %v", seen)
 	}
-	if n := f.requests.Load() - before; n != 3 {
+	if n := f.fake.Fetches.Load() - before; n != 3 {
 		t.Fatalf("%d schema fetches for 3 ids, want 3 (cached for good)", n)
 	}
 }
@@ -281,13 +268,13 @@ func TestRejectedHeadersAndIDs(t *testing.T) {
 			}
 		})
 	}
-	before := f.requests.Load()
+	before := f.fake.Fetches.Load()
 	for range 100 {
 		if _, err := f.dec.DecodeEvent(ctx, reducer.KindAction, confluent.AppendHeader(nil, 4242)); !errors.Is(err, confluent.ErrUnknownID) {
 			t.Fatal(err)
 		}
 	}
-	if n := f.requests.Load() - before; n != 0 {
+	if n := f.fake.Fetches.Load() - before; n != 0 {
 		t.Fatalf("%d more requests for an id the registry just said it does not have, want 0 for a minute", n)
 	}
 }
@@ -322,15 +309,15 @@ func TestRegistryDownAfterWarmUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.down.Store(true)
-	before := f.requests.Load()
+	f.fake.Down.Store(true)
+	before := f.fake.Fetches.Load()
 	for _, ev := range evs[50:] {
 		b, _ := enc.EncodeEvent(nil, ev)
 		if _, err := f.dec.DecodeEvent(ctx, ev.Kind, b); err != nil {
 			t.Fatalf("registry down after warm-up: %v", err)
 		}
 	}
-	if n := f.requests.Load() - before; n != 0 {
+	if n := f.fake.Fetches.Load() - before; n != 0 {
 		t.Fatalf("%d requests to a registry that is down, want 0", n)
 	}
 }
@@ -343,7 +330,7 @@ func TestRegistryDownOnColdIDWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.down.Store(true)
+	f.fake.Down.Store(true)
 	// While the registry is down, the decode waits; cancelled, it returns
 	// its context's error, never a rejection.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -352,13 +339,13 @@ func TestRegistryDownOnColdIDWaits(t *testing.T) {
 		t.Fatalf("err = %v, want the context's", err)
 	}
 	// It comes back: the waiting decode succeeds.
-	time.AfterFunc(300*time.Millisecond, func() { f.down.Store(false) })
+	time.AfterFunc(300*time.Millisecond, func() { f.fake.Down.Store(false) })
 	ev, err := f.dec.DecodeEvent(context.Background(), reducer.KindAction, b)
 	if err != nil || ev.EventID != "e" {
 		t.Fatalf("after the registry came back: %v, %v", ev, err)
 	}
-	if f.requests.Load() < 3 {
-		t.Fatalf("%d requests: the fetch was not retried", f.requests.Load())
+	if f.fake.Fetches.Load() < 3 {
+		t.Fatalf("%d requests: the fetch was not retried", f.fake.Fetches.Load())
 	}
 	if !strings.Contains(f.logs.String(), "retrying") {
 		t.Fatalf("no retry logged: %s", f.logs.String())

@@ -1,6 +1,8 @@
-// Package confluenttest is a producer whose schemas evolved, for tests of
-// the Confluent wire format: the same events sessiond's schemas carry,
-// written with later versions of them.
+// Package confluenttest holds what tests, the demo and the load command
+// need around the Confluent wire format: an in-memory Schema Registry over
+// HTTP (Registry, Serve), and a producer whose schemas evolved (Producer):
+// the same events sessiond's schemas carry, written with later versions
+// of them.
 package confluenttest
 
 import (
