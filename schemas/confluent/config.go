@@ -2,7 +2,6 @@ package confluent
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/sessiond/sessiond/internal/kafkautil"
 )
 
 // Config configures the Schema Registry client.
@@ -78,13 +79,9 @@ func redact(u string) string {
 func (c *Config) httpClient() (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
+		pool, err := kafkautil.CAPool(c.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("read schema registry CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("schema registry CA file %s holds no PEM certificate", c.CAFile)
+			return nil, fmt.Errorf("schema registry %w", err)
 		}
 		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
 	}

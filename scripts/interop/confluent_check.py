@@ -14,7 +14,7 @@ serializers (confluent-kafka 2.16, fastavro), against a running broker.
 3. Confluent's AvroDeserializer reads every update sessiond wrote, by the
    schema id in each record's header.
 """
-import json, os, random, string, subprocess, sys, time, uuid
+import json, os, random, string, subprocess, sys, tempfile, time, uuid
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -52,13 +52,19 @@ def main():
     admin = AdminClient({"bootstrap.servers": BROKERS})
     for f in admin.create_topics([NewTopic(t, 3, 1) for t in topics.values()]).values():
         f.result()
-    registry = subprocess.Popen(["go", "run", "./scripts/interop/registry"], cwd=ROOT)
+    # Built first and run directly (not `go run`), so that terminate()
+    # stops the process itself and not only the go command.
+    bins = tempfile.mkdtemp()
+    for name, pkg in (("registry", "./scripts/interop/registry"), ("sessiond", "./cmd/sessiond")):
+        subprocess.run(["go", "build", "-o", os.path.join(bins, name), pkg], cwd=ROOT, check=True)
+    registry = subprocess.Popen([os.path.join(bins, "registry")])
     try:
-        return run(topics, registry)
+        return run(topics, os.path.join(bins, "sessiond"))
     finally:
         registry.terminate()
+        registry.wait()
 
-def run(topics, registry):
+def run(topics, sessiond_bin):
     sr = SchemaRegistryClient({"url": REGISTRY})
     for _ in range(100):
         try:
@@ -86,7 +92,7 @@ def run(topics, registry):
             else:
                 actions += 1
     p.flush()
-    sessiond = subprocess.Popen(["go", "run", "./cmd/sessiond", "run", "--brokers", BROKERS,
+    sessiond = subprocess.Popen([sessiond_bin, "run", "--brokers", BROKERS,
         "--wire-format", "confluent", "--schema-registry-url", REGISTRY, "--group", "interop-" + topics["dlq"],
         "--cart-topic", topics["cart"], "--customer-topic", topics["customer"], "--action-topic", topics["actions"],
         "--output-topic", topics["updates"], "--dlq-topic", topics["dlq"], "--http-addr", "", "--log-level", "warn"], cwd=ROOT)
