@@ -137,6 +137,7 @@ func TestConfigValidate(t *testing.T) {
 		{"zero TTL", func(c *Config) { c.SessionTTL = 0 }, "positive"},
 		{"negative TTL", func(c *Config) { c.SessionTTL = -time.Hour }, "positive"},
 		{"negative batch age", func(c *Config) { c.MaxBatchAge = -time.Second }, "negative"},
+		{"negative commit interval", func(c *Config) { c.CommitInterval = -time.Second }, "negative"},
 		{"zero session timeout", func(c *Config) { c.SessionTimeout = 0 }, "positive"},
 		{"zero drain timeout", func(c *Config) { c.DrainTimeout = 0 }, "positive"},
 		{"batch below one", func(c *Config) { c.MaxBatch = 0 }, "max batch"},

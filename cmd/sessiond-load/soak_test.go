@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,5 +39,17 @@ func TestSoakJudgeAndPlots(t *testing.T) {
 	csv, _ := os.ReadFile(filepath.Join(dir, "soak.csv"))
 	if lines := strings.Count(string(csv), "\n"); lines != len(r.Samples)+1 {
 		t.Errorf("soak.csv has %d lines, want %d", lines, len(r.Samples)+1)
+	}
+}
+
+func TestConfigRefusesBadLoadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--soak", "-1m"},
+		{"--wire-format", "json"},
+		{"--evolved"},
+	} {
+		if _, err := parseConfig(append([]string{"--brokers", "127.0.0.1:1"}, args...), io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
 	}
 }

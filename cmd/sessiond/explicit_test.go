@@ -26,6 +26,7 @@ func TestRunRefusesExplicitEmptyValues(t *testing.T) {
 		{[]string{"--output-topic", ""}, "--output-topic"},
 		{[]string{"--drain-timeout", "0"}, "--drain-timeout"},
 		{[]string{"--max-idle", "-1s"}, "--max-idle"},
+		{[]string{"--commit-interval", "-1s"}, "--commit-interval"},
 		{[]string{"--kafka-sasl-mechanism", "gssapi"}, "--kafka-sasl"},
 		{[]string{"--session-ttl", "soon"}, "session-ttl"},
 	}
