@@ -25,7 +25,7 @@ type changelog struct {
 	topic  string
 	conn   *kafkautil.Conn
 	client *kafka.Client
-	writer *kafka.Writer
+	writer *kafkautil.TopicWriter
 	codec  SnapshotCodec
 }
 
@@ -34,7 +34,7 @@ func newChangelog(topic string, conn *kafkautil.Conn, client *kafka.Client, code
 		topic:  topic,
 		conn:   conn,
 		client: client,
-		writer: conn.Writer(topic, kafkautil.PartitionBalancer{}),
+		writer: conn.BatchWriter(topic, kafkautil.PartitionBalancer{}),
 		codec:  codec,
 	}
 }

@@ -18,7 +18,7 @@ import (
 // the batch, so that a flush resumed after a failure sends only the rest.
 type outputs struct {
 	sinks       []Sink
-	deadLetters *kafka.Writer // nil: rejected records are counted only (replay)
+	deadLetters kafkautil.MessageWriter // nil: rejected records are counted only (replay)
 	retry       kafkautil.RetryPolicy
 	metrics     *Metrics
 	log         *slog.Logger
@@ -61,7 +61,7 @@ func (o *outputs) write(ctx context.Context, b *batch) error {
 }
 
 // writeKafka writes msgs with w, retrying failed records.
-func (o *outputs) writeKafka(ctx context.Context, target string, w *kafka.Writer, msgs []kafka.Message) error {
+func (o *outputs) writeKafka(ctx context.Context, target string, w kafkautil.MessageWriter, msgs []kafka.Message) error {
 	return kafkautil.Write(ctx, w, msgs, o.retry, o.notify(target))
 }
 

@@ -17,7 +17,7 @@ type Processor struct {
 	cfg         Config
 	client      *kafka.Client
 	changelog   *changelog
-	deadLetters *kafka.Writer
+	deadLetters *kafkautil.TopicWriter
 	outputs     *outputs
 	partitions  int
 	retained    retainedStates
@@ -42,7 +42,7 @@ func New(cfg Config) (*Processor, error) {
 		cfg:         cfg,
 		client:      client,
 		changelog:   newChangelog(cfg.Changelog(), cfg.Conn, client, cfg.Snapshots),
-		deadLetters: cfg.Conn.Writer(cfg.DeadLetterTopic, &kafka.Murmur2Balancer{}),
+		deadLetters: cfg.Conn.BatchWriter(cfg.DeadLetterTopic, &kafka.Murmur2Balancer{}),
 	}
 	topics := cfg.InputTopics()
 	cfg.Metrics.InitTopics(topics[:]...)

@@ -54,7 +54,7 @@ func (c *KafkaConfig) Validate() error {
 // KafkaSink writes updates to a Kafka topic. It is safe for concurrent use.
 type KafkaSink struct {
 	cfg    KafkaConfig
-	writer *kafka.Writer
+	writer *kafkautil.TopicWriter
 }
 
 // NewKafkaSink returns a sink writing to cfg.Topic.
@@ -62,7 +62,7 @@ func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	w := cfg.Conn.Writer(cfg.Topic, &kafka.Murmur2Balancer{})
+	w := cfg.Conn.BatchWriter(cfg.Topic, &kafka.Murmur2Balancer{})
 	return &KafkaSink{cfg: cfg, writer: w}, nil
 }
 
@@ -83,5 +83,6 @@ func (s *KafkaSink) Write(ctx context.Context, updates []*reducer.Update) error 
 // Name identifies the sink in logs and metrics.
 func (s *KafkaSink) Name() string { return "kafka" }
 
-// Close flushes and closes the writer.
+// Close closes the writer (the connection's shared producer has nothing to
+// flush: every Write waits for its records' acknowledgements).
 func (s *KafkaSink) Close() error { return s.writer.Close() }

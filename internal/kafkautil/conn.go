@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -114,6 +115,9 @@ type Conn struct {
 	sasl        sasl.Mechanism
 	dialTimeout time.Duration
 	transport   *kafka.Transport
+
+	producerOnce sync.Once
+	producer     *Producer
 }
 
 // NewConn validates cfg, reads its certificate files and returns the Conn.

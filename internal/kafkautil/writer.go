@@ -39,9 +39,26 @@ type PartitionBalancer struct{}
 // Balance returns msg.Partition.
 func (PartitionBalancer) Balance(msg kafka.Message, _ ...int) int { return msg.Partition }
 
+// MessageWriter is what Write writes with: a kafka-go Writer, or a
+// TopicWriter of a shared Producer.
+type MessageWriter interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// topicOf names w's topic for errors.
+func topicOf(w MessageWriter) string {
+	switch w := w.(type) {
+	case *kafka.Writer:
+		return w.Topic
+	case *TopicWriter:
+		return w.topic
+	}
+	return "?"
+}
+
 // Write sends msgs and retries, with policy, the ones that failed, until all
 // are acknowledged or ctx ends. notify is told of each failed attempt.
-func Write(ctx context.Context, w *kafka.Writer, msgs []kafka.Message, policy RetryPolicy, notify func(error, time.Duration)) error {
+func Write(ctx context.Context, w MessageWriter, msgs []kafka.Message, policy RetryPolicy, notify func(error, time.Duration)) error {
 	pending := msgs
 	op := func() error {
 		if len(pending) == 0 {
@@ -64,9 +81,9 @@ func Write(ctx context.Context, w *kafka.Writer, msgs []kafka.Message, policy Re
 		}
 		var tooLarge kafka.MessageTooLargeError
 		if errors.As(err, &tooLarge) {
-			return backoff.Permanent(fmt.Errorf("write to %s: %w", w.Topic, err))
+			return backoff.Permanent(fmt.Errorf("write to %s: %w", topicOf(w), err))
 		}
-		return fmt.Errorf("write %d messages to %s: %w", len(pending), w.Topic, err)
+		return fmt.Errorf("write %d messages to %s: %w", len(pending), topicOf(w), err)
 	}
 	return policy.Retry(ctx, op, notify)
 }

@@ -101,7 +101,7 @@ func (s *Service) newNostoSink(codecs *schemas.Codecs) (*emitter.NostoSink, erro
 	if err := nc.Metrics.Register(s.registry); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
-	dlq := s.conn.Writer(s.cfg.Consumer.DeadLetterTopic, &kafka.Murmur2Balancer{})
+	dlq := s.conn.BatchWriter(s.cfg.Consumer.DeadLetterTopic, &kafka.Murmur2Balancer{})
 	s.closers = append(s.closers, dlq)
 	retries := s.cfg.Consumer.Metrics.WriteRetries.WithLabelValues("dlq")
 	var enc emitter.UpdateEncoder = codecs
