@@ -10,8 +10,10 @@
 #      Maven Central, with SASL_SSL and mTLS listeners beside the plaintext
 #      one): the integration suite again (also over SCRAM-SHA-512 and mutual
 #      TLS, and the refusals of wrong credentials and certificates), then the
-#      fault suite (kill -9, rolling restarts, broker restart, poison
-#      records) — Kafka is stopped on exit, also when tests fail.
+#      Kafka Streams peer of the benchmark (bench/kstreams: its jar built with
+#      Maven, its updates checked against the reducer's), then the fault suite
+#      (kill -9, rolling restarts, broker restart, poison records) — Kafka is
+#      stopped on exit, also when tests fail.
 # Set KAFKA_BROKERS to run step 4 against your own cluster instead (nothing is
 # started or stopped then; the broker-restart fault test is skipped).
 set -euo pipefail
@@ -61,6 +63,10 @@ fi
 
 step "integration suite against Kafka at $KAFKA_BROKERS"
 go test -count=1 -run 'Pipeline' ./cmd/sessiond/
+
+step "Kafka Streams peer (bench/kstreams): build its jar, check its updates against the reducer's"
+mvn -q -B -f bench/kstreams/pom.xml -DskipTests package
+KSTREAMS_JAR=$PWD/bench/kstreams/target/sessiond-kstreams.jar go test -count=1 -run KStreams -v ./bench/kstreams/
 
 step "fault suite against Kafka at $KAFKA_BROKERS"
 go test -count=1 -tags fault -timeout 40m -v ./test/fault/
