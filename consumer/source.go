@@ -76,7 +76,7 @@ const (
 )
 
 func newSource(conn *kafkautil.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation int8, log *slog.Logger) *source {
-	f := &fetcher{rt: conn.Transport(), addr: kafka.TCP(conn.Brokers()...), topic: topic, partition: partition,
+	f := &fetcher{rt: conn.FetchBatcher(), addr: kafka.TCP(conn.Brokers()...), topic: topic, partition: partition,
 		offset: offset, isolation: isolation, maxBytes: sourceMaxBytes, maxWait: sourceMaxWait}
 	return &source{stopAt: -1, touch: func() {}, client: conn.Client(), topic: topic, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
 }

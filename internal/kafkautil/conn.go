@@ -118,6 +118,8 @@ type Conn struct {
 
 	producerOnce sync.Once
 	producer     *Producer
+	fetchOnce    sync.Once
+	fetches      *FetchBatcher
 }
 
 // NewConn validates cfg, reads its certificate files and returns the Conn.
