@@ -37,6 +37,8 @@ type config struct {
 	soak           time.Duration
 	soakWarmup     time.Duration
 	plotDir        string
+	kstreamsJar    string
+	java           string
 }
 
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
@@ -65,6 +67,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.soak, "soak", 0, "instead of the phases: run one sessiond for this long at --rate events/s, sampling RSS, heap, GC and lag every 5s")
 	fs.DurationVar(&c.soakWarmup, "soak-warmup", 0, "with --soak: the start left out of the memory verdict, while the visitors' state fills (default: a fifth of --soak, at least 1m)")
 	fs.StringVar(&c.plotDir, "plot-dir", "", "with --soak: write soak.csv and SVG plots (memory, lag, GC) into this directory")
+	fs.StringVar(&c.kstreamsJar, "kstreams-jar", "", "also run the Kafka Streams implementation of the job from this jar (mvn -f bench/kstreams/pom.xml package builds it at "+defaultKStreamsJar+"), with its defaults and tuned, on the same topics before sessiond's pipeline phase")
+	fs.StringVar(&c.java, "java", "java", "with --kstreams-jar: the java command")
 	fs.DurationVar(&c.phaseTimeout, "phase-timeout", 15*time.Minute, "give up on a phase after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -104,6 +108,10 @@ func (c *config) validate() error {
 		return errors.New("--latency-seconds must not be negative")
 	case c.wire.format != "raw" && c.wire.format != "confluent":
 		return errors.New("--wire-format must be raw or confluent")
+	case c.kstreamsJar != "" && c.wire.format != "raw":
+		return errors.New("--kstreams-jar needs --wire-format raw (the Kafka Streams application reads raw Avro)")
+	case c.kstreamsJar != "" && c.soak > 0:
+		return errors.New("--kstreams-jar does not go with --soak")
 	case c.wire.evolved && c.wire.format != "confluent":
 		return errors.New("--evolved needs --wire-format confluent")
 	}

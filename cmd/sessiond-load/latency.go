@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"slices"
@@ -147,7 +148,7 @@ func latency(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s *st
 // produce writes the stream's next events in a batch every ~10 ms, as
 // many as the rate owes by then, each record stamped with its send time.
 func (r *latencyResult) produce(ctx context.Context, cfg *config, s *stream, sent *sentLog, log *slog.Logger) error {
-	w := newLoadWriter(cfg.conn, 100, time.Millisecond)
+	w := newSteadyWriter(cfg.conn)
 	defer w.Close()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -174,7 +175,7 @@ func (r *latencyResult) produce(ctx context.Context, cfg *config, s *stream, sen
 	return nil
 }
 
-func (r *latencyResult) writeBatch(ctx context.Context, w *kafka.Writer, s *stream, sent *sentLog, n int) error {
+func (r *latencyResult) writeBatch(ctx context.Context, w kafkautil.MessageWriter, s *stream, sent *sentLog, n int) error {
 	evs, msgs, err := s.next(n)
 	if err != nil {
 		return err
@@ -242,15 +243,18 @@ func (r *latencyResult) collect(ctx context.Context, in instance, s *stream, act
 }
 
 // readUpdates reads partition p of the output topic from offset and sends
-// each update's id and times until ctx ends.
+// each update's id and times until ctx ends. Its fetches go through the
+// connection's FetchBatcher, merged with the other partitions' as a Java
+// consumer's would be (a kafka-go Reader per partition sent one long poll
+// per partition, answered each time sessiond wrote: load on the shared
+// broker that is the harness's, not sessiond's).
 func readUpdates(ctx context.Context, cfg *config, topic string, p int, offset int64, codecs *schemas.Codecs, out chan<- update) error {
-	r := kafka.NewReader(readerConfig(cfg, topic, p))
-	defer r.Close()
-	if err := r.SetOffset(offset); err != nil {
-		return err
-	}
+	c := &kafka.Client{Addr: kafka.TCP(cfg.conn.Brokers()...), Transport: cfg.conn.FetchBatcher()}
 	for {
-		m, err := r.FetchMessage(ctx)
+		res, err := c.Fetch(ctx, &kafka.FetchRequest{Topic: topic, Partition: p, Offset: offset, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 500 * time.Millisecond})
+		if err == nil {
+			err = res.Error
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -258,14 +262,31 @@ func readUpdates(ctx context.Context, cfg *config, topic string, p int, offset i
 			return fmt.Errorf("read %s/%d: %w", topic, p, err)
 		}
 		now := time.Now()
-		u, err := confluent.DecodeUpdate(codecs, m.Value)
-		if err != nil {
-			return fmt.Errorf("decode update at %s/%d@%d: %w", topic, p, m.Offset, err)
-		}
-		select {
-		case out <- update{id: u.UpdateID, stamp: m.Time, received: now}:
-		case <-ctx.Done():
-			return nil
+		for {
+			r, err := res.Records.ReadRecord()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("read %s/%d: %w", topic, p, err)
+			}
+			if r.Offset < offset { // a batch can start before the offset asked for
+				continue
+			}
+			value, err := io.ReadAll(r.Value)
+			if err != nil {
+				return fmt.Errorf("read %s/%d@%d: %w", topic, p, r.Offset, err)
+			}
+			offset = r.Offset + 1
+			u, err := confluent.DecodeUpdate(codecs, value)
+			if err != nil {
+				return fmt.Errorf("decode update at %s/%d@%d: %w", topic, p, r.Offset, err)
+			}
+			select {
+			case out <- update{id: u.UpdateID, stamp: r.Time, received: now}:
+			case <-ctx.Done():
+				return nil
+			}
 		}
 	}
 }

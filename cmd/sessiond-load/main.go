@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string) error {
 	client := cfg.conn.Client()
 	t := newTopics(cfg.partitions)
 	if !cfg.keepTopics {
-		defer deleteTopics(client, t, log)
+		defer deleteTopics(client, t, cfg.kstreamsJar != "", log)
 	}
 	err = phases(ctx, cfg, client, t, l, codecs, rep, log)
 	if err != nil {
@@ -164,8 +164,12 @@ func inputPhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s
 // pipelinePhases are phases 3 to 5, on sessiond: throughput, restore and
 // latency.
 func pipelinePhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l *launcher, s *stream, codecs *schemas.Codecs, rep *report, log *slog.Logger) error {
+	var err error
+	if rep.KStreams, err = kstreamsPhase(ctx, cfg, c, t, rep.Preload, log); err != nil {
+		return err
+	}
 	var in instance
-	err := profiled(cfg, "throughput", func() (err error) {
+	err = profiled(cfg, "throughput", func() (err error) {
 		rep.Pipeline, in, err = throughput(ctx, cfg, c, t, l, rep.Preload, rep.Baseline, log)
 		return err
 	})
@@ -173,6 +177,10 @@ func pipelinePhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics
 		return fmt.Errorf("pipeline throughput: %w", err)
 	}
 	p := rep.Pipeline
+	for _, k := range rep.KStreams {
+		k.SessiondRatio = p.Rate / k.Rate
+		result("3k vs kafka streams", "sessiond %.2f× Kafka Streams %s", k.SessiondRatio, k.Mode)
+	}
 	result("3 pipeline", "%s events/s end to end, %.1f%% of the baseline (%.2f s, ready after %.2f s)",
 		num(p.Rate), 100*p.RatioToBaseline, p.Seconds, p.ReadySeconds)
 	err = profiled(cfg, "restore", func() (err error) {
@@ -271,9 +279,14 @@ func writeProfile(name, path string) error {
 
 // deleteTopics deletes the run's topics, with a context of its own: the
 // run's may be cancelled already.
-func deleteTopics(c *kafka.Client, t *topics, log *slog.Logger) {
+func deleteTopics(c *kafka.Client, t *topics, kstreams bool, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if kstreams {
+		if err := deleteKStreamsTopics(ctx, c, t); err != nil {
+			log.Warn("could not delete the Kafka Streams topics", "error", err)
+		}
+	}
 	if err := t.delete(ctx, c); err != nil {
 		log.Warn("could not delete the topics", "error", err)
 		return

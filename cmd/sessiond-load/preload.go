@@ -56,7 +56,7 @@ func preload(ctx context.Context, cfg *config, s *stream, log *slog.Logger) (*pr
 // writes would let a later slice reach a partition before an earlier one,
 // reordering a visitor's events (which the reducer then counts as late).
 func produceAll(ctx context.Context, cfg *config, msgs []kafka.Message, per int) error {
-	w := newLoadWriter(cfg.conn, 1000, 10*time.Millisecond) // KAFKA-NOTES: ~1M records/s
+	w := newPreloadWriter(cfg.conn, 1000, 10*time.Millisecond) // KAFKA-NOTES: ~1M records/s
 	defer w.Close()
 	for at := 0; at < len(msgs); at += per {
 		batch := msgs[at:min(at+per, len(msgs))]

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/kafkautil"
 )
 
@@ -68,7 +67,7 @@ func soak(ctx context.Context, cfg *config, t *topics, l *launcher, s *stream, l
 	if cfg.soakWarmup > 0 {
 		res.WarmupS = cfg.soakWarmup.Seconds()
 	}
-	w := newLoadWriter(cfg.conn, 100, time.Millisecond)
+	w := newSteadyWriter(cfg.conn)
 	defer w.Close()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -102,7 +101,7 @@ func soak(ctx context.Context, cfg *config, t *topics, l *launcher, s *stream, l
 }
 
 // writeEvents writes the stream's next n events.
-func writeEvents(ctx context.Context, w *kafka.Writer, s *stream, n int) error {
+func writeEvents(ctx context.Context, w kafkautil.MessageWriter, s *stream, n int) error {
 	_, msgs, err := s.next(n)
 	if err != nil {
 		return err

@@ -47,6 +47,8 @@ func TestConfigRefusesBadLoadFlags(t *testing.T) {
 		{"--soak", "-1m"},
 		{"--wire-format", "json"},
 		{"--evolved"},
+		{"--kstreams-jar", "x.jar", "--wire-format", "confluent"},
+		{"--kstreams-jar", "x.jar", "--soak", "1m"},
 	} {
 		if _, err := parseConfig(append([]string{"--brokers", "127.0.0.1:1"}, args...), io.Discard); err == nil {
 			t.Errorf("%v accepted", args)

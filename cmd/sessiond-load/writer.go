@@ -7,13 +7,13 @@ import (
 	"github.com/sessiond/sessiond/internal/kafkautil"
 )
 
-// newLoadWriter returns the load generator's producer: keyed by visitor
-// with the Java-compatible partitioner, acks from all replicas, LZ4 like
-// kafkautil.NewWriter. Its BatchSize is sized to the writes: kafka-go
-// allocates a []Message of BatchSize capacity (152 bytes each) for every
-// partition batch, so kafkautil's 10000 would cost 1.5 MB per partition
-// per write — CPU taken from the pipeline under test.
-func newLoadWriter(conn *kafkautil.Conn, batchSize int, batchTimeout time.Duration) *kafka.Writer {
+// Both load producers key by visitor with the Java-compatible partitioner
+// and want acks from all replicas.
+
+// newPreloadWriter returns the preload's producer: a kafka-go Writer with
+// LZ4, its BatchSize sized to the writes (kafka-go allocates a []Message
+// of BatchSize capacity, 152 bytes each, for every partition batch).
+func newPreloadWriter(conn *kafkautil.Conn, batchSize int, batchTimeout time.Duration) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:         kafka.TCP(conn.Brokers()...),
 		Transport:    conn.Transport(),
@@ -26,6 +26,15 @@ func newLoadWriter(conn *kafkautil.Conn, batchSize int, batchTimeout time.Durati
 		WriteTimeout: 30 * time.Second,
 		Compression:  kafka.Lz4,
 	}
+}
+
+// newSteadyWriter returns the producer of the steady phases (latency,
+// soak): the connection's batching Producer, as sessiond writes, which
+// sends one request per broker with every partition's records, as a Java
+// producer does. kafka-go's Writer sent one request per partition every
+// 10 ms: a load on the shared broker that a real upstream would not add.
+func newSteadyWriter(conn *kafkautil.Conn) *kafkautil.TopicWriter {
+	return conn.BatchWriter("", &kafka.Murmur2Balancer{})
 }
 
 // readerConfig is a per-partition reader over the run's connection.
