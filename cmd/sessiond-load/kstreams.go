@@ -107,29 +107,14 @@ func kstreamsRun(ctx context.Context, cfg *config, c *kafka.Client, t *topics, p
 	}
 	defer p.stop(time.Minute)
 	cpu := startCPU(p.cmd.Process.Pid)
-	var firstAt time.Time
-	lastLog := begin
-	err = waitFor(ctx, cfg.phaseTimeout, 50*time.Millisecond, func() error {
+	exited := func() error {
 		if p.exited() {
-			return permanent(fmt.Errorf("exited early: %v: %s", p.waitErr, p.tail()))
-		}
-		n, err := countRecords(ctx, c, output, t.partitionList)
-		if err != nil {
-			return err
-		}
-		if n > 0 && firstAt.IsZero() {
-			firstAt = time.Now()
-		}
-		res.Updates = n
-		if time.Since(lastLog) >= 5*time.Second {
-			lastLog = time.Now()
-			log.Info("kafka streams: progress", "mode", m.Name, "updates", n, "of", pre.Actions, "seconds", round(time.Since(begin).Seconds(), 1))
-		}
-		if n < pre.Actions {
-			return fmt.Errorf("%d of %d updates on the output topic", n, pre.Actions)
+			return fmt.Errorf("exited early: %v: %s", p.waitErr, p.tail())
 		}
 		return nil
-	})
+	}
+	firstAt, n, err := awaitOutput(ctx, cfg, c, output, t.partitionList, pre.Actions, begin, exited, nil, log.With("phase", "kafka streams", "mode", m.Name))
+	res.Updates = n
 	if err != nil {
 		return nil, err
 	}

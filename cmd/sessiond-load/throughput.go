@@ -68,34 +68,22 @@ func throughput(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l 
 	}
 	cpu := startCPU(in.PID())
 	res := &pipelineResult{Events: int64(pre.Events)}
-	var readyAt, firstAt time.Time
-	lastLog := begin
-	err = waitFor(ctx, cfg.phaseTimeout, 50*time.Millisecond, func() error {
+	var readyAt time.Time
+	exited := func() error {
 		select {
 		case <-in.Exited():
-			return permanent(exitedErr(in))
+			return exitedErr(in)
 		default:
+			return nil
 		}
+	}
+	poll := func() {
 		if readyAt.IsZero() && ready(ctx, in) {
 			readyAt = time.Now()
 		}
-		n, err := countRecords(ctx, c, t.output, t.partitionList)
-		if err != nil {
-			return err
-		}
-		if n > 0 && firstAt.IsZero() {
-			firstAt = time.Now()
-		}
-		res.Updates = n
-		if time.Since(lastLog) >= 5*time.Second {
-			lastLog = time.Now()
-			log.Info("pipeline: progress", "updates", n, "of", pre.Actions, "seconds", round(time.Since(begin).Seconds(), 1))
-		}
-		if n < pre.Actions {
-			return fmt.Errorf("%d of %d updates on the output topic", n, pre.Actions)
-		}
-		return nil
-	})
+	}
+	firstAt, n, err := awaitOutput(ctx, cfg, c, t.output, t.partitionList, pre.Actions, begin, exited, poll, log.With("phase", "pipeline"))
+	res.Updates = n
 	if err != nil {
 		return nil, in, err
 	}
@@ -146,4 +134,37 @@ func sinceOr(t, begin time.Time, def float64) float64 {
 		return def
 	}
 	return t.Sub(begin).Seconds()
+}
+
+// awaitOutput polls topic until it holds want records, logging progress
+// every 5 s, and returns when the first one was seen and how many there
+// were. It gives up when exited reports an error (the process under test
+// ended) or after --phase-timeout. poll, if set, runs at every poll.
+func awaitOutput(ctx context.Context, cfg *config, c *kafka.Client, topic string, partitions []int, want int64,
+	begin time.Time, exited func() error, poll func(), log *slog.Logger) (first time.Time, n int64, err error) {
+	lastLog := begin
+	err = waitFor(ctx, cfg.phaseTimeout, 50*time.Millisecond, func() error {
+		if err := exited(); err != nil {
+			return permanent(err)
+		}
+		if poll != nil {
+			poll()
+		}
+		var err error
+		if n, err = countRecords(ctx, c, topic, partitions); err != nil {
+			return err
+		}
+		if n > 0 && first.IsZero() {
+			first = time.Now()
+		}
+		if time.Since(lastLog) >= 5*time.Second {
+			lastLog = time.Now()
+			log.Info("progress", "updates", n, "of", want, "seconds", round(time.Since(begin).Seconds(), 1))
+		}
+		if n < want {
+			return fmt.Errorf("%d of %d updates on the output topic", n, want)
+		}
+		return nil
+	})
+	return first, n, err
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 	fetchAPI "github.com/segmentio/kafka-go/protocol/fetch"
-	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
 )
 
 // FetchBatcher is a kafka.RoundTripper that merges the single-partition
@@ -170,7 +169,7 @@ func (b *FetchBatcher) startLocked(g *fetchGroup) {
 func (b *FetchBatcher) round(g *fetchGroup, calls []*fetchCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(g.key.maxWait)*time.Millisecond+produceTimeout)
 	defer cancel()
-	groups, err := b.byLeader(ctx, g.addr, calls)
+	groups, err := byLeader(ctx, b.rt, g.addr, calls, func(c *fetchCall) partitionKey { return partitionKey{c.topic, c.part.Partition} })
 	if err != nil {
 		b.answer(calls, nil, err)
 		return
@@ -184,47 +183,6 @@ func (b *FetchBatcher) round(g *fetchGroup, calls []*fetchCall) {
 		}()
 	}
 	wg.Wait()
-}
-
-// byLeader groups calls by their partition's leader from the transport's
-// cached metadata; a partition without a known leader is sent alone, for
-// the transport to refuse.
-func (b *FetchBatcher) byLeader(ctx context.Context, addr net.Addr, calls []*fetchCall) ([][]*fetchCall, error) {
-	var names []string
-	seen := map[string]bool{}
-	for _, c := range calls {
-		if !seen[c.topic] {
-			seen[c.topic] = true
-			names = append(names, c.topic)
-		}
-	}
-	m, err := b.rt.RoundTrip(ctx, addr, &metadataAPI.Request{TopicNames: names})
-	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
-	}
-	leaders := map[partitionKey]int32{}
-	for _, t := range m.(*metadataAPI.Response).Topics {
-		for _, p := range t.Partitions {
-			leaders[partitionKey{t.Name, p.PartitionIndex}] = p.LeaderID
-		}
-	}
-	index := map[int32]int{}
-	var groups [][]*fetchCall
-	for _, c := range calls {
-		leader, ok := leaders[partitionKey{c.topic, c.part.Partition}]
-		if !ok {
-			groups = append(groups, []*fetchCall{c})
-			continue
-		}
-		i, ok := index[leader]
-		if !ok {
-			i = len(groups)
-			index[leader] = i
-			groups = append(groups, nil)
-		}
-		groups[i] = append(groups[i], c)
-	}
-	return groups, nil
 }
 
 // fetch sends one request for calls (one leader) and answers them.

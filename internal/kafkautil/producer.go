@@ -139,12 +139,6 @@ func (p *Producer) drain() {
 	}
 }
 
-// partitionKey names one topic-partition.
-type partitionKey struct {
-	topic     string
-	partition int32
-}
-
 // recordRef points at one record of a call.
 type recordRef struct {
 	call *produceCall
@@ -222,7 +216,7 @@ func (p *Producer) round(r *round) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
 	outcome := make(map[partitionKey]error, len(r.order))
-	groups, err := p.byLeader(ctx, r)
+	groups, err := byLeader(ctx, p.rt, p.addr, r.order, func(k partitionKey) partitionKey { return k })
 	if err != nil {
 		for _, k := range r.order {
 			outcome[k] = err
@@ -251,47 +245,6 @@ func (p *Producer) round(r *round) {
 			ref.call.finish(ref.i, outcome[k])
 		}
 	}
-}
-
-// byLeader groups the round's partitions by their leader, from the
-// transport's cached metadata; a partition without a known leader gets a
-// group of its own, for the transport to refuse (and the caller to retry).
-func (p *Producer) byLeader(ctx context.Context, r *round) ([][]partitionKey, error) {
-	var names []string
-	seen := map[string]bool{}
-	for _, k := range r.order {
-		if !seen[k.topic] {
-			seen[k.topic] = true
-			names = append(names, k.topic)
-		}
-	}
-	m, err := p.rt.RoundTrip(ctx, p.addr, &metadataAPI.Request{TopicNames: names})
-	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
-	}
-	leaders := map[partitionKey]int32{}
-	for _, t := range m.(*metadataAPI.Response).Topics {
-		for _, part := range t.Partitions {
-			leaders[partitionKey{t.Name, part.PartitionIndex}] = part.LeaderID
-		}
-	}
-	index := map[int32]int{}
-	var groups [][]partitionKey
-	for _, k := range r.order {
-		leader, ok := leaders[k]
-		if !ok {
-			groups = append(groups, []partitionKey{k})
-			continue
-		}
-		g, ok := index[leader]
-		if !ok {
-			g = len(groups)
-			index[leader] = g
-			groups = append(groups, nil)
-		}
-		groups[g] = append(groups[g], k)
-	}
-	return groups, nil
 }
 
 // produce sends one request for the partitions keys (one leader) and
