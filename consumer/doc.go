@@ -71,4 +71,11 @@
 //	sessiond_rebalances_total
 //	sessiond_write_retries_total{target}         target: sink, changelog, dlq, commit
 //	sessiond_commit_failures_total
+//
+// The service adds, from the connection's batching producer and fetcher
+// (internal/kafkautil):
+//
+//	sessiond_kafka_requests_total{api}           api: produce, fetch
+//	sessiond_kafka_request_parts_total{api}      writes (produce) or partition fetches (fetch) carried
+//	sessiond_kafka_produced_records_total
 package consumer

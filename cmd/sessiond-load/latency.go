@@ -39,6 +39,27 @@ type latencyResult struct {
 	DeadLetters   float64      `json:"dead_letters"`
 	EventsCounted float64      `json:"events_counted"`
 	Late          float64      `json:"events_late"`
+	Requests      requestRates `json:"kafka_requests_per_second"`
+}
+
+// requestRates are sessiond's requests to the brokers per second during a
+// phase, from sessiond_kafka_requests_total and _request_parts_total.
+type requestRates struct {
+	Produce      float64 `json:"produce"`
+	ProduceParts float64 `json:"produce_writes"`
+	Fetch        float64 `json:"fetch"`
+	FetchParts   float64 `json:"fetch_partitions"`
+}
+
+// requestRatesOf reads the rates between two scrapes secs apart.
+func requestRatesOf(before, after metricSet, secs float64) requestRates {
+	rate := func(name, api string) float64 {
+		return (after.sum(name, "api", api) - before.sum(name, "api", api)) / secs
+	}
+	return requestRates{
+		Produce: rate("sessiond_kafka_requests_total", "produce"), ProduceParts: rate("sessiond_kafka_request_parts_total", "produce"),
+		Fetch: rate("sessiond_kafka_requests_total", "fetch"), FetchParts: rate("sessiond_kafka_request_parts_total", "fetch"),
+	}
 }
 
 // percentiles summarise a latency sample.
@@ -109,6 +130,7 @@ func latency(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s *st
 	if err != nil {
 		return nil, err
 	}
+	scrapedAt := time.Now()
 	starts, err := endOffsets(ctx, c, t.output, t.partitionList)
 	if err != nil {
 		return nil, err
@@ -141,7 +163,7 @@ func latency(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s *st
 	if err != nil {
 		return nil, err
 	}
-	res.fromMetrics(before, after)
+	res.fromMetrics(before, after, time.Since(scrapedAt).Seconds())
 	return res, nil
 }
 
@@ -312,7 +334,7 @@ func summarise(xs []float64) percentiles {
 }
 
 // fromMetrics takes the phase's share of sessiond's own histograms.
-func (r *latencyResult) fromMetrics(before, after metricSet) {
+func (r *latencyResult) fromMetrics(before, after metricSet, secs float64) {
 	h := after.histogram("sessiond_end_to_end_seconds").minus(before.histogram("sessiond_end_to_end_seconds"))
 	r.EndToEnd = e2eHistogram{Count: h.count, Mean: h.mean() * 1e3, P50: h.quantile(0.5) * 1e3, P99: h.quantile(0.99) * 1e3}
 	b := after.histogram("sessiond_batch_events").minus(before.histogram("sessiond_batch_events"))
@@ -321,4 +343,5 @@ func (r *latencyResult) fromMetrics(before, after metricSet) {
 	r.DeadLetters = after.sum("sessiond_dead_letters_total") - before.sum("sessiond_dead_letters_total")
 	r.EventsCounted = after.sum("sessiond_events_total") - before.sum("sessiond_events_total")
 	r.Late = after.sum("sessiond_events_total", "outcome", "late") - before.sum("sessiond_events_total", "outcome", "late")
+	r.Requests = requestRatesOf(before, after, secs)
 }

@@ -123,8 +123,10 @@ func (r *report) rows() [][4]string {
 			t.P99, t.P50, t.P90, t.Max, t.Mean, num(float64(l.Updates)), num(float64(l.Actions)), l.Missing, l.Duplicates, num(float64(l.Produced)), num(l.ProducedRate), l.Seconds),
 			fmt.Sprintf("p99 < %d ms, p50 < %d ms at %s events/s", targetP99Ms, targetP50Ms, num(targetLatencyAt)), met(t.P99 < targetP99Ms && t.P50 < targetP50Ms && l.Missing == 0 && l.TargetRate >= targetLatencyAt)})
 		rv, e := l.Received, l.EndToEnd
-		rows = append(rows, [4]string{"5 other views", fmt.Sprintf("received by a reader: p50 %.0f, p99 %.0f, max %.0f ms; sessiond_end_to_end_seconds: p50 %.0f, p99 %.0f, mean %.1f ms over %s updates (bucket-interpolated); batches of %.0f events, mean flush %.1f ms; %s events counted, %s late, %s dead letters; producer write max %.0f ms",
-			rv.P50, rv.P99, rv.Max, e.P50, e.P99, e.Mean, num(e.Count), l.BatchEvents, l.BatchFlushMs, num(l.EventsCounted), num(l.Late), num(l.DeadLetters), l.WriteMaxMs), "—", "—"})
+		q := l.Requests
+		rows = append(rows, [4]string{"5 other views", fmt.Sprintf("received by a reader: p50 %.0f, p99 %.0f, max %.0f ms; sessiond_end_to_end_seconds: p50 %.0f, p99 %.0f, mean %.1f ms over %s updates (bucket-interpolated); batches of %.0f events, mean flush %.1f ms; %s events counted, %s late, %s dead letters; producer write max %.0f ms; sessiond's requests/s: produce %s (carrying %s writes), fetch %s (carrying %s partition fetches)",
+			rv.P50, rv.P99, rv.Max, e.P50, e.P99, e.Mean, num(e.Count), l.BatchEvents, l.BatchFlushMs, num(l.EventsCounted), num(l.Late), num(l.DeadLetters), l.WriteMaxMs,
+			num(q.Produce), num(q.ProduceParts), num(q.Fetch), num(q.FetchParts)), "—", "—"})
 	}
 	return rows
 }

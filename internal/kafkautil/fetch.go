@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -34,6 +35,18 @@ type FetchBatcher struct {
 
 	mu     sync.Mutex
 	groups map[fetchGroupKey]*fetchGroup
+
+	fetches, requests atomic.Int64 // for Stats
+}
+
+// FetchStats are a FetchBatcher's counts since it was made: the
+// single-partition fetches it was asked for and the Fetch requests that
+// carried them.
+type FetchStats struct{ Fetches, Requests int64 }
+
+// Stats returns the counts so far.
+func (b *FetchBatcher) Stats() FetchStats {
+	return FetchStats{Fetches: b.fetches.Load(), Requests: b.requests.Load()}
 }
 
 // gatherWait is how long a request waits for others while a round is in
@@ -88,6 +101,7 @@ func (b *FetchBatcher) RoundTrip(ctx context.Context, addr net.Addr, msg protoco
 	if !ok || len(req.Topics) != 1 || len(req.Topics[0].Partitions) != 1 || req.SessionID != -1 {
 		return b.rt.RoundTrip(ctx, addr, msg)
 	}
+	b.fetches.Add(1)
 	c := &fetchCall{ctx: ctx, topic: req.Topics[0].Topic, part: req.Topics[0].Partitions[0], done: make(chan struct{})}
 	key := fetchGroupKey{addr: addr.Network() + "://" + addr.String(), isolation: req.IsolationLevel, maxWait: req.MaxWaitTime, minBytes: req.MinBytes}
 	b.enqueue(key, addr, c)
@@ -202,6 +216,7 @@ func (b *FetchBatcher) fetch(ctx context.Context, g *fetchGroup, calls []*fetchC
 		total += int64(c.part.PartitionMaxBytes)
 	}
 	req.MaxBytes = int32(min(total, maxFetchResponse))
+	b.requests.Add(1)
 	m, err := b.rt.RoundTrip(ctx, g.addr, req)
 	if err != nil {
 		b.answer(calls, nil, err)

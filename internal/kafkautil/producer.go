@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -40,6 +41,17 @@ type Producer struct {
 	mu      sync.Mutex
 	queue   []*produceCall
 	running bool // a goroutine is running rounds
+
+	writes, requests, records atomic.Int64 // for Stats
+}
+
+// ProducerStats are a Producer's counts since it was made: the writes it
+// was handed, the Produce requests it sent for them and the records.
+type ProducerStats struct{ Writes, Requests, Records int64 }
+
+// Stats returns the counts so far.
+func (p *Producer) Stats() ProducerStats {
+	return ProducerStats{Writes: p.writes.Load(), Requests: p.requests.Load(), Records: p.records.Load()}
 }
 
 // Limits of one round, per partition: the brokers refuse a record batch
@@ -106,6 +118,7 @@ func (p *Producer) send(ctx context.Context, msgs []kafka.Message) error {
 			msgs[i].Time = now
 		}
 	}
+	p.writes.Add(1)
 	c := &produceCall{ctx: ctx, msgs: msgs, errs: make([]error, len(msgs)), left: len(msgs), done: make(chan struct{})}
 	p.mu.Lock()
 	p.queue = append(p.queue, c)
@@ -265,6 +278,10 @@ func (p *Producer) produce(ctx context.Context, r *round, keys []partitionKey) m
 		})
 	}
 	out := make(map[partitionKey]error, len(keys))
+	p.requests.Add(1)
+	for _, k := range keys {
+		p.records.Add(int64(len(r.batches[k].msgs)))
+	}
 	m, err := p.rt.RoundTrip(ctx, p.addr, req)
 	if err != nil {
 		for _, k := range keys {

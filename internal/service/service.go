@@ -62,6 +62,7 @@ func New(cfg Config, log *slog.Logger) (*Service, error) {
 	cfg.Consumer.Decoder, cfg.Consumer.Snapshots = consumer.RawDecoder(codecs), codecs
 	s := &Service{cfg: cfg, conn: conn, log: log, registry: prometheus.NewRegistry()}
 	s.registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}), buildInfoGauge())
+	s.registry.MustRegister(kafkaRequestMetrics(conn)...)
 	if err := cfg.Consumer.Metrics.Register(s.registry); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}

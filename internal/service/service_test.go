@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,9 @@ func TestHandler(t *testing.T) {
 			`sessiond_write_retries_total{target="commit"} 0`,
 			`sessiond_clock_skew_events_total{direction="ahead"} 0`,
 			`sessiond_build_info{commit=`,
+			`sessiond_kafka_requests_total{api="produce"} 0`,
+			`sessiond_kafka_request_parts_total{api="fetch"} 0`,
+			`sessiond_kafka_produced_records_total 0`,
 		} {
 			if !strings.Contains(string(body), series) {
 				t.Errorf("/metrics lacks %s", series)
@@ -190,6 +194,19 @@ func TestRunServesAndDrains(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The input readers' fetches go out merged: as many partition fetches
+	// as requests at least (2 partitions of 3 topics share rounds).
+	metrics := strings.TrimSuffix(url, "readyz") + "metrics"
+	for {
+		reqs, parts := scrapeValue(t, metrics, `sessiond_kafka_requests_total{api="fetch"}`), scrapeValue(t, metrics, `sessiond_kafka_request_parts_total{api="fetch"}`)
+		if reqs >= 1 && parts >= reqs {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("fetch requests %v carrying %v partition fetches, want at least one, and no fewer parts than requests", reqs, parts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -199,4 +216,26 @@ func TestRunServesAndDrains(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("Run did not drain")
 	}
+}
+
+// scrapeValue returns the value of series on the /metrics page at url.
+func scrapeValue(t *testing.T, url, series string) float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics lacks %s", series)
+	return 0
 }
