@@ -78,6 +78,11 @@ func kstreamsPhase(ctx context.Context, cfg *config, c *kafka.Client, t *topics,
 		result("3k kafka streams", "%s: %s events/s end to end (%.2f s; RUNNING after %.2f s; %.2f cores, peak RSS %.0f MB)",
 			m.Name, num(r.Rate), r.Seconds, r.RunningAfter, r.CPU.Sessiond, r.PeakRSSMB)
 	}
+	if !cfg.keepTopics { // now, so that the broker's cleaner does not work on them during sessiond's phases
+		if err := deleteKStreamsTopics(ctx, c, t); err != nil {
+			log.Warn("could not delete the Kafka Streams topics", "error", err)
+		}
+	}
 	return out, nil
 }
 
