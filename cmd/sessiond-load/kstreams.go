@@ -74,14 +74,16 @@ func kstreamsPhase(ctx context.Context, cfg *config, c *kafka.Client, t *topics,
 		if err != nil {
 			return out, fmt.Errorf("kafka streams (%s): %w", m.Name, err)
 		}
+		// Now, not at the end: the broker's log cleaner compacting a run's
+		// changelog would take CPU from the phases that follow.
+		if !cfg.keepTopics {
+			if err := deleteTopicsWithPrefix(ctx, c, t.kstreamsApp(m.Name)); err != nil {
+				log.Warn("could not delete the Kafka Streams topics", "mode", m.Name, "error", err)
+			}
+		}
 		out = append(out, r)
 		result("3k kafka streams", "%s: %s events/s end to end (%.2f s; RUNNING after %.2f s; %.2f cores, peak RSS %.0f MB)",
 			m.Name, num(r.Rate), r.Seconds, r.RunningAfter, r.CPU.Sessiond, r.PeakRSSMB)
-	}
-	if !cfg.keepTopics { // now, so that the broker's cleaner does not work on them during sessiond's phases
-		if err := deleteKStreamsTopics(ctx, c, t); err != nil {
-			log.Warn("could not delete the Kafka Streams topics", "error", err)
-		}
 	}
 	return out, nil
 }
@@ -149,13 +151,18 @@ func (t *topics) kstreamsApp(mode string) string { return t.group + "-ks-" + mod
 // deleteKStreamsTopics deletes every topic of the run's Kafka Streams
 // applications (outputs and Kafka Streams' changelogs), best effort.
 func deleteKStreamsTopics(ctx context.Context, c *kafka.Client, t *topics) error {
+	return deleteTopicsWithPrefix(ctx, c, t.group+"-ks-")
+}
+
+// deleteTopicsWithPrefix deletes the topics whose names start with prefix.
+func deleteTopicsWithPrefix(ctx context.Context, c *kafka.Client, prefix string) error {
 	meta, err := c.Metadata(ctx, &kafka.MetadataRequest{})
 	if err != nil {
 		return fmt.Errorf("list topics: %w", err)
 	}
 	var names []string
 	for _, tp := range meta.Topics {
-		if strings.HasPrefix(tp.Name, t.group+"-ks-") {
+		if strings.HasPrefix(tp.Name, prefix) {
 			names = append(names, tp.Name)
 		}
 	}
