@@ -74,8 +74,8 @@ func kstreamsPhase(ctx context.Context, cfg *config, c *kafka.Client, t *topics,
 		if err != nil {
 			return out, fmt.Errorf("kafka streams (%s): %w", m.Name, err)
 		}
-		// Now, not at the end: the broker's log cleaner compacting a run's
-		// changelog would take CPU from the phases that follow.
+		// Now, not at the end: nothing of one application is left on the
+		// broker while the next phase runs.
 		if !cfg.keepTopics {
 			if err := deleteTopicsWithPrefix(ctx, c, t.kstreamsApp(m.Name)); err != nil {
 				log.Warn("could not delete the Kafka Streams topics", "mode", m.Name, "error", err)
