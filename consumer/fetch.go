@@ -35,6 +35,22 @@ type fetcher struct {
 	isolation int8
 	maxBytes  int32
 	maxWait   time.Duration
+	// known reports that end holds the partition's end (high watermark, or
+	// last stable offset) from the last response.
+	known bool
+	end   int64
+}
+
+// wait is the next fetch's MaxWaitTime: none while the broker is known to
+// hold records past the offset (the answer comes at once, with data; and a
+// fetch that waits for nothing is not merged with other readers' long
+// polls, whose large catch-up answers it would otherwise wait behind), and
+// maxWait once the partition is caught up, or before its end is known.
+func (f *fetcher) wait() time.Duration {
+	if !f.known || f.end > f.offset {
+		return 0
+	}
+	return f.maxWait
 }
 
 // fetchResult is one fetch's positions.
@@ -54,7 +70,7 @@ var errStopped = errors.New("consumer stopped")
 func (f *fetcher) fetch(ctx context.Context, yield func(msg kafka.Message, end int64) bool) (fetchResult, error) {
 	m, err := f.rt.RoundTrip(ctx, f.addr, &fetchAPI.Request{
 		ReplicaID:      -1,
-		MaxWaitTime:    int32(f.maxWait / time.Millisecond),
+		MaxWaitTime:    int32(f.wait() / time.Millisecond),
 		MinBytes:       1,
 		MaxBytes:       f.maxBytes,
 		IsolationLevel: f.isolation,
@@ -81,7 +97,14 @@ func (f *fetcher) fetch(ctx context.Context, yield func(msg kafka.Message, end i
 		out.end = p.LastStableOffset
 	}
 	err = f.collect(&out, p, yield)
+	from := f.offset
 	f.offset = out.next
+	// An answer that moved nothing counts as caught up, whatever its end
+	// says, so that a partition cannot spin on fetches that do not wait.
+	f.known, f.end = true, out.end
+	if out.next == from {
+		f.end = f.offset
+	}
 	return out, err
 }
 

@@ -27,8 +27,11 @@ import (
 // data yet), the requests that come meanwhile go out together gatherWait
 // after the first of them, so that a reader that has just been answered is
 // never held behind another partition's long poll for longer than that.
-// Every other request (not a Fetch, or a Fetch of several partitions) goes
-// to the transport as it is. It is safe for concurrent use.
+// Every other request goes to the transport as it is: not a Fetch, a Fetch
+// of several partitions, or one that does not wait (MaxWaitTime 0: a reader
+// catching up, whose answer is large and comes at once; merged, the long
+// polls of caught-up readers in the same round would wait for that large
+// answer to be read). It is safe for concurrent use.
 type FetchBatcher struct {
 	rt     kafka.RoundTripper
 	gather time.Duration
@@ -98,7 +101,7 @@ func (c *Conn) FetchBatcher() *FetchBatcher {
 // else goes to the transport.
 func (b *FetchBatcher) RoundTrip(ctx context.Context, addr net.Addr, msg protocol.Message) (protocol.Message, error) {
 	req, ok := msg.(*fetchAPI.Request)
-	if !ok || len(req.Topics) != 1 || len(req.Topics[0].Partitions) != 1 || req.SessionID != -1 {
+	if !ok || len(req.Topics) != 1 || len(req.Topics[0].Partitions) != 1 || req.SessionID != -1 || req.MaxWaitTime <= 0 {
 		return b.rt.RoundTrip(ctx, addr, msg)
 	}
 	b.fetches.Add(1)
