@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -60,7 +61,8 @@ func (c *changelog) messages(red *reducer.Reducer, partition int, dirty map[stri
 		if err != nil {
 			return nil, fmt.Errorf("encode snapshot: %w", err)
 		}
-		msgs = append(msgs, kafka.Message{Key: []byte(id), Value: v, Partition: partition})
+		msgs = append(msgs, kafka.Message{Key: []byte(id), Value: v, Partition: partition,
+			Headers: []kafka.Header{lastSeenHeader(s.LastSeen)}})
 	}
 	for _, id := range gone {
 		msgs = append(msgs, kafka.Message{Key: []byte(id), Partition: partition})
@@ -81,20 +83,54 @@ type restoreResult struct {
 	records, snapshots, corrupt int
 }
 
-// latestRecord is the last value of a key in the changelog and the
-// record's Kafka timestamp (ms): when the snapshot was written.
+// latestRecord is the last value of a key in the changelog, the record's
+// Kafka timestamp (ms: when the snapshot was written) and the snapshot's
+// LastSeen from its header (lastSeenOK false: no usable header).
 type latestRecord struct {
-	value []byte // nil: a tombstone
-	ts    int64
+	value      []byte // nil: a tombstone
+	ts         int64
+	lastSeen   int64
+	lastSeenOK bool
+}
+
+// HeaderLastSeen is the changelog header that carries a snapshot's
+// LastSeen (ms since the epoch, in decimal): with it a restore keeps the
+// snapshot encoded and decodes it on the visitor's next event
+// (reducer.RestoreEncoded), instead of decoding every snapshot before the
+// partition is ready. Records without it (written before the header
+// existed) are decoded during the restore.
+const HeaderLastSeen = "sessiond.last_seen"
+
+func lastSeenHeader(ms int64) kafka.Header {
+	return kafka.Header{Key: HeaderLastSeen, Value: strconv.AppendInt(nil, ms, 10)}
+}
+
+// lastSeenOf returns the LastSeen a changelog record's header carries.
+func lastSeenOf(headers []kafka.Header) (int64, bool) {
+	for _, h := range headers {
+		if h.Key == HeaderLastSeen {
+			ms, err := strconv.ParseInt(string(h.Value), 10, 64)
+			return ms, err == nil
+		}
+	}
+	return 0, false
+}
+
+// snapshotSink is where a restore installs what it read: decoded
+// snapshots, and snapshots kept encoded with their LastSeen, each with its
+// record's timestamp.
+type snapshotSink interface {
+	decoded(id string, s *reducer.Snapshot, ts int64)
+	encoded(id string, lastSeen int64, data []byte, ts int64) bool
 }
 
 // restore reads partition's changelog from its start to the high watermark
-// found when it starts, keeps the last value of each key, decodes those in
-// parallel and installs them into red, telling install (if not nil) of
-// each with its record's timestamp. progress is told how many records
+// found when it starts and keeps the last value of each key. Values with a
+// LastSeen header go to sink encoded, to be decoded on first use; the
+// others (and all of them if sink refuses encoded ones) are decoded in
+// parallel and go to sink decoded. progress is told how many records
 // remain every few thousand records.
-func (c *changelog) restore(ctx context.Context, partition int, red *reducer.Reducer,
-	install func(id string, s *reducer.Snapshot, ts int64), progress func(read, left int64)) (restoreResult, error) {
+func (c *changelog) restore(ctx context.Context, partition int, sink snapshotSink, progress func(read, left int64)) (restoreResult, error) {
 	var res restoreResult
 	offs, err := kafkautil.Offsets(ctx, c.client, c.topic, partition)
 	if err != nil {
@@ -109,14 +145,17 @@ func (c *changelog) restore(ctx context.Context, partition int, red *reducer.Red
 		return res, err
 	}
 	res.records = int(rng.End - rng.First)
+	for id, rec := range latest {
+		if rec.value != nil && rec.lastSeenOK && sink.encoded(id, rec.lastSeen, rec.value, rec.ts) {
+			res.snapshots++
+			delete(latest, id)
+		}
+	}
 	snaps, corrupt := c.decodeAll(latest)
 	res.corrupt = corrupt
 	for id, s := range snaps {
-		red.Restore(id, s)
+		sink.decoded(id, s, latest[id].ts)
 		res.snapshots++
-		if install != nil {
-			install(id, s, latest[id].ts)
-		}
 	}
 	return res, nil
 }
@@ -134,6 +173,7 @@ func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range
 		rec := latestRecord{ts: msg.Time.UnixMilli()}
 		if len(msg.Value) > 0 {
 			rec.value = msg.Value
+			rec.lastSeen, rec.lastSeenOK = lastSeenOf(msg.Headers)
 		}
 		latest[string(msg.Key)] = rec
 		if read := msg.Offset + 1 - rng.First; read%restoreReportEvery == 0 {

@@ -59,7 +59,8 @@
 //	sessiond_updates_total{action}               updates acknowledged by every sink
 //	sessiond_dead_letters_total{topic,reason}    reason: decode, invalid
 //	sessiond_snapshots_expired_total             TTL expiries
-//	sessiond_snapshots{partition}                visitors in memory
+//	sessiond_snapshots{partition}                visitors in memory (decoded or still encoded)
+//	sessiond_snapshots_corrupt_total             restored snapshots that did not decode
 //	sessiond_consumer_lag{topic,partition}       high watermark minus next offset
 //	sessiond_batch_flush_seconds                 sinks + queueing the changelog
 //	sessiond_batch_events                        events per batch

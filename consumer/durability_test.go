@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/kafkautil"
 	"github.com/sessiond/sessiond/internal/testkafka"
@@ -74,31 +76,118 @@ func TestChangelogRoundTrip(t *testing.T) {
 	apply(t, red, cartEvent("v1", "c4", 2000, "p9")) // v1 changes again: its later record must win
 	write([]string{"v1"}, []string{"v3"})            // and v3 is tombstoned
 
-	restored := newReducer(t)
-	installed := map[string]int64{}
-	install := func(id string, _ *reducer.Snapshot, ts int64) { installed[id] = ts }
-	res, err := cl.restore(context.Background(), 1, restored, install, func(int64, int64) {})
+	for _, lazy := range []bool{true, false} {
+		restored := newReducer(t)
+		if lazy {
+			restored = newLazyReducer(t, codecs)
+		}
+		sink := &restoreRecorder{red: restored, decodedTS: map[string]int64{}, encodedTS: map[string]int64{}}
+		res, err := cl.restore(context.Background(), 1, sink, func(int64, int64) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.records != 5 || res.snapshots != 2 || res.corrupt != 0 {
+			t.Errorf("lazy %v: restore = %+v, want 5 records, 2 snapshots", lazy, res)
+		}
+		installed := sink.decodedTS
+		if lazy {
+			installed = sink.encodedTS
+			if len(sink.decodedTS) != 0 || restored.Encoded() != 2 {
+				t.Errorf("lazy: %d decoded during the restore, %d kept encoded; want 0, 2", len(sink.decodedTS), restored.Encoded())
+			}
+		}
+		if len(installed) != 2 || installed["v1"] <= 0 || installed["v2"] <= 0 {
+			t.Errorf("lazy %v: the sink was told of %v, want v1 and v2 with their records' timestamps", lazy, installed)
+		}
+		if lazy && (sink.lastSeen["v1"] != 2000 || sink.lastSeen["v2"] != 1000) {
+			t.Errorf("LastSeen from the headers = %v, want v1 2000, v2 1000", sink.lastSeen)
+		}
+		for _, id := range []string{"v1", "v2"} {
+			if !reflect.DeepEqual(restored.Snapshot(id), red.Snapshot(id)) {
+				t.Errorf("lazy %v: %s restored as %+v, want %+v", lazy, id, restored.Snapshot(id), red.Snapshot(id))
+			}
+		}
+		if restored.Snapshot("v3") != nil {
+			t.Errorf("lazy %v: tombstoned v3 was restored", lazy)
+		}
+	}
+	empty := newReducer(t)
+	if res, err := cl.restore(context.Background(), 0, &restoreRecorder{red: empty}, func(int64, int64) {}); err != nil || res.records != 0 || empty.Len() != 0 {
+		t.Errorf("restore of an empty partition = %+v, %v", res, err)
+	}
+}
+
+// Records written before the LastSeen header existed are decoded during
+// the restore; a header that does not parse counts as none.
+func TestChangelogRestoresRecordsWithoutHeader(t *testing.T) {
+	brokers := testkafka.Embedded(t)
+	topic := testkafka.Name("changelog")
+	testkafka.CreateTopics(t, brokers, 1, topic)
+	codecs := loadCodecs(t)
+	conn := kafkautil.PlainConn(brokers)
+	cl := newChangelog(topic, conn, conn.Client(), codecs)
+	t.Cleanup(func() { cl.writer.Close() })
+	red := newReducer(t)
+	apply(t, red, cartEvent("v1", "c1", 1000, "p1"), cartEvent("v2", "c2", 1500, "p2"))
+	msgs, err := cl.messages(red, 0, map[string]struct{}{"v1": {}, "v2": {}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.records != 5 || res.snapshots != 2 || res.corrupt != 0 {
-		t.Errorf("restore = %+v, want 5 records, 2 snapshots", res)
+	for i := range msgs {
+		if string(msgs[i].Key) == "v1" {
+			msgs[i].Headers = nil
+		} else {
+			msgs[i].Headers = []kafka.Header{{Key: HeaderLastSeen, Value: []byte("soon")}}
+		}
 	}
-	if len(installed) != 2 || installed["v1"] <= 0 || installed["v2"] <= 0 {
-		t.Errorf("install told of %v, want v1 and v2 with their records' timestamps", installed)
+	if err := kafkautil.Write(context.Background(), cl.writer, msgs, kafkautil.RetryPolicy{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	restored := newLazyReducer(t, codecs)
+	sink := &restoreRecorder{red: restored, decodedTS: map[string]int64{}, encodedTS: map[string]int64{}}
+	if _, err := cl.restore(context.Background(), 0, sink, func(int64, int64) {}); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.decodedTS) != 2 || len(sink.encodedTS) != 0 {
+		t.Errorf("decoded %v, encoded %v; want both decoded", sink.decodedTS, sink.encodedTS)
 	}
 	for _, id := range []string{"v1", "v2"} {
 		if !reflect.DeepEqual(restored.Snapshot(id), red.Snapshot(id)) {
 			t.Errorf("%s restored as %+v, want %+v", id, restored.Snapshot(id), red.Snapshot(id))
 		}
 	}
-	if restored.Snapshot("v3") != nil {
-		t.Error("tombstoned v3 was restored")
+}
+
+// restoreRecorder installs into red and records what it was told.
+type restoreRecorder struct {
+	red                  *reducer.Reducer
+	decodedTS, encodedTS map[string]int64
+	lastSeen             map[string]int64
+}
+
+func (s *restoreRecorder) decoded(id string, snap *reducer.Snapshot, ts int64) {
+	s.red.Restore(id, snap)
+	s.decodedTS[id] = ts
+}
+
+func (s *restoreRecorder) encoded(id string, lastSeen int64, data []byte, ts int64) bool {
+	if !s.red.RestoreEncoded(id, lastSeen, data) {
+		return false
 	}
-	empty := newReducer(t)
-	if res, err := cl.restore(context.Background(), 0, empty, nil, func(int64, int64) {}); err != nil || res.records != 0 || empty.Len() != 0 {
-		t.Errorf("restore of an empty partition = %+v, %v", res, err)
+	if s.lastSeen == nil {
+		s.lastSeen = map[string]int64{}
 	}
+	s.encodedTS[id], s.lastSeen[id] = ts, lastSeen
+	return true
+}
+
+func newLazyReducer(t testing.TB, codecs *schemas.Codecs) *reducer.Reducer {
+	t.Helper()
+	r, err := reducer.New(reducer.Config{SessionTTL: DefaultSessionTTL, Decode: codecs.DecodeSnapshot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func newReducer(t testing.TB) *reducer.Reducer {
@@ -333,4 +422,58 @@ func TestTaskCoalescesChangelogPerInterval(t *testing.T) {
 	if !tk.staged.empty() {
 		t.Error("the staged batches were not cleared after the hand-off")
 	}
+}
+
+// A snapshot restored encoded is decoded on the visitor's next event; one
+// that does not decode is counted, and the visitor starts afresh.
+func TestTaskDecodesRestoredSnapshotsOnFirstUse(t *testing.T) {
+	j := &journal{}
+	sink := &recordingSink{name: "sink", j: j}
+	tk, _, _ := flushTask(t, j, sink)
+	codecs := loadCodecs(t)
+	tk.changelog = &changelog{codec: codecs}
+	cfg := tk.reducer
+	cfg.Decode = tk.decodeSnapshot
+	red, err := reducer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk.red = red
+	src := newReducer(t)
+	apply(t, src, cartEvent("good", "c1", 1000, "p1"))
+	data, err := codecs.EncodeSnapshot(nil, src.Snapshot("good"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	into := restoreInto{red: tk.red, clock: tk.clock}
+	if !into.encoded("good", 1000, data, 1000) || !into.encoded("bad", 1000, []byte{0xff, 0x01}, 1000) {
+		t.Fatal("the reducer refused encoded snapshots")
+	}
+	processAll(tk, actionEvent("good", "a1", 2000), actionEvent("bad", "a2", 2000))
+	ups := tk.batch.updates
+	if len(ups) != 2 {
+		t.Fatalf("%d updates, want 2", len(ups))
+	}
+	if ups[0].Cart == nil || len(ups[0].Cart.Items) != 1 || ups[0].Cart.Items[0].ProductID != "p1" {
+		t.Errorf("good's update has cart %+v, want the restored one", ups[0].Cart)
+	}
+	if ups[1].Cart != nil {
+		t.Errorf("bad's update has cart %+v, want none (a fresh snapshot)", ups[1].Cart)
+	}
+	if got := counterValue(t, tk.metrics.shared.Corrupt); got != 1 {
+		t.Errorf("sessiond_snapshots_corrupt_total = %v, want 1", got)
+	}
+	if tk.red.Encoded() != 0 || tk.red.Len() != 2 {
+		t.Errorf("Encoded %d, Len %d; want 0, 2", tk.red.Encoded(), tk.red.Len())
+	}
+}
+
+// counterValue reads a counter's value.
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }

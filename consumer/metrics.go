@@ -29,6 +29,7 @@ type Metrics struct {
 	WriteRetries  *prometheus.CounterVec // sessiond_write_retries_total{target}
 	CommitFailure prometheus.Counter     // sessiond_commit_failures_total
 	Snapshots     *prometheus.GaugeVec   // sessiond_snapshots{partition}
+	Corrupt       prometheus.Counter     // sessiond_snapshots_corrupt_total
 	collectors    []prometheus.Collector // everything above, for Register
 	_             struct{}               // keep composite literals keyed
 }
@@ -72,11 +73,13 @@ func NewMetrics() *Metrics {
 			Help: "Offset commits given up (the generation ended first); the records are replayed."}),
 		Snapshots: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sessiond_snapshots",
 			Help: "Visitors with a snapshot in memory, per partition."}, []string{"partition"}),
+		Corrupt: prometheus.NewCounter(prometheus.CounterOpts{Name: "sessiond_snapshots_corrupt_total",
+			Help: "Snapshots read back from the changelog that did not decode (the visitor starts afresh)."}),
 	}
 	m.initSeries()
 	m.collectors = []prometheus.Collector{m.Events, m.Updates, m.DeadLetters, m.Expired, m.Swept, m.ClockSkew, m.Lag,
 		m.BatchSeconds, m.BatchEvents, m.EndToEnd, m.Restored, m.RestoreLeft, m.RestoreTime,
-		m.Assigned, m.Rebalances, m.WriteRetries, m.CommitFailure, m.Snapshots}
+		m.Assigned, m.Rebalances, m.WriteRetries, m.CommitFailure, m.Snapshots, m.Corrupt}
 	return m
 }
 

@@ -18,7 +18,11 @@ func (t *task) restore(ctx context.Context) error {
 	if t.reuse(ctx) {
 		return nil
 	}
-	red, err := reducer.New(t.reducer)
+	cfg := t.reducer
+	if t.changelog != nil {
+		cfg.Decode = t.decodeSnapshot
+	}
+	red, err := reducer.New(cfg)
 	if err != nil {
 		return fmt.Errorf("partition %d: %w", t.partition, err)
 	}
@@ -27,16 +31,53 @@ func (t *task) restore(ctx context.Context) error {
 		return nil
 	}
 	begin := time.Now()
-	res, err := t.changelog.restore(ctx, t.partition, t.red, t.clock.restored, t.restoreProgress(begin))
+	res, err := t.changelog.restore(ctx, t.partition, restoreInto{t.red, t.clock}, t.restoreProgress(begin))
 	if err != nil {
 		return fmt.Errorf("restore partition %d: %w", t.partition, err)
 	}
 	t.clock.swept = t.clock.now
 	t.metrics.shared.RestoreTime.Observe(time.Since(begin).Seconds())
 	t.metrics.snapshots.Set(float64(t.red.Len()))
+	t.metrics.shared.Corrupt.Add(float64(res.corrupt))
 	t.log.Info("restored", "records", res.records, "snapshots", res.snapshots,
-		"corrupt", res.corrupt, "seconds", time.Since(begin).Seconds())
+		"encoded", t.red.Encoded(), "corrupt", res.corrupt, "seconds", time.Since(begin).Seconds())
 	return nil
+}
+
+// restoreInto installs a restore's snapshots into a task's reducer and
+// stream clock.
+type restoreInto struct {
+	red   *reducer.Reducer
+	clock *streamClock
+}
+
+func (r restoreInto) decoded(id string, s *reducer.Snapshot, ts int64) {
+	r.red.Restore(id, s)
+	r.clock.restored(id, s.LastSeen, ts)
+}
+
+func (r restoreInto) encoded(id string, lastSeen int64, data []byte, ts int64) bool {
+	if !r.red.RestoreEncoded(id, lastSeen, data) {
+		return false
+	}
+	r.clock.restored(id, lastSeen, ts)
+	return true
+}
+
+// decodeSnapshot is the reducer's Decode for snapshots restored encoded:
+// it runs on a visitor's first event after a restore. A snapshot that
+// does not decode is counted and logged; the visitor starts afresh, which
+// Nosto reads as "leave as is" (as for one found corrupt during the
+// restore).
+func (t *task) decodeSnapshot(data []byte) (*reducer.Snapshot, error) {
+	s, err := t.changelog.codec.DecodeSnapshot(data)
+	if err != nil {
+		t.metrics.shared.Corrupt.Inc()
+		// Not the error: it may quote the record's bytes, which hold
+		// shoppers' e-mails and names.
+		t.log.Warn("a restored snapshot does not decode; the visitor starts afresh")
+	}
+	return s, err
 }
 
 // restoreProgress returns the changelog reader's progress callback: it

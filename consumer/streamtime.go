@@ -124,9 +124,9 @@ func (c *streamClock) housekeeping(visitor string, s *reducer.Snapshot) int64 {
 // restored accounts for a snapshot read back from the changelog, whose
 // record was written at ts (broker time): the snapshot's LastSeen moves
 // the clock only as far as ts + maxSkew.
-func (c *streamClock) restored(visitor string, s *reducer.Snapshot, ts int64) {
-	b, _ := c.bound(s.LastSeen, ts)
-	c.observe(visitor, b, -1, s.LastSeen)
+func (c *streamClock) restored(visitor string, lastSeen int64, ts int64) {
+	b, _ := c.bound(lastSeen, ts)
+	c.observe(visitor, b, -1, lastSeen)
 }
 
 // due reports whether stream time moved enough since the last sweep.

@@ -134,8 +134,8 @@ func TestStreamClockTracksSkewedVisitor(t *testing.T) {
 func TestStreamClockRestored(t *testing.T) {
 	c := newStreamClock(time.Hour)
 	now := 100 * day
-	c.restored("alice", &reducer.Snapshot{LastSeen: now}, now+time.Second.Milliseconds())
-	c.restored("mallory", &reducer.Snapshot{LastSeen: 8000 * 365 * day}, now)
+	c.restored("alice", now, now+time.Second.Milliseconds())
+	c.restored("mallory", 8000*365*day, now)
 	if c.now != now+hour {
 		t.Errorf("stream time %d after restore, want %d", c.now, now+hour)
 	}

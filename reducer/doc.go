@@ -19,6 +19,10 @@
 //   - Expiry: when an event is more than Config.SessionTTL after the latest
 //     occurred_at seen for the visitor, the snapshot is discarded before the
 //     event is applied.
+//   - Restored state: Restore installs a decoded snapshot; RestoreEncoded
+//     keeps a stored one as bytes plus its LastSeen and decodes it with
+//     Config.Decode on the visitor's first use, so restoring costs reading,
+//     and expiry needs no decoding (encoded.go).
 //   - Validation (Validate): the rules every decoder shares, so JSON and Avro
 //     input reject the same events. A rejected event has no effect at all.
 package reducer

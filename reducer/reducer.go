@@ -10,6 +10,11 @@ type Config struct {
 	// SessionTTL is the event-time inactivity after which a visitor's
 	// snapshot expires. Default: 24h.
 	SessionTTL time.Duration
+	// Decode turns a snapshot stored by the caller back into a Snapshot:
+	// RestoreEncoded keeps the bytes and Decode runs on the visitor's first
+	// use. It must be pure (no I/O); its errors mean "no snapshot".
+	// Default: nil (RestoreEncoded is refused).
+	Decode func(data []byte) (*Snapshot, error)
 }
 
 // DefaultSessionTTL is Config.SessionTTL's default.
@@ -44,6 +49,8 @@ type Result struct {
 type Reducer struct {
 	ttl      int64
 	visitors map[string]*Snapshot
+	encoded  map[string]encoded // restored, not decoded yet (encoded.go)
+	decode   func([]byte) (*Snapshot, error)
 }
 
 // New returns an empty Reducer. A zero SessionTTL takes the default.
@@ -52,11 +59,12 @@ func New(cfg Config) (*Reducer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Reducer{ttl: cfg.SessionTTL.Milliseconds(), visitors: make(map[string]*Snapshot)}, nil
+	return &Reducer{ttl: cfg.SessionTTL.Milliseconds(), visitors: make(map[string]*Snapshot),
+		encoded: make(map[string]encoded), decode: cfg.Decode}, nil
 }
 
-// Len returns the number of visitors with a snapshot.
-func (r *Reducer) Len() int { return len(r.visitors) }
+// Len returns the number of visitors with a snapshot, decoded or not.
+func (r *Reducer) Len() int { return len(r.visitors) + len(r.encoded) }
 
 // Apply validates ev and folds it into its visitor's snapshot. A rejected
 // event returns an error wrapping ErrInvalid and changes nothing.
@@ -65,7 +73,7 @@ func (r *Reducer) Apply(ev *Event) (Result, error) {
 		return Result{}, err
 	}
 	var res Result
-	s := r.visitors[ev.VisitorID]
+	s := r.Snapshot(ev.VisitorID)
 	if s != nil && ev.OccurredAt-s.LastSeen > r.ttl {
 		s, res.Expired = nil, true
 	}

@@ -1,12 +1,18 @@
 package reducer
 
 // Snapshot returns the visitor's snapshot, or nil if there is none. The
-// caller must not modify it.
-func (r *Reducer) Snapshot(visitorID string) *Snapshot { return r.visitors[visitorID] }
+// caller must not modify it. A snapshot restored encoded is decoded now.
+func (r *Reducer) Snapshot(visitorID string) *Snapshot {
+	if s, ok := r.visitors[visitorID]; ok {
+		return s
+	}
+	return r.thaw(visitorID)
+}
 
 // Restore installs a snapshot read back from durable state, replacing any
 // the visitor had. A nil snapshot removes the visitor (a tombstone).
 func (r *Reducer) Restore(visitorID string, s *Snapshot) {
+	delete(r.encoded, visitorID)
 	if s == nil {
 		delete(r.visitors, visitorID)
 		return
@@ -26,6 +32,12 @@ func (r *Reducer) ExpireBefore(watermark int64) []string {
 	for id, s := range r.visitors {
 		if watermark-s.LastSeen > r.ttl {
 			delete(r.visitors, id)
+			gone = append(gone, id)
+		}
+	}
+	for id, e := range r.encoded {
+		if watermark-e.lastSeen > r.ttl {
+			delete(r.encoded, id)
 			gone = append(gone, id)
 		}
 	}
