@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -23,11 +24,13 @@ type baselineResult struct {
 	Rate           float64 `json:"read_decode_events_per_second"`
 	DecodeFailures int64   `json:"decode_failures"`
 	CPU            cpuUse  `json:"cpu"`
+	Settled        float64 `json:"settled_seconds"` // waited for a quiet machine before starting
 }
 
 // baseline reads the input topics twice: once bare, once decoding.
-func baseline(ctx context.Context, cfg *config, c *kafka.Client, t *topics, codecs consumer.Decoder) (*baselineResult, error) {
-	res := &baselineResult{}
+func baseline(ctx context.Context, cfg *config, c *kafka.Client, t *topics, codecs consumer.Decoder, log *slog.Logger) (*baselineResult, error) {
+	settled, _ := settle(ctx, "baseline", log)
+	res := &baselineResult{Settled: settled.Seconds()}
 	n, secs, _, err := readInputs(ctx, cfg, c, t, nil)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,12 @@
 //     at a steady rate and measure, per update, the output record's Kafka
 //     timestamp minus the producer's timestamp of its action record.
 //
+// The timed throughput phases (the baseline, each Kafka Streams mode, the
+// pipeline) start once the machine is quiet: a second with under 0.25
+// busy cores, waiting at most a minute (settle.go), so that what one phase
+// leaves running (a JVM exiting, the broker deleting topics) does not land
+// in the next one's figure. The report says how long each waited.
+//
 // Each phase prints a result line on stderr; the end prints a Markdown table
 // on stdout (and, with --json FILE, the same figures as JSON), with the
 // targets: ≥ 150,000 events/s end to end, ≥ 50% of the baseline, ≥ 2.5×

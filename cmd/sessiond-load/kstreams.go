@@ -56,6 +56,7 @@ type kstreamsResult struct {
 	PeakRSSMB     float64  `json:"peak_rss_mb"`
 	ExitSummary   string   `json:"exit_summary,omitempty"`
 	Settings      []string `json:"settings"`
+	Settled       float64  `json:"settled_seconds"` // waited for a quiet machine before starting
 }
 
 // kstreamsPhase runs every mode. It is skipped without --kstreams-jar and
@@ -107,6 +108,8 @@ func kstreamsRun(ctx context.Context, cfg *config, c *kafka.Client, t *topics, p
 		"--output-topic", output, "--dlq-topic", dlq)
 	args = append(args, m.Args...)
 	res := &kstreamsResult{Mode: m.Name, Command: cfg.java + " " + strings.Join(args, " "), Events: int64(pre.Events), Settings: m.JVM}
+	settled, _ := settle(ctx, "kafka streams "+m.Name, log)
+	res.Settled = settled.Seconds()
 	begin := time.Now()
 	p, err := startJava(cfg.java, args)
 	if err != nil {

@@ -154,7 +154,7 @@ func inputPhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s
 	if err != nil {
 		return err
 	}
-	if rep.Baseline, err = baseline(ctx, cfg, c, t, dec); err != nil {
+	if rep.Baseline, err = baseline(ctx, cfg, c, t, dec, log); err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
 	result("2 baseline", "%s events/s read + decoded (read only %s events/s)", num(rep.Baseline.Rate), num(rep.Baseline.ReadRate))

@@ -80,12 +80,12 @@ func (r *report) rows() [][4]string {
 			num(p.Rate), num(float64(p.Events)), num(float64(p.Actions)), float64(p.Bytes)/1e6, p.MBPerSecond, num(float64(p.BatchMessages)), num(p.GenRate)), "—", "—"})
 	}
 	if b := r.Baseline; b != nil {
-		rows = append(rows, [4]string{"2 baseline", fmt.Sprintf("%s events/s read + decoded (%s events in %.2f s; read only: %s events/s; %d decode failures)",
-			num(b.Rate), num(float64(b.Events)), b.Seconds, num(b.ReadRate), b.DecodeFailures), "—", "—"})
+		rows = append(rows, [4]string{"2 baseline", fmt.Sprintf("%s events/s read + decoded (%s events in %.2f s; read only: %s events/s; %d decode failures; started after %.1f s of settling)",
+			num(b.Rate), num(float64(b.Events)), b.Seconds, num(b.ReadRate), b.DecodeFailures, b.Settled), "—", "—"})
 	}
 	if p := r.Pipeline; p != nil {
-		rows = append(rows, [4]string{"3 pipeline", fmt.Sprintf("%s events/s end to end (%s events → %s updates in %.2f s from process start; ready after %.2f s, first update at %.2f s; %s events/s after ready)",
-			num(p.Rate), num(float64(p.Events)), num(float64(p.Updates)), p.Seconds, p.ReadySeconds, p.FirstUpdate, num(p.RateAfterReady)),
+		rows = append(rows, [4]string{"3 pipeline", fmt.Sprintf("%s events/s end to end (%s events → %s updates in %.2f s from process start; ready after %.2f s, first update at %.2f s; %s events/s after ready; started after %.1f s of settling)",
+			num(p.Rate), num(float64(p.Events)), num(float64(p.Updates)), p.Seconds, p.ReadySeconds, p.FirstUpdate, num(p.RateAfterReady), p.Settled),
 			"≥ " + num(targetRate) + " events/s", met(p.Rate >= targetRate)})
 		rows = append(rows, [4]string{"3 vs baseline", fmt.Sprintf("%.1f%% of the baseline's %s events/s", 100*p.RatioToBaseline, num(r.Baseline.Rate)),
 			fmt.Sprintf("≥ %.0f%%", 100*targetRatio), met(p.RatioToBaseline >= targetRatio)})
@@ -95,8 +95,8 @@ func (r *report) rows() [][4]string {
 			"all applied, one update per action", met(o["applied"] == float64(p.Events) && m.Updates == float64(r.Preload.Actions))})
 	}
 	for _, k := range r.KStreams {
-		rows = append(rows, [4]string{"3k Kafka Streams, " + k.Mode, fmt.Sprintf("%s events/s end to end (%s events → %s updates, %s dead letters, in %.2f s from process start; RUNNING after %.2f s, first update at %.2f s; %s events/s after RUNNING; %.2f cores, peak RSS %.0f MB)",
-			num(k.Rate), num(float64(k.Events)), num(float64(k.Updates)), num(float64(k.DeadLetters)), k.Seconds, k.RunningAfter, k.FirstUpdate, num(k.RateAfterRun), k.CPU.Sessiond, k.PeakRSSMB), "—", "—"})
+		rows = append(rows, [4]string{"3k Kafka Streams, " + k.Mode, fmt.Sprintf("%s events/s end to end (%s events → %s updates, %s dead letters, in %.2f s from process start; RUNNING after %.2f s, first update at %.2f s; %s events/s after RUNNING; %.2f cores, peak RSS %.0f MB; started after %.1f s of settling)",
+			num(k.Rate), num(float64(k.Events)), num(float64(k.Updates)), num(float64(k.DeadLetters)), k.Seconds, k.RunningAfter, k.FirstUpdate, num(k.RateAfterRun), k.CPU.Sessiond, k.PeakRSSMB, k.Settled), "—", "—"})
 		if r.Pipeline != nil {
 			target, ok := "—", "—"
 			if k.Mode == "tuned" {

@@ -24,6 +24,7 @@ type pipelineResult struct {
 	CPU             cpuUse             `json:"cpu"`
 	PeakRSSMB       float64            `json:"peak_rss_mb"`
 	EventsByOutcome map[string]float64 `json:"events_by_outcome"`
+	Settled         float64            `json:"settled_seconds"` // waited for a quiet machine before starting
 }
 
 // pipelineMetrics are the /metrics figures checked at the end of a phase.
@@ -61,13 +62,14 @@ func throughput(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l 
 	if err != nil {
 		return nil, nil, err
 	}
+	settled, _ := settle(ctx, "pipeline", log)
 	begin := time.Now()
 	in, err := l.launch(runArgs{connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "warn"})
 	if err != nil {
 		return nil, nil, err
 	}
 	cpu := startCPU(in.PID())
-	res := &pipelineResult{Events: int64(pre.Events)}
+	res := &pipelineResult{Events: int64(pre.Events), Settled: settled.Seconds()}
 	var readyAt time.Time
 	exited := func() error {
 		select {
