@@ -52,6 +52,7 @@ var commands = map[string]command{}
 func register(name string, c command) { commands[name] = c }
 
 func main() {
+	applyGCDefault(os.Getenv)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go onSignals(cancel)
