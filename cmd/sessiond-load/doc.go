@@ -1,5 +1,5 @@
 // Command sessiond-load measures sessiond end to end against a real Kafka
-// cluster, in five phases:
+// cluster, in six phases:
 //
 //  1. preload: create fresh, randomly named topics and produce a generated
 //     shopper stream (internal/gen) to them, keyed by visitor with the
@@ -19,7 +19,11 @@
 //     group, and time how fast it restores the snapshots from the changelog;
 //  5. latency: with that process caught up, produce more of the same stream
 //     at a steady rate and measure, per update, the output record's Kafka
-//     timestamp minus the producer's timestamp of its action record.
+//     timestamp minus the producer's timestamp of its action record;
+//  6. replay: run `sessiond replay` over the records the pipeline phase read
+//     (--end-offsets at the preload's end), the whole history as the window
+//     and a topic as the output, timed from process start to exit, and
+//     compare its rate with the pipeline's.
 //
 // The timed throughput phases (the baseline, each Kafka Streams mode, the
 // pipeline) start once the machine is quiet: a second with under 0.25

@@ -164,7 +164,10 @@ func inputPhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s
 // pipelinePhases are phases 3 to 5, on sessiond: throughput, restore and
 // latency.
 func pipelinePhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l *launcher, s *stream, codecs *schemas.Codecs, rep *report, log *slog.Logger) error {
-	var err error
+	ends, err := inputEnds(ctx, c, t)
+	if err != nil {
+		return fmt.Errorf("input end offsets: %w", err)
+	}
 	if rep.KStreams, err = kstreamsPhase(ctx, cfg, c, t, rep.Preload, log); err != nil {
 		return err
 	}
@@ -194,7 +197,7 @@ func pipelinePhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics
 	result("4 restore", "%s snapshots/s, %s records/s (%s snapshots, %s records in %.2f s; ready %.2f s after start)",
 		num(r.SnapshotsRate), num(r.RecordsRate), num(float64(r.Snapshots)), num(float64(r.Records)), r.WindowSeconds, r.ReadySeconds)
 	if cfg.latencySeconds == 0 {
-		return replayPhase(ctx, cfg, t, l, rep, log)
+		return replayPhase(ctx, cfg, t, l, ends, rep, log)
 	}
 	err = profiled(cfg, "latency", func() (err error) {
 		rep.Latency, err = latency(ctx, cfg, c, t, s, codecs, in, log)
@@ -207,7 +210,7 @@ func pipelinePhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics
 	result("5 latency", "p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms over %s updates (%d missing) at %s events/s",
 		lt.P50, lt.P90, lt.P99, lt.Max, num(float64(lt.Count)), rep.Latency.Missing, num(rep.Latency.ProducedRate))
 	// Last: the replay's writes keep the broker busy for a while after it ends.
-	return replayPhase(ctx, cfg, t, l, rep, log)
+	return replayPhase(ctx, cfg, t, l, ends, rep, log)
 }
 
 // noteWarnings records the warnings and errors each instance logged, with
