@@ -49,7 +49,10 @@
 // are three processes sharing the machine. With --profile the pipeline runs
 // inside this process instead, wired like cmd/sessiond/pipeline.go, and a CPU
 // profile and a (cumulative) goroutine-blocking profile are written per
-// phase for `go tool pprof`.
+// phase for `go tool pprof`. In process the pipeline runs with this
+// process's garbage collector settings (Go's default GOGC=100 unless GOGC
+// is set), not with the GOGC=200 the sessiond binary defaults to, so its
+// rates are lower than the subprocess's.
 //
 // CPU use per phase is read from /proc: the machine, sessiond, this
 // process, the broker (a local process running kafka.Kafka) and the rest.
