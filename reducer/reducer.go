@@ -12,7 +12,9 @@ type Config struct {
 	SessionTTL time.Duration
 	// Decode turns a snapshot stored by the caller back into a Snapshot:
 	// RestoreEncoded keeps the bytes and Decode runs on the visitor's first
-	// use. It must be pure (no I/O); its errors mean "no snapshot".
+	// use. Its errors mean "no snapshot". The Reducer calls it and does
+	// nothing else with it: counting or logging what does not decode is
+	// the caller's business, inside Decode.
 	// Default: nil (RestoreEncoded is refused).
 	Decode func(data []byte) (*Snapshot, error)
 }

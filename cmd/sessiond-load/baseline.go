@@ -29,7 +29,7 @@ type baselineResult struct {
 
 // baseline reads the input topics twice: once bare, once decoding.
 func baseline(ctx context.Context, cfg *config, c *kafka.Client, t *topics, codecs consumer.Decoder, log *slog.Logger) (*baselineResult, error) {
-	settled, _ := settle(ctx, "baseline", log)
+	settled := settle(ctx, "baseline", log)
 	res := &baselineResult{Settled: settled.Seconds()}
 	n, secs, _, err := readInputs(ctx, cfg, c, t, nil)
 	if err != nil {

@@ -108,7 +108,7 @@ func kstreamsRun(ctx context.Context, cfg *config, c *kafka.Client, t *topics, p
 		"--output-topic", output, "--dlq-topic", dlq)
 	args = append(args, m.Args...)
 	res := &kstreamsResult{Mode: m.Name, Command: cfg.java + " " + strings.Join(args, " "), Events: int64(pre.Events), Settings: m.JVM}
-	settled, _ := settle(ctx, "kafka streams "+m.Name, log)
+	settled := settle(ctx, "kafka streams "+m.Name, log)
 	res.Settled = settled.Seconds()
 	begin := time.Now()
 	p, err := startJava(cfg.java, args)

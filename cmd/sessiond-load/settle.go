@@ -19,23 +19,23 @@ const (
 
 // settle waits until one settleWindow of the machine's busy CPU is below
 // settleQuiet cores, or settleTimeout has passed, and returns how long it
-// waited and the last window's busy cores.
-func settle(ctx context.Context, before string, log *slog.Logger) (waited time.Duration, busy float64) {
+// waited.
+func settle(ctx context.Context, before string, log *slog.Logger) time.Duration {
 	begin := time.Now()
 	for {
 		m := startCPU(0)
 		select {
 		case <-ctx.Done():
-			return time.Since(begin), busy
+			return time.Since(begin)
 		case <-time.After(settleWindow):
 		}
-		busy = m.stop().Machine
+		busy := m.stop().Machine
 		if busy < settleQuiet || time.Since(begin) >= settleTimeout {
-			waited = time.Since(begin)
+			waited := time.Since(begin)
 			if waited > 2*settleWindow {
 				log.Info("waited for the machine to settle", "before", before, "seconds", round(waited.Seconds(), 1), "busy_cores", round(busy, 2))
 			}
-			return waited, busy
+			return waited
 		}
 	}
 }

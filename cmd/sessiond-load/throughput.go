@@ -62,7 +62,7 @@ func throughput(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l 
 	if err != nil {
 		return nil, nil, err
 	}
-	settled, _ := settle(ctx, "pipeline", log)
+	settled := settle(ctx, "pipeline", log)
 	begin := time.Now()
 	in, err := l.launch(runArgs{connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "warn"})
 	if err != nil {
