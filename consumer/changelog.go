@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -24,25 +24,25 @@ type SnapshotCodec interface {
 // partition N holds the visitors of input partition N.
 type changelog struct {
 	topic  string
-	conn   *kafkautil.Conn
+	conn   *kclient.Conn
 	client *kafka.Client
-	writer *kafkautil.TopicWriter
+	writer *kclient.TopicWriter
 	codec  SnapshotCodec
 }
 
-func newChangelog(topic string, conn *kafkautil.Conn, client *kafka.Client, codec SnapshotCodec) *changelog {
+func newChangelog(topic string, conn *kclient.Conn, client *kafka.Client, codec SnapshotCodec) *changelog {
 	return &changelog{
 		topic:  topic,
 		conn:   conn,
 		client: client,
-		writer: conn.BatchWriter(topic, kafkautil.PartitionBalancer{}),
+		writer: conn.BatchWriter(topic, kclient.PartitionBalancer{}),
 		codec:  codec,
 	}
 }
 
 // end returns the end offset of the partition's changelog.
 func (c *changelog) end(ctx context.Context, partition int) (int64, error) {
-	offs, err := kafkautil.Offsets(ctx, c.client, c.topic, partition)
+	offs, err := kclient.Offsets(ctx, c.client, c.topic, partition)
 	if err != nil {
 		return 0, err
 	}
@@ -132,7 +132,7 @@ type snapshotSink interface {
 // remain every few thousand records.
 func (c *changelog) restore(ctx context.Context, partition int, sink snapshotSink, progress func(read, left int64)) (restoreResult, error) {
 	var res restoreResult
-	offs, err := kafkautil.Offsets(ctx, c.client, c.topic, partition)
+	offs, err := kclient.Offsets(ctx, c.client, c.topic, partition)
 	if err != nil {
 		return res, err
 	}
@@ -165,7 +165,7 @@ func (c *changelog) restore(ctx context.Context, partition int, sink snapshotSin
 // connection's transport (large fetches, records taken straight from the
 // response), which restores faster than a kafka-go Reader, whose
 // per-message channel and goroutine cost a third of the restore's CPU.
-func (c *changelog) read(ctx context.Context, partition int, rng kafkautil.Range, progress func(read, left int64)) (map[string]latestRecord, error) {
+func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, progress func(read, left int64)) (map[string]latestRecord, error) {
 	f := &fetcher{rt: c.conn.Transport(), addr: kafka.TCP(c.conn.Brokers()...), topic: c.topic, partition: partition,
 		offset: rng.First, isolation: readUncommitted, maxBytes: restoreMaxBytes, maxWait: sourceMaxWait}
 	latest := map[string]latestRecord{}

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -67,7 +67,7 @@ type Config struct {
 	CreateTopics bool
 
 	// Conn makes every Kafka connection (brokers, TLS, SASL). Required.
-	Conn *kafkautil.Conn
+	Conn *kclient.Conn
 	// ReadUncommitted reads the input topics with read_uncommitted
 	// isolation. By default they are read with read_committed: records of
 	// aborted transactions are never applied and transaction markers are
@@ -82,7 +82,7 @@ type Config struct {
 	Sinks []Sink
 	// Retry bounds retries of sink, changelog and dead-letter writes and of
 	// commits. Default: 50ms doubling to 5s, until the context ends.
-	Retry kafkautil.RetryPolicy
+	Retry kclient.RetryPolicy
 	// Logger receives structured logs. Default: slog.Default().
 	Logger *slog.Logger
 	// Metrics receives counters and gauges. Default: a set registered

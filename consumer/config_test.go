@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -30,7 +30,7 @@ func (nopCodec) DecodeSnapshot([]byte) (*reducer.Snapshot, error)               
 // validConfig is the defaults with the components set: it passes Validate.
 func validConfig() Config {
 	c := DefaultConfig()
-	c.Conn = kafkautil.PlainConn([]string{"localhost:9092"})
+	c.Conn = kclient.PlainConn([]string{"localhost:9092"})
 	c.Decoder, c.Snapshots, c.Sinks = nopCodec{}, nopCodec{}, []Sink{discardSink{}}
 	return c
 }

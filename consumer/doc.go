@@ -74,7 +74,7 @@
 //	sessiond_commit_failures_total
 //
 // The service adds, from the connection's batching producer and fetcher
-// (internal/kafkautil):
+// (internal/kclient):
 //
 //	sessiond_kafka_requests_total{api}           api: produce, fetch
 //	sessiond_kafka_request_parts_total{api}      writes (produce) or partition fetches (fetch) carried

@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 )
@@ -47,12 +47,12 @@ func actionEvent(visitor, id string, at int64) *reducer.Event {
 // The changelog's records restore exactly the snapshots they were made
 // from; a tombstone removes its visitor; the latest record of a key wins.
 func TestChangelogRoundTrip(t *testing.T) {
-	brokers := testkafka.Embedded(t)
-	topic := testkafka.Name("changelog")
-	testkafka.CreateTopics(t, brokers, 2, topic)
+	brokers := kafkatest.Embedded(t)
+	topic := kafkatest.Name("changelog")
+	kafkatest.CreateTopics(t, brokers, 2, topic)
 	codecs := loadCodecs(t)
-	client := kafkautil.PlainConn(brokers).Client()
-	cl := newChangelog(topic, kafkautil.PlainConn(brokers), client, codecs)
+	client := kclient.PlainConn(brokers).Client()
+	cl := newChangelog(topic, kclient.PlainConn(brokers), client, codecs)
 	t.Cleanup(func() { cl.writer.Close() })
 
 	red := newReducer(t)
@@ -68,7 +68,7 @@ func TestChangelogRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := kafkautil.Write(context.Background(), cl.writer, msgs, kafkautil.RetryPolicy{}, nil); err != nil {
+		if err := kclient.Write(context.Background(), cl.writer, msgs, kclient.RetryPolicy{}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,11 +120,11 @@ func TestChangelogRoundTrip(t *testing.T) {
 // Records written before the LastSeen header existed are decoded during
 // the restore; a header that does not parse counts as none.
 func TestChangelogRestoresRecordsWithoutHeader(t *testing.T) {
-	brokers := testkafka.Embedded(t)
-	topic := testkafka.Name("changelog")
-	testkafka.CreateTopics(t, brokers, 1, topic)
+	brokers := kafkatest.Embedded(t)
+	topic := kafkatest.Name("changelog")
+	kafkatest.CreateTopics(t, brokers, 1, topic)
 	codecs := loadCodecs(t)
-	conn := kafkautil.PlainConn(brokers)
+	conn := kclient.PlainConn(brokers)
 	cl := newChangelog(topic, conn, conn.Client(), codecs)
 	t.Cleanup(func() { cl.writer.Close() })
 	red := newReducer(t)
@@ -140,7 +140,7 @@ func TestChangelogRestoresRecordsWithoutHeader(t *testing.T) {
 			msgs[i].Headers = []kafka.Header{{Key: HeaderLastSeen, Value: []byte("soon")}}
 		}
 	}
-	if err := kafkautil.Write(context.Background(), cl.writer, msgs, kafkautil.RetryPolicy{}, nil); err != nil {
+	if err := kclient.Write(context.Background(), cl.writer, msgs, kclient.RetryPolicy{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	restored := newLazyReducer(t, codecs)
@@ -251,16 +251,16 @@ func (s *recordingSink) Write(_ context.Context, us []*reducer.Update) error {
 }
 
 // noRetry gives up after the first failure, so that a test sees it.
-var noRetry = kafkautil.RetryPolicy{Initial: time.Millisecond, MaxElapsed: time.Nanosecond}
+var noRetry = kclient.RetryPolicy{Initial: time.Millisecond, MaxElapsed: time.Nanosecond}
 
 // flushTask is a task wired to recording sinks, a journaled state pipe and
 // a journaled commit, with dead letters on the embedded broker.
 func flushTask(t *testing.T, j *journal, sinks ...Sink) (*task, []string, string) {
 	t.Helper()
-	brokers := testkafka.Embedded(t)
-	dlq := testkafka.Name("dlq")
-	testkafka.CreateTopics(t, brokers, 1, dlq)
-	dead := kafkautil.PlainConn(brokers).Writer(dlq, &kafka.Murmur2Balancer{})
+	brokers := kafkatest.Embedded(t)
+	dlq := kafkatest.Name("dlq")
+	kafkatest.CreateTopics(t, brokers, 1, dlq)
+	dead := kclient.PlainConn(brokers).Writer(dlq, &kafka.Murmur2Balancer{})
 	t.Cleanup(func() { dead.Close() })
 	log := slog.New(slog.DiscardHandler)
 	topics := [numKinds]string{"cart", "customer", "actions"}
@@ -351,7 +351,7 @@ func TestTaskFlushDeadLettersBeforeCommit(t *testing.T) {
 	if steps := j.get(); !reflect.DeepEqual(steps, []string{"changelog", "commit"}) {
 		t.Errorf("steps %v, want changelog then commit (no updates for the sink)", steps)
 	}
-	msgs, err := testkafka.ReadAll(context.Background(), brokers, dlq)
+	msgs, err := kafkatest.ReadAll(context.Background(), brokers, dlq)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 	"golang.org/x/sync/errgroup"
 )
@@ -18,8 +18,8 @@ import (
 // the batch, so that a flush resumed after a failure sends only the rest.
 type outputs struct {
 	sinks       []Sink
-	deadLetters kafkautil.MessageWriter // nil: rejected records are counted only (replay)
-	retry       kafkautil.RetryPolicy
+	deadLetters kclient.MessageWriter // nil: rejected records are counted only (replay)
+	retry       kclient.RetryPolicy
 	metrics     *Metrics
 	log         *slog.Logger
 }
@@ -61,8 +61,8 @@ func (o *outputs) write(ctx context.Context, b *batch) error {
 }
 
 // writeKafka writes msgs with w, retrying failed records.
-func (o *outputs) writeKafka(ctx context.Context, target string, w kafkautil.MessageWriter, msgs []kafka.Message) error {
-	return kafkautil.Write(ctx, w, msgs, o.retry, o.notify(target))
+func (o *outputs) writeKafka(ctx context.Context, target string, w kclient.MessageWriter, msgs []kafka.Message) error {
+	return kclient.Write(ctx, w, msgs, o.retry, o.notify(target))
 }
 
 // notify counts and logs a failed attempt on target before its retry;

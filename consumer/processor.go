@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -17,7 +17,7 @@ type Processor struct {
 	cfg         Config
 	client      *kafka.Client
 	changelog   *changelog
-	deadLetters *kafkautil.TopicWriter
+	deadLetters *kclient.TopicWriter
 	outputs     *outputs
 	partitions  int
 	retained    retainedStates
@@ -55,11 +55,11 @@ func New(cfg Config) (*Processor, error) {
 // co-partitioned, and records their partition count.
 func (p *Processor) Check(ctx context.Context) error {
 	topics := p.cfg.InputTopics()
-	counts, err := kafkautil.PartitionCounts(ctx, p.client, topics[:]...)
+	counts, err := kclient.PartitionCounts(ctx, p.client, topics[:]...)
 	if err != nil {
 		return fmt.Errorf("check input topics: %w", err)
 	}
-	n, err := kafkautil.CheckCoPartitioned(counts, topics[:]...)
+	n, err := kclient.CheckCoPartitioned(counts, topics[:]...)
 	if err != nil {
 		return err
 	}
@@ -76,14 +76,14 @@ func (p *Processor) Prepare(ctx context.Context) error {
 	}
 	n, changelog := p.partitions, p.cfg.Changelog()
 	if p.cfg.CreateTopics {
-		err := kafkautil.EnsureTopics(ctx, p.client,
-			kafkautil.TopicSpec{Name: changelog, Partitions: n, Compact: true},
-			kafkautil.TopicSpec{Name: p.cfg.DeadLetterTopic, Partitions: n})
+		err := kclient.EnsureTopics(ctx, p.client,
+			kclient.TopicSpec{Name: changelog, Partitions: n, Compact: true},
+			kclient.TopicSpec{Name: p.cfg.DeadLetterTopic, Partitions: n})
 		if err != nil {
 			return err
 		}
 	}
-	counts, err := kafkautil.PartitionCounts(ctx, p.client, changelog)
+	counts, err := kclient.PartitionCounts(ctx, p.client, changelog)
 	if err != nil {
 		return fmt.Errorf("check changelog topic: %w", err)
 	}
@@ -93,7 +93,7 @@ func (p *Processor) Prepare(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, leaderWait)
 	defer cancel()
-	return kafkautil.WaitLeaders(wctx, p.client, changelog, n)
+	return kclient.WaitLeaders(wctx, p.client, changelog, n)
 }
 
 // Run consumes until ctx ends, then drains: the current batches are

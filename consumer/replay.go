@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 	"golang.org/x/sync/errgroup"
 )
@@ -19,7 +19,7 @@ import (
 // the live pipeline, but no consumer group, no commits and no changelog.
 type ReplayConfig struct {
 	// Conn makes the connections. Required.
-	Conn *kafkautil.Conn
+	Conn *kclient.Conn
 	// CartTopic, CustomerTopic and ActionTopic are the inputs.
 	CartTopic, CustomerTopic, ActionTopic string
 	// SessionTTL and MaxClockSkew as in Config. Defaults: 24h and 1h.
@@ -47,7 +47,7 @@ type ReplayConfig struct {
 	Decoder Decoder
 	Sinks   []Sink
 	// Retry bounds sink retries. Default: 50ms doubling to 5s.
-	Retry kafkautil.RetryPolicy
+	Retry kclient.RetryPolicy
 	// Logger receives structured logs. Default: slog.Default().
 	Logger *slog.Logger
 	// Progress, if set, is called with the events read so far and the
@@ -165,11 +165,11 @@ func Replay(ctx context.Context, cfg ReplayConfig) (ReplaySummary, error) {
 // replayPartitions checks the inputs and the partitions asked for.
 func replayPartitions(ctx context.Context, client *kafka.Client, cfg *ReplayConfig) ([]int, error) {
 	topics := cfg.inputTopics()
-	counts, err := kafkautil.PartitionCounts(ctx, client, topics[:]...)
+	counts, err := kclient.PartitionCounts(ctx, client, topics[:]...)
 	if err != nil {
 		return nil, fmt.Errorf("check input topics: %w", err)
 	}
-	n, err := kafkautil.CheckCoPartitioned(counts, topics[:]...)
+	n, err := kclient.CheckCoPartitioned(counts, topics[:]...)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func resolveRanges(ctx context.Context, client *kafka.Client, cfg *ReplayConfig,
 	out := map[int][numKinds]replayRange{}
 	var total int64
 	for k, topic := range cfg.inputTopics() {
-		offs, err := kafkautil.OffsetsAt(ctx, client, level, topic, parts...)
+		offs, err := kclient.OffsetsAt(ctx, client, level, topic, parts...)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -75,7 +75,7 @@ const (
 	fetchRetryPeriod = 200 * time.Millisecond
 )
 
-func newSource(conn *kafkautil.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation int8, log *slog.Logger) *source {
+func newSource(conn *kclient.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation int8, log *slog.Logger) *source {
 	f := &fetcher{rt: conn.FetchBatcher(), addr: kafka.TCP(conn.Brokers()...), topic: topic, partition: partition,
 		offset: offset, isolation: isolation, maxBytes: sourceMaxBytes, maxWait: sourceMaxWait}
 	return &source{stopAt: -1, touch: func() {}, client: conn.Client(), topic: topic, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
@@ -136,7 +136,7 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 // by retention while it was consumed) to the log start, or one beyond the
 // end to the end, and reports whether it moved.
 func (s *source) reposition(ctx context.Context) bool {
-	offs, err := kafkautil.Offsets(ctx, s.client, s.topic, s.f.partition)
+	offs, err := kclient.Offsets(ctx, s.client, s.topic, s.f.partition)
 	if err != nil {
 		return false
 	}
@@ -174,7 +174,7 @@ type sourceSet struct {
 // startSources starts one source per input topic at its offset.
 // With stops (bounded reads), source k ends at stops[k], closing its
 // channel.
-func startSources(ctx context.Context, conn *kafkautil.Conn, topics [numKinds]string, partition int,
+func startSources(ctx context.Context, conn *kclient.Conn, topics [numKinds]string, partition int,
 	offsets [numKinds]int64, stops *[numKinds]int64, isolation int8, dec Decoder, touch func(), log *slog.Logger) *sourceSet {
 	ctx, cancel := context.WithCancel(ctx)
 	set := &sourceSet{cancel: cancel}

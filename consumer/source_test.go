@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -26,11 +26,11 @@ func (rejectAll) DecodeEvent(context.Context, reducer.Kind, []byte) (*reducer.Ev
 // A source whose offset was deleted by retention while it consumed moves
 // to the log start instead of failing forever.
 func TestSourceRepositionsAfterRetention(t *testing.T) {
-	brokers := testkafka.Embedded(t)
-	topic := testkafka.Name("src")
-	testkafka.CreateTopics(t, brokers, 1, topic)
-	conn := kafkautil.PlainConn(brokers)
-	w := conn.Writer(topic, kafkautil.PartitionBalancer{})
+	brokers := kafkatest.Embedded(t)
+	topic := kafkatest.Name("src")
+	kafkatest.CreateTopics(t, brokers, 1, topic)
+	conn := kclient.PlainConn(brokers)
+	w := conn.Writer(topic, kclient.PartitionBalancer{})
 	defer w.Close()
 	msgs := make([]kafka.Message, 10)
 	for i := range msgs {
@@ -38,7 +38,7 @@ func TestSourceRepositionsAfterRetention(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := kafkautil.Write(ctx, w, msgs, kafkautil.RetryPolicy{}, nil); err != nil {
+	if err := kclient.Write(ctx, w, msgs, kclient.RetryPolicy{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	deleteBefore(t, ctx, brokers, topic, 5)

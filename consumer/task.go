@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -15,7 +15,7 @@ import (
 type taskDeps struct {
 	partition int
 	topics    [numKinds]string // input topics, by reducer.Kind
-	conn      *kafkautil.Conn
+	conn      *kclient.Conn
 	client    *kafka.Client // offset requests
 	isolation int8          // readCommitted or readUncommitted
 	reducer   reducer.Config
@@ -28,7 +28,7 @@ type taskDeps struct {
 	metrics   *partitionMetrics
 	emit      func(*reducer.Update) bool // nil emits every update; replay keeps its window
 	counts    *runCounts                 // nil: not counted (replay's summary)
-	retry     kafkautil.RetryPolicy
+	retry     kclient.RetryPolicy
 	log       *slog.Logger
 
 	maxIdle, maxBatchAge, drainTimeout, maxClockSkew time.Duration
@@ -112,7 +112,7 @@ func (t *task) retryOp(ctx context.Context, what string, op func() error) error 
 func (t *task) start(ctx context.Context, starts map[string]int64) error {
 	var offsets, ends [numKinds]int64
 	for k, topic := range t.topics {
-		offs, err := kafkautil.OffsetsAt(ctx, t.client, kafka.IsolationLevel(t.isolation), topic, t.partition)
+		offs, err := kclient.OffsetsAt(ctx, t.client, kafka.IsolationLevel(t.isolation), topic, t.partition)
 		if err != nil {
 			return err
 		}

@@ -7,8 +7,8 @@ import (
 	"io"
 	"sync"
 
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/reducer"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 // FileSink writes updates as JSON lines in exactly the format of `sessiond

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -19,14 +19,14 @@ type UpdateEncoder interface {
 // KafkaConfig configures a KafkaSink. Start from DefaultKafkaConfig.
 type KafkaConfig struct {
 	// Conn makes the connections (brokers, TLS, SASL). Required.
-	Conn *kafkautil.Conn
+	Conn *kclient.Conn
 	// Topic receives the updates. Default: "nosto-session-updates".
 	Topic string
 	// Encoder encodes updates (schemas.Codecs). Required.
 	Encoder UpdateEncoder
 	// Retry bounds one Write's retries of the records that failed. Default:
 	// 50ms doubling to 5s, until the context ends.
-	Retry kafkautil.RetryPolicy
+	Retry kclient.RetryPolicy
 	// OnRetry, if set, is told of each failed attempt (for logs and metrics).
 	OnRetry func(err error, wait time.Duration)
 }
@@ -54,7 +54,7 @@ func (c *KafkaConfig) Validate() error {
 // KafkaSink writes updates to a Kafka topic. It is safe for concurrent use.
 type KafkaSink struct {
 	cfg    KafkaConfig
-	writer *kafkautil.TopicWriter
+	writer *kclient.TopicWriter
 }
 
 // NewKafkaSink returns a sink writing to cfg.Topic.
@@ -77,7 +77,7 @@ func (s *KafkaSink) Write(ctx context.Context, updates []*reducer.Update) error 
 		}
 		msgs[i] = kafka.Message{Key: []byte(u.VisitorID), Value: v}
 	}
-	return kafkautil.Write(ctx, s.writer, msgs, s.cfg.Retry, s.cfg.OnRetry)
+	return kclient.Write(ctx, s.writer, msgs, s.cfg.Retry, s.cfg.OnRetry)
 }
 
 // Name identifies the sink in logs and metrics.

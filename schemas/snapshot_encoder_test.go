@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/gen"
 	"github.com/sessiond/sessiond/reducer"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 // encodeSnapshotGoavro is EncodeSnapshot through goavro: the reference the

@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/gen"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 // EnvJar names the variable holding the path of the built jar.
@@ -48,9 +48,9 @@ const (
 // topics: with Kafka Streams' defaults and with --tuned.
 func TestKStreamsMatchesReducer(t *testing.T) {
 	jar := os.Getenv(EnvJar)
-	if jar == "" || !testkafka.External() {
+	if jar == "" || !kafkatest.External() {
 		t.Skipf("needs %s (the jar: mvn -q -B -f bench/kstreams/pom.xml -DskipTests package) and %s (a real Kafka, e.g. scripts/kafka.sh up); scripts/test.sh sets both",
-			EnvJar, testkafka.EnvBrokers)
+			EnvJar, kafkatest.EnvBrokers)
 	}
 	if _, err := os.Stat(jar); err != nil {
 		t.Fatalf("%s: %v", EnvJar, err)
@@ -58,7 +58,7 @@ func TestKStreamsMatchesReducer(t *testing.T) {
 	if _, err := exec.LookPath("java"); err != nil {
 		t.Fatalf("java: %v", err)
 	}
-	brokers := testkafka.Brokers(t)
+	brokers := kafkatest.Brokers(t)
 	codecs, err := schemas.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +76,8 @@ func TestKStreamsMatchesReducer(t *testing.T) {
 	t.Logf("stream: %d records (%d invalid), %d updates expected (%d late mutations, %d duplicate actions); %d updates depend on how a same-millisecond tie between an action and a mutation of its visitor is broken",
 		len(in.records), len(in.bad), len(want.updates), want.late, want.duplicates, ties)
 
-	topics := inputTopics{cart: testkafka.Name("ks-cart"), customer: testkafka.Name("ks-customer"), action: testkafka.Name("ks-actions")}
-	testkafka.CreateTopics(t, brokers, partitions, topics.cart, topics.customer, topics.action)
+	topics := inputTopics{cart: kafkatest.Name("ks-cart"), customer: kafkatest.Name("ks-customer"), action: kafkatest.Name("ks-actions")}
+	kafkatest.CreateTopics(t, brokers, partitions, topics.cart, topics.customer, topics.action)
 	start := time.Now()
 	produce(t, brokers, topics, in)
 	t.Logf("produced %d records in %v", len(in.records), time.Since(start).Round(time.Millisecond))
@@ -98,10 +98,10 @@ func TestKStreamsMatchesReducer(t *testing.T) {
 // runJar runs the jar over the input topics into fresh output and dead-letter
 // topics and judges what it wrote.
 func runJar(t *testing.T, jar string, brokers []string, codecs *schemas.Codecs, topics inputTopics, in *input, want, alt *expected, flags []string) {
-	out, dlq := testkafka.Name("ks-updates"), testkafka.Name("ks-dlq")
-	testkafka.CreateTopics(t, brokers, partitions, out, dlq)
+	out, dlq := kafkatest.Name("ks-updates"), kafkatest.Name("ks-dlq")
+	kafkatest.CreateTopics(t, brokers, partitions, out, dlq)
 	args := append([]string{
-		"--brokers", strings.Join(brokers, ","), "--application-id", testkafka.Name("ks-app"),
+		"--brokers", strings.Join(brokers, ","), "--application-id", kafkatest.Name("ks-app"),
 		"--cart-topic", topics.cart, "--customer-topic", topics.customer, "--action-topic", topics.action,
 		"--output-topic", out, "--dlq-topic", dlq, "--session-ttl", "24h", "--state-dir", t.TempDir(),
 	}, flags...)
@@ -112,8 +112,8 @@ func runJar(t *testing.T, jar string, brokers []string, codecs *schemas.Codecs, 
 	waitCount(t, brokers, out, len(want.updates), 5*time.Minute)
 	waitCount(t, brokers, dlq, len(in.bad), time.Minute)
 	t.Logf("all %d updates and %d dead letters written %v after start", len(want.updates), len(in.bad), time.Since(start).Round(time.Millisecond))
-	msgs := testkafka.ReadUntil(t, brokers, out, time.Minute, func(m []kafka.Message) bool { return len(m) >= len(want.updates) })
-	dead := testkafka.ReadUntil(t, brokers, dlq, time.Minute, func(m []kafka.Message) bool { return len(m) >= len(in.bad) })
+	msgs := kafkatest.ReadUntil(t, brokers, out, time.Minute, func(m []kafka.Message) bool { return len(m) >= len(want.updates) })
+	dead := kafkatest.ReadUntil(t, brokers, dlq, time.Minute, func(m []kafka.Message) bool { return len(m) >= len(in.bad) })
 
 	judgeUpdates(t, codecs, msgs, want, alt)
 	judgeDeadLetters(t, dead, in, topics)
@@ -233,7 +233,7 @@ func (it inputTopics) of(k reducer.Kind) string {
 // Java-compatible murmur2 partitioner, as sessiond's tools do.
 func produce(t *testing.T, brokers []string, topics inputTopics, in *input) {
 	t.Helper()
-	w := kafkautil.PlainConn(brokers).Writer("", &kafka.Murmur2Balancer{})
+	w := kclient.PlainConn(brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
 	const chunk = 5000
 	for i := 0; i < len(in.records); i += chunk {
@@ -243,7 +243,7 @@ func produce(t *testing.T, brokers []string, topics inputTopics, in *input) {
 			msgs[j] = kafka.Message{Topic: topics.of(r.kind), Key: r.key, Value: r.value}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		err := kafkautil.Write(ctx, w, msgs, kafkautil.RetryPolicy{}, nil)
+		err := kclient.Write(ctx, w, msgs, kclient.RetryPolicy{}, nil)
 		cancel()
 		if err != nil {
 			t.Fatalf("produce: %v", err)
@@ -490,7 +490,7 @@ func judgeDeadLetters(t *testing.T, dead []kafka.Message, in *input, topics inpu
 // reading it all again every few hundred milliseconds while the jar works.
 func waitCount(t *testing.T, brokers []string, topic string, n int, timeout time.Duration) {
 	t.Helper()
-	c := kafkautil.PlainConn(brokers).Client()
+	c := kclient.PlainConn(brokers).Client()
 	parts := make([]int, partitions)
 	for i := range parts {
 		parts[i] = i
@@ -499,7 +499,7 @@ func waitCount(t *testing.T, brokers []string, topic string, n int, timeout time
 	have := int64(0)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		offs, err := kafkautil.Offsets(ctx, c, topic, parts...)
+		offs, err := kclient.Offsets(ctx, c, topic, parts...)
 		cancel()
 		if err == nil {
 			have = 0

@@ -9,7 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 	"golang.org/x/sync/errgroup"
 )
@@ -51,9 +51,9 @@ func baseline(ctx context.Context, cfg *config, c *kafka.Client, t *topics, code
 // set. It returns the records read, the seconds taken and the records
 // that failed to decode.
 func readInputs(ctx context.Context, cfg *config, c *kafka.Client, t *topics, codecs consumer.Decoder) (int64, float64, int64, error) {
-	ranges := map[string]map[int]kafkautil.Range{}
+	ranges := map[string]map[int]kclient.Range{}
 	for _, topic := range t.input {
-		offs, err := kafkautil.Offsets(ctx, c, topic, t.partitionList...)
+		offs, err := kclient.Offsets(ctx, c, topic, t.partitionList...)
 		if err != nil {
 			return 0, 0, 0, err
 		}
@@ -81,7 +81,7 @@ func readInputs(ctx context.Context, cfg *config, c *kafka.Client, t *topics, co
 
 // readPartition reads [rng.First, rng.End) of one partition with the
 // consumer's reader settings (consumer/source.go).
-func readPartition(ctx context.Context, cfg *config, topic string, p int, rng kafkautil.Range, kind reducer.Kind, codecs consumer.Decoder) (n, bad int64, err error) {
+func readPartition(ctx context.Context, cfg *config, topic string, p int, rng kclient.Range, kind reducer.Kind, codecs consumer.Decoder) (n, bad int64, err error) {
 	if rng.End <= rng.First {
 		return 0, 0, nil
 	}

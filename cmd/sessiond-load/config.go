@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // defaultBrokers is used when neither --brokers nor $KAFKA_BROKERS is set:
@@ -19,9 +19,9 @@ const defaultBrokers = "127.0.0.1:39092"
 // config is the command line.
 type config struct {
 	brokers        string // for the report
-	connCfg        kafkautil.ConnConfig
+	connCfg        kclient.ConnConfig
 	passwordFile   string
-	conn           *kafkautil.Conn
+	conn           *kclient.Conn
 	partitions     int
 	events         int
 	visitors       int
@@ -49,9 +49,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	if v := os.Getenv("KAFKA_BROKERS"); v != "" {
 		def = v
 	}
-	c.connCfg = kafkautil.DefaultConnConfig()
-	c.connCfg.Brokers = kafkautil.Brokers(def) // $KAFKA_BROKERS, if set, is the default
-	kafkautil.BindFlags(fs, &c.connCfg, &c.passwordFile)
+	c.connCfg = kclient.DefaultConnConfig()
+	c.connCfg.Brokers = kclient.Brokers(def) // $KAFKA_BROKERS, if set, is the default
+	kclient.BindFlags(fs, &c.connCfg, &c.passwordFile)
 	fs.IntVar(&c.partitions, "partitions", 12, "partitions of every topic")
 	fs.IntVar(&c.events, "events", 1_000_000, "events to preload")
 	fs.IntVar(&c.visitors, "visitors", 100_000, "distinct visitors of the generated stream")
@@ -82,7 +82,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	if err := c.connCfg.LoadSecrets(c.passwordFile, os.LookupEnv); err != nil {
 		return nil, err
 	}
-	conn, err := kafkautil.NewConn(c.connCfg)
+	conn, err := kclient.NewConn(c.connCfg)
 	if err != nil {
 		return nil, fmt.Errorf("kafka connection: %w", err)
 	}

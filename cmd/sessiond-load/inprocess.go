@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/service"
+	"github.com/sessiond/sessiond/service"
 )
 
-// inProcess is the service as `sessiond run` builds it (internal/service),
+// inProcess is the service as `sessiond run` builds it (service),
 // running in this process so that a CPU profile sees it.
 type inProcess struct {
 	addr   string

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 
 	"context"
 	"fmt"
@@ -32,7 +32,7 @@ type instance interface {
 
 // runArgs are the settings of one `sessiond run`.
 type runArgs struct {
-	connCfg      kafkautil.ConnConfig
+	connCfg      kclient.ConnConfig
 	passwordFile string
 	t            *topics
 	httpAddr     string

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // The Kafka Streams phase runs bench/kstreams (the same job written with
@@ -93,8 +93,8 @@ func kstreamsPhase(ctx context.Context, cfg *config, c *kafka.Client, t *topics,
 func kstreamsRun(ctx context.Context, cfg *config, c *kafka.Client, t *topics, pre *preloadResult, m kstreamsMode, log *slog.Logger) (*kstreamsResult, error) {
 	app := t.kstreamsApp(m.Name)
 	output, dlq := app+"-updates", app+"-dlq"
-	specs := []kafkautil.TopicSpec{{Name: output, Partitions: len(t.partitionList)}, {Name: dlq, Partitions: len(t.partitionList)}}
-	if err := kafkautil.EnsureTopics(ctx, c, specs...); err != nil {
+	specs := []kclient.TopicSpec{{Name: output, Partitions: len(t.partitionList)}, {Name: dlq, Partitions: len(t.partitionList)}}
+	if err := kclient.EnsureTopics(ctx, c, specs...); err != nil {
 		return nil, err
 	}
 	stateDir, err := os.MkdirTemp("", "sessiond-load-kstreams-")

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
 	"golang.org/x/sync/errgroup"
@@ -197,7 +197,7 @@ func (r *latencyResult) produce(ctx context.Context, cfg *config, s *stream, sen
 	return nil
 }
 
-func (r *latencyResult) writeBatch(ctx context.Context, w kafkautil.MessageWriter, s *stream, sent *sentLog, n int) error {
+func (r *latencyResult) writeBatch(ctx context.Context, w kclient.MessageWriter, s *stream, sent *sentLog, n int) error {
 	evs, msgs, err := s.next(n)
 	if err != nil {
 		return err
@@ -209,7 +209,7 @@ func (r *latencyResult) writeBatch(ctx context.Context, w kafkautil.MessageWrite
 			sent.add(ev.EventID, now.Truncate(time.Millisecond)) // the record's Kafka timestamp
 		}
 	}
-	if err := kafkautil.Write(ctx, w, msgs, kafkautil.RetryPolicy{MaxElapsed: time.Minute}, nil); err != nil {
+	if err := kclient.Write(ctx, w, msgs, kclient.RetryPolicy{MaxElapsed: time.Minute}, nil); err != nil {
 		return fmt.Errorf("produce: %w", err)
 	}
 	r.WriteMaxMs = max(r.WriteMaxMs, float64(time.Since(now))/1e6)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // preloadResult is phase 1's outcome.
@@ -60,7 +60,7 @@ func produceAll(ctx context.Context, cfg *config, msgs []kafka.Message, per int)
 	defer w.Close()
 	for at := 0; at < len(msgs); at += per {
 		batch := msgs[at:min(at+per, len(msgs))]
-		if err := kafkautil.Write(ctx, w, batch, kafkautil.RetryPolicy{MaxElapsed: 2 * time.Minute}, nil); err != nil {
+		if err := kclient.Write(ctx, w, batch, kclient.RetryPolicy{MaxElapsed: 2 * time.Minute}, nil); err != nil {
 			return fmt.Errorf("produce: %w", err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // replayResult is phase 6: `sessiond replay` over the preloaded topics.
@@ -67,7 +67,7 @@ func replayPhase(ctx context.Context, cfg *config, t *topics, l *launcher, ends 
 func inputEnds(ctx context.Context, c *kafka.Client, t *topics) (string, error) {
 	var parts []string
 	for _, topic := range t.input {
-		offs, err := kafkautil.Offsets(ctx, c, topic, t.partitionList...)
+		offs, err := kclient.Offsets(ctx, c, topic, t.partitionList...)
 		if err != nil {
 			return "", err
 		}

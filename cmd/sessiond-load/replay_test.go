@@ -7,18 +7,18 @@ import (
 	"testing"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 )
 
 // inputEnds gives every input topic-partition's end offset in the form
 // `sessiond replay --end-offsets` reads.
 func TestInputEnds(t *testing.T) {
-	brokers := testkafka.Embedded(t)
+	brokers := kafkatest.Embedded(t)
 	tp := newTopics(2)
-	testkafka.CreateTopics(t, brokers, 2, tp.input[:]...)
-	conn := kafkautil.PlainConn(brokers)
-	w := conn.Writer(tp.input[2], kafkautil.PartitionBalancer{})
+	kafkatest.CreateTopics(t, brokers, 2, tp.input[:]...)
+	conn := kclient.PlainConn(brokers)
+	w := conn.Writer(tp.input[2], kclient.PartitionBalancer{})
 	t.Cleanup(func() { w.Close() })
 	msgs := []kafka.Message{{Partition: 1, Value: []byte("a")}, {Partition: 1, Value: []byte("b")}, {Partition: 0, Value: []byte("c")}}
 	if err := w.WriteMessages(context.Background(), msgs...); err != nil {

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // soakSample is one look at the soaking sessiond.
@@ -101,12 +101,12 @@ func soak(ctx context.Context, cfg *config, t *topics, l *launcher, s *stream, l
 }
 
 // writeEvents writes the stream's next n events.
-func writeEvents(ctx context.Context, w kafkautil.MessageWriter, s *stream, n int) error {
+func writeEvents(ctx context.Context, w kclient.MessageWriter, s *stream, n int) error {
 	_, msgs, err := s.next(n)
 	if err != nil {
 		return err
 	}
-	return kafkautil.Write(ctx, w, msgs, kafkautil.RetryPolicy{MaxElapsed: time.Minute}, nil)
+	return kclient.Write(ctx, w, msgs, kclient.RetryPolicy{MaxElapsed: time.Minute}, nil)
 }
 
 func sampleSoak(ctx context.Context, in instance, at time.Duration) (soakSample, error) {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -48,16 +48,16 @@ func (t *topics) created() []string {
 // create creates the topics and waits until every partition's leader
 // answers offset requests.
 func (t *topics) create(ctx context.Context, c *kafka.Client) error {
-	var specs []kafkautil.TopicSpec
+	var specs []kclient.TopicSpec
 	for _, name := range t.created() {
-		specs = append(specs, kafkautil.TopicSpec{Name: name, Partitions: len(t.partitionList)})
+		specs = append(specs, kclient.TopicSpec{Name: name, Partitions: len(t.partitionList)})
 	}
-	if err := kafkautil.EnsureTopics(ctx, c, specs...); err != nil {
+	if err := kclient.EnsureTopics(ctx, c, specs...); err != nil {
 		return err
 	}
 	return waitFor(ctx, 60*time.Second, 100*time.Millisecond, func() error {
 		for _, name := range t.created() {
-			if _, err := kafkautil.Offsets(ctx, c, name, t.partitionList...); err != nil {
+			if _, err := kclient.Offsets(ctx, c, name, t.partitionList...); err != nil {
 				return err
 			}
 		}
@@ -81,7 +81,7 @@ func (t *topics) delete(ctx context.Context, c *kafka.Client) error {
 
 // endOffsets returns the high watermark of every partition of topic.
 func endOffsets(ctx context.Context, c *kafka.Client, topic string, partitions []int) (map[int]int64, error) {
-	offs, err := kafkautil.Offsets(ctx, c, topic, partitions...)
+	offs, err := kclient.Offsets(ctx, c, topic, partitions...)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func endOffsets(ctx context.Context, c *kafka.Client, topic string, partitions [
 // countRecords returns the number of records topic holds (high watermarks
 // minus log starts, summed).
 func countRecords(ctx context.Context, c *kafka.Client, topic string, partitions []int) (int64, error) {
-	offs, err := kafkautil.Offsets(ctx, c, topic, partitions...)
+	offs, err := kclient.Offsets(ctx, c, topic, partitions...)
 	if err != nil {
 		return 0, err
 	}

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // Both load producers key by visitor with the Java-compatible partitioner
@@ -13,7 +13,7 @@ import (
 // newPreloadWriter returns the preload's producer: a kafka-go Writer with
 // LZ4, its BatchSize sized to the writes (kafka-go allocates a []Message
 // of BatchSize capacity, 152 bytes each, for every partition batch).
-func newPreloadWriter(conn *kafkautil.Conn, batchSize int, batchTimeout time.Duration) *kafka.Writer {
+func newPreloadWriter(conn *kclient.Conn, batchSize int, batchTimeout time.Duration) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:         kafka.TCP(conn.Brokers()...),
 		Transport:    conn.Transport(),
@@ -33,7 +33,7 @@ func newPreloadWriter(conn *kafkautil.Conn, batchSize int, batchTimeout time.Dur
 // sends one request per broker with every partition's records, as a Java
 // producer does. kafka-go's Writer sent one request per partition every
 // 10 ms: a load on the shared broker that a real upstream would not add.
-func newSteadyWriter(conn *kafkautil.Conn) *kafkautil.TopicWriter {
+func newSteadyWriter(conn *kclient.Conn) *kclient.TopicWriter {
 	return conn.BatchWriter("", &kafka.Murmur2Balancer{})
 }
 

@@ -13,13 +13,13 @@ import (
 	"github.com/linkedin/goavro/v2"
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
-	"github.com/sessiond/sessiond/internal/eventjson"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
 	"github.com/sessiond/sessiond/schemas/confluent/confluenttest"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 // testRegistry is an in-process Schema Registry over HTTP that can be
@@ -63,7 +63,7 @@ func (e *env) produceConfluent(t *testing.T, r testRegistry, lines string) {
 // produce partitions (murmur2 of the key).
 func (e *env) writeValues(t *testing.T, msgs []kafka.Message) {
 	t.Helper()
-	w := kafkautil.PlainConn(e.brokers).Writer("", &kafka.Murmur2Balancer{})
+	w := kclient.PlainConn(e.brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
 	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func (e *env) evolvedProducer(t *testing.T, r testRegistry) *confluenttest.Produ
 // registered under "<output topic>-value".
 func (e *env) confluentUpdates(t *testing.T, r testRegistry, n int) []string {
 	t.Helper()
-	msgs := testkafka.ReadUntil(t, e.brokers, e.out, 2*time.Minute, func(m []kafka.Message) bool { return len(m) >= n })
+	msgs := kafkatest.ReadUntil(t, e.brokers, e.out, 2*time.Minute, func(m []kafka.Message) bool { return len(m) >= n })
 	out := make([]string, len(msgs))
 	for i, u := range r.framedUpdates(t, e.out, msgs) {
 		out[i] = string(eventjson.AppendUpdate(nil, u))
@@ -180,7 +180,7 @@ func TestPipelineConfluentProducerEvolvesMidway(t *testing.T) {
 	e.writeValues(t, msgs)
 	e.start(t, r.flags()...)
 	assertSameUpdates(t, e.confluentUpdates(t, r, len(want)), want)
-	dead := testkafka.ReadUntil(t, e.brokers, e.dlq, time.Minute, func(m []kafka.Message) bool { return len(m) >= wishlists })
+	dead := kafkatest.ReadUntil(t, e.brokers, e.dlq, time.Minute, func(m []kafka.Message) bool { return len(m) >= wishlists })
 	if len(dead) != wishlists {
 		t.Fatalf("%d dead letters, want %d", len(dead), wishlists)
 	}
@@ -226,7 +226,7 @@ func TestPipelineConfluentRegistryOutages(t *testing.T) {
 	if n := r.Fetches.Load() - fetched; n != 0 {
 		t.Fatalf("%d fetches after warm-up, want 0", n)
 	}
-	if dead, _ := testkafka.ReadAll(context.Background(), e.brokers, e.dlq); len(dead) != 0 {
+	if dead, _ := kafkatest.ReadAll(context.Background(), e.brokers, e.dlq); len(dead) != 0 {
 		t.Fatalf("%d dead letters, want none: %v", len(dead), headers(dead[0]))
 	}
 }
@@ -310,6 +310,6 @@ func TestPipelineConfluentNostoDeadLettersFramed(t *testing.T) {
 	want := reduceLines(t, lines)
 	e.produceConfluent(t, r, join(lines))
 	e.start(t, append(r.flags(), "--nosto-endpoint", refuse.URL, "--output-topic", "")...)
-	dead := testkafka.ReadUntil(t, e.brokers, e.dlq, 2*time.Minute, func(m []kafka.Message) bool { return len(m) >= len(want) })
+	dead := kafkatest.ReadUntil(t, e.brokers, e.dlq, 2*time.Minute, func(m []kafka.Message) bool { return len(m) >= len(want) })
 	r.framedUpdates(t, e.dlq, dead)
 }

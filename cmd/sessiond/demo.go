@@ -14,14 +14,14 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/gen"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/service"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
 	"github.com/sessiond/sessiond/schemas/confluent/confluenttest"
+	"github.com/sessiond/sessiond/schemas/eventjson"
+	"github.com/sessiond/sessiond/service"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"golang.org/x/sync/errgroup"
 )
@@ -114,15 +114,15 @@ func demoConfig(brokers []string, httpAddr string) service.Config {
 }
 
 func createDemoTopics(ctx context.Context, cfg *service.Config, partitions int) error {
-	c := kafkautil.PlainConn(cfg.Conn.Brokers).Client()
-	var specs []kafkautil.TopicSpec
+	c := kclient.PlainConn(cfg.Conn.Brokers).Client()
+	var specs []kclient.TopicSpec
 	inputs := cfg.Consumer.InputTopics()
 	for _, t := range append(inputs[:], cfg.Kafka.Topic, cfg.Consumer.DeadLetterTopic) {
 		if t != "" {
-			specs = append(specs, kafkautil.TopicSpec{Name: t, Partitions: partitions})
+			specs = append(specs, kclient.TopicSpec{Name: t, Partitions: partitions})
 		}
 	}
-	return kafkautil.EnsureTopics(ctx, c, specs...)
+	return kclient.EnsureTopics(ctx, c, specs...)
 }
 
 // runDemoParts runs the pipeline, the shopper stream and the printers
@@ -238,7 +238,7 @@ func describeDeadLetter(m kafka.Message) string {
 func printTopic(ctx context.Context, cfg *service.Config, topic string, partitions int, fn func(kafka.Message) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for p := 0; p < partitions; p++ {
-		rc := kafkautil.PlainConn(cfg.Conn.Brokers).ReaderConfig(topic, p)
+		rc := kclient.PlainConn(cfg.Conn.Brokers).ReaderConfig(topic, p)
 		rc.MinBytes, rc.MaxBytes, rc.MaxWait = 1, 1<<20, 500*time.Millisecond
 		r := kafka.NewReader(rc)
 		g.Go(func() error {
@@ -282,7 +282,7 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 	if err != nil {
 		return 0, 0, err
 	}
-	w := kafkautil.PlainConn(cfg.Conn.Brokers).Writer("", &kafka.Murmur2Balancer{})
+	w := kclient.PlainConn(cfg.Conn.Brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
 	topics := cfg.Consumer.InputTopics()
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -306,7 +306,7 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 				poisoned++
 			}
 		}
-		if err := kafkautil.Write(ctx, w, msgs, kafkautil.RetryPolicy{}, nil); err != nil {
+		if err := kclient.Write(ctx, w, msgs, kclient.RetryPolicy{}, nil); err != nil {
 			return 0, 0, err
 		}
 		select {

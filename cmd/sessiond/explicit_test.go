@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 )
 
 // An explicit empty or zero value is taken as given or refused; it never
@@ -96,8 +96,8 @@ func tail(s string, n int) string {
 
 // produce to a missing topic or a dead broker fails at once, naming it.
 func TestProduceFailsFast(t *testing.T) {
-	brokers := testkafka.Embedded(t)
-	testkafka.CreateTopics(t, brokers, 1, "cart-changed", "customer-changed")
+	brokers := kafkatest.Embedded(t)
+	kafkatest.CreateTopics(t, brokers, 1, "cart-changed", "customer-changed")
 	dead, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -138,8 +138,8 @@ func TestVersion(t *testing.T) {
 // produce --generate sends the demo's shopper stream (docker-compose's
 // producer uses it).
 func TestProduceGenerate(t *testing.T) {
-	brokers := testkafka.Embedded(t)
-	testkafka.CreateTopics(t, brokers, 2, "cart-changed", "customer-changed", "actions")
+	brokers := kafkatest.Embedded(t)
+	kafkatest.CreateTopics(t, brokers, 2, "cart-changed", "customer-changed", "actions")
 	var errs bytes.Buffer
 	code := Main(context.Background(), []string{"produce", "--brokers", strings.Join(brokers, ","), "--generate", "500", "--visitors", "20"},
 		stdio{in: strings.NewReader(""), out: &bytes.Buffer{}, err: &errs})
@@ -148,7 +148,7 @@ func TestProduceGenerate(t *testing.T) {
 	}
 	var total int
 	for _, topic := range []string{"cart-changed", "customer-changed", "actions"} {
-		msgs, err := testkafka.ReadAll(context.Background(), brokers, topic)
+		msgs, err := kafkatest.ReadAll(context.Background(), brokers, topic)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/eventjson"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 // env is one pipeline's topics on a test broker.
@@ -25,15 +25,15 @@ type env struct {
 func newEnv(t *testing.T, n int) *env {
 	t.Helper()
 	e := &env{
-		brokers:  testkafka.Brokers(t),
-		cart:     testkafka.Name("cart"),
-		customer: testkafka.Name("customer"),
-		action:   testkafka.Name("actions"),
-		out:      testkafka.Name("updates"),
-		dlq:      testkafka.Name("dlq"),
-		grp:      testkafka.Name("sessiond"),
+		brokers:  kafkatest.Brokers(t),
+		cart:     kafkatest.Name("cart"),
+		customer: kafkatest.Name("customer"),
+		action:   kafkatest.Name("actions"),
+		out:      kafkatest.Name("updates"),
+		dlq:      kafkatest.Name("dlq"),
+		grp:      kafkatest.Name("sessiond"),
 	}
-	testkafka.CreateTopics(t, e.brokers, n, e.cart, e.customer, e.action, e.out, e.dlq)
+	kafkatest.CreateTopics(t, e.brokers, n, e.cart, e.customer, e.action, e.out, e.dlq)
 	return e
 }
 
@@ -83,7 +83,7 @@ func (e *env) start(t *testing.T, extra ...string) (stop func()) {
 // them as JSON lines (the reduce format), per partition in offset order.
 func (e *env) updates(t *testing.T, n int, timeout time.Duration) []string {
 	t.Helper()
-	msgs := testkafka.ReadUntil(t, e.brokers, e.out, timeout, func(m []kafka.Message) bool { return len(m) >= n })
+	msgs := kafkatest.ReadUntil(t, e.brokers, e.out, timeout, func(m []kafka.Message) bool { return len(m) >= n })
 	return decodeUpdates(t, msgs)
 }
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/sessiond/sessiond/internal/eventjson"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 // maxLine is the longest input line accepted; a longer one is rejected and

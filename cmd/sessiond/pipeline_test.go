@@ -15,12 +15,12 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/gen"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 // stream returns n generated events as JSON lines in the pipeline's merge
@@ -230,7 +230,7 @@ func TestPipelinePoisonRecords(t *testing.T) {
 	e.produce(t, join(lines[500:]))
 	e.start(t)
 	assertSameUpdates(t, e.updates(t, len(want), 2*time.Minute), want)
-	dead := testkafka.ReadUntil(t, e.brokers, e.dlq, time.Minute, func(m []kafka.Message) bool { return len(m) >= len(poison) })
+	dead := kafkatest.ReadUntil(t, e.brokers, e.dlq, time.Minute, func(m []kafka.Message) bool { return len(m) >= len(poison) })
 	if len(dead) != len(poison) {
 		t.Fatalf("%d dead letters, want %d", len(dead), len(poison))
 	}
@@ -261,7 +261,7 @@ func poisonRecords(t *testing.T, e *env) map[string][]byte {
 		e.action:   encodeUnchecked(t, codecs, &reducer.Event{Kind: reducer.KindAction, VisitorID: "v-bad", EventID: "p3", Action: &reducer.Action{Type: reducer.ActionViewProduct}}),
 	}
 	out := map[string][]byte{}
-	w := kafkautil.PlainConn(e.brokers).Writer("", &kafka.Murmur2Balancer{})
+	w := kclient.PlainConn(e.brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
 	for topic, value := range bad {
 		for _, v := range [][]byte{[]byte("\x00\xffgarbage"), value} {
@@ -293,8 +293,8 @@ func encodeUnchecked(t *testing.T, c *schemas.Codecs, ev *reducer.Event) []byte 
 
 func endOffsets(t *testing.T, brokers []string, topic string) map[int]int64 {
 	t.Helper()
-	c := kafkautil.PlainConn(brokers).Client()
-	counts, err := kafkautil.PartitionCounts(context.Background(), c, topic)
+	c := kclient.PlainConn(brokers).Client()
+	counts, err := kclient.PartitionCounts(context.Background(), c, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,7 @@ func endOffsets(t *testing.T, brokers []string, topic string) map[int]int64 {
 	for i := range parts {
 		parts[i] = i
 	}
-	offs, err := kafkautil.Offsets(context.Background(), c, topic, parts...)
+	offs, err := kclient.Offsets(context.Background(), c, topic, parts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,8 +323,8 @@ func headers(m kafka.Message) map[string]string {
 
 func TestPipelineRefusesUnequalPartitionCounts(t *testing.T) {
 	e := newEnv(t, 2)
-	e.action = testkafka.Name("actions")
-	testkafka.CreateTopics(t, e.brokers, 3, e.action)
+	e.action = kafkatest.Name("actions")
+	kafkatest.CreateTopics(t, e.brokers, 3, e.action)
 	var errs bytes.Buffer
 	code := Main(context.Background(), append([]string{"run"}, e.runFlags()...), stdio{in: strings.NewReader(""), out: io.Discard, err: &errs})
 	if code == 0 || !strings.Contains(errs.String(), "equal partition counts") {
@@ -358,7 +358,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 
 func TestPipelineRefusesMissingOutputTopic(t *testing.T) {
 	e := newEnv(t, 2)
-	e.out = testkafka.Name("missing")
+	e.out = kafkatest.Name("missing")
 	var errs bytes.Buffer
 	code := Main(context.Background(), append([]string{"run"}, e.runFlags()...), stdio{in: strings.NewReader(""), out: io.Discard, err: &errs})
 	if code == 0 || !strings.Contains(errs.String(), "output topic") {

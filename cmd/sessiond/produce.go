@@ -10,13 +10,13 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/gen"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/service"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
+	"github.com/sessiond/sessiond/schemas/eventjson"
+	"github.com/sessiond/sessiond/service"
 )
 
 func init() {
@@ -28,9 +28,9 @@ const produceBatch = 5000
 
 func runProduce(ctx context.Context, args []string, io stdio) error {
 	fs := newFlagSet("produce", io)
-	connCfg := kafkautil.DefaultConnConfig()
+	connCfg := kclient.DefaultConnConfig()
 	var passwordFile string
-	kafkautil.BindFlags(fs, &connCfg, &passwordFile)
+	kclient.BindFlags(fs, &connCfg, &passwordFile)
 	topics := [reducer.NumKinds]*string{
 		reducer.KindCart:     fs.String("cart-topic", consumer.DefaultCartTopic, "topic for cart_changed events"),
 		reducer.KindCustomer: fs.String("customer-topic", consumer.DefaultCustomerTopic, "topic for customer_changed events"),
@@ -55,7 +55,7 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 	if err := connCfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
 		return err
 	}
-	conn, err := kafkautil.NewConn(connCfg)
+	conn, err := kclient.NewConn(connCfg)
 	if err != nil {
 		return configError(fmt.Errorf("kafka connection: %w", err))
 	}
@@ -63,7 +63,7 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("kafka: %w", err)
 	}
 	names := []string{*topics[0], *topics[1], *topics[2]}
-	if _, err := kafkautil.PartitionCounts(ctx, conn.Client(), names...); err != nil {
+	if _, err := kclient.PartitionCounts(ctx, conn.Client(), names...); err != nil {
 		return fmt.Errorf("input topics: %w (create them first)", err)
 	}
 	codecs, err := schemas.Load()
@@ -148,7 +148,7 @@ func (p *producer) flush(ctx context.Context) error {
 	if len(p.batch) == 0 {
 		return nil
 	}
-	if err := kafkautil.Write(ctx, p.w, p.batch, kafkautil.RetryPolicy{MaxElapsed: 2 * 60e9}, nil); err != nil {
+	if err := kclient.Write(ctx, p.w, p.batch, kclient.RetryPolicy{MaxElapsed: 2 * 60e9}, nil); err != nil {
 		return fmt.Errorf("produce to %s: %w", p.topicsOf(), err)
 	}
 	p.sent += len(p.batch)

@@ -5,8 +5,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/reducer"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 func init() {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/reducer"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the current output")

@@ -16,11 +16,11 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/service"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
+	"github.com/sessiond/sessiond/service"
 	"golang.org/x/term"
 )
 
@@ -43,11 +43,11 @@ type replayFlags struct {
 
 func runReplay(ctx context.Context, args []string, io stdio) error {
 	cfg := consumer.DefaultReplayConfig()
-	connCfg := kafkautil.DefaultConnConfig()
+	connCfg := kclient.DefaultConnConfig()
 	f := replayFlags{nosto: emitter.DefaultNostoConfig(), wireFormat: service.WireRaw, registry: confluent.DefaultConfig()}
 	var passwordFile string
 	fs := newFlagSet("replay", io)
-	kafkautil.BindFlags(fs, &connCfg, &passwordFile)
+	kclient.BindFlags(fs, &connCfg, &passwordFile)
 	fs.StringVar(&cfg.CartTopic, "cart-topic", cfg.CartTopic, "cart_changed input topic")
 	fs.StringVar(&cfg.CustomerTopic, "customer-topic", cfg.CustomerTopic, "customer_changed input topic")
 	fs.StringVar(&cfg.ActionTopic, "action-topic", cfg.ActionTopic, "action input topic")
@@ -203,8 +203,8 @@ func parsePartitions(s string) ([]int, error) {
 }
 
 // replay sets up the output, runs the replay and prints the summary.
-func replay(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, connCfg kafkautil.ConnConfig, log *slog.Logger, io stdio) error {
-	conn, err := kafkautil.NewConn(connCfg)
+func replay(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, connCfg kclient.ConnConfig, log *slog.Logger, io stdio) error {
+	conn, err := kclient.NewConn(connCfg)
 	if err != nil {
 		return usagef("kafka connection: %v", err)
 	}
@@ -244,11 +244,11 @@ func replay(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, con
 }
 
 // replaySink builds the one output and returns what finishes it.
-func replaySink(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, conn *kafkautil.Conn, codecs *schemas.Codecs,
+func replaySink(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, conn *kclient.Conn, codecs *schemas.Codecs,
 	reg *confluent.Registry, std stdio) (func() error, error) {
 	switch {
 	case f.outputTopic != "":
-		if _, err := kafkautil.PartitionCounts(ctx, conn.Client(), f.outputTopic); err != nil {
+		if _, err := kclient.PartitionCounts(ctx, conn.Client(), f.outputTopic); err != nil {
 			return nil, fmt.Errorf("output topic: %w (create it first)", err)
 		}
 		enc, err := updateEncoderFor(ctx, reg, codecs, f.outputTopic)
@@ -298,7 +298,7 @@ func replaySink(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags,
 
 // replayNostoSink sends the window's updates to Nosto; what Nosto refuses
 // goes to --dlq-topic, as with run.
-func replayNostoSink(cfg *consumer.ReplayConfig, f *replayFlags, conn *kafkautil.Conn, enc emitter.UpdateEncoder) (func() error, error) {
+func replayNostoSink(cfg *consumer.ReplayConfig, f *replayFlags, conn *kclient.Conn, enc emitter.UpdateEncoder) (func() error, error) {
 	token, key, err := f.secrets.read(os.LookupEnv)
 	if err != nil {
 		return nil, err
@@ -311,7 +311,7 @@ func replayNostoSink(cfg *consumer.ReplayConfig, f *replayFlags, conn *kafkautil
 		if err != nil {
 			return err
 		}
-		return kafkautil.Write(ctx, dlq, []kafka.Message{msg}, kafkautil.RetryPolicy{}, nil)
+		return kclient.Write(ctx, dlq, []kafka.Message{msg}, kclient.RetryPolicy{}, nil)
 	}
 	sink, err := emitter.NewNostoSink(nc)
 	if err != nil {

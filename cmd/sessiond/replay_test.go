@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 )
 
 // occurredAt picks the occurred_at of an update line.
@@ -62,7 +62,7 @@ func (e *env) replayFile(t *testing.T, extra ...string) []string {
 // committed returns the group's committed offsets of the input topics.
 func (e *env) committed(t *testing.T) map[string]map[int]int64 {
 	t.Helper()
-	resp, err := kafkautil.PlainConn(e.brokers).Client().OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{
+	resp, err := kclient.PlainConn(e.brokers).Client().OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{
 		GroupID: e.grp, Topics: map[string][]int{e.cart: {0, 1, 2, 3}, e.customer: {0, 1, 2, 3}, e.action: {0, 1, 2, 3}}})
 	if err != nil {
 		t.Fatal(err)
@@ -102,24 +102,24 @@ func TestPipelineReplayMatchesRun(t *testing.T) {
 		assertSameUpdates(t, append(a, b...), window)
 	})
 	t.Run("output topic", func(t *testing.T) {
-		out := testkafka.Name("replayed")
-		testkafka.CreateTopics(t, e.brokers, 4, out)
+		out := kafkatest.Name("replayed")
+		kafkatest.CreateTopics(t, e.brokers, 4, out)
 		if code, _, errs := e.replayCmd(context.Background(), "--from", from, "--to", to, "--output-topic", out); code != 0 {
 			t.Fatalf("replay exited %d: %s", code, errs)
 		}
-		msgs := testkafka.ReadUntil(t, e.brokers, out, time.Minute, func(m []kafka.Message) bool { return len(m) >= len(window) })
+		msgs := kafkatest.ReadUntil(t, e.brokers, out, time.Minute, func(m []kafka.Message) bool { return len(m) >= len(window) })
 		assertSameUpdates(t, decodeUpdates(t, msgs), window)
 	})
 	t.Run("cut short and run again", func(t *testing.T) {
-		out := testkafka.Name("rerun")
-		testkafka.CreateTopics(t, e.brokers, 4, out)
+		out := kafkatest.Name("rerun")
+		kafkatest.CreateTopics(t, e.brokers, 4, out)
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		e.replayCmd(ctx, "--from", from, "--to", to, "--output-topic", out, "--max-clock-skew", "1h")
 		cancel()
 		if code, _, errs := e.replayCmd(context.Background(), "--from", from, "--to", to, "--output-topic", out); code != 0 {
 			t.Fatalf("replay exited %d: %s", code, errs)
 		}
-		msgs := testkafka.ReadUntil(t, e.brokers, out, time.Minute, func(m []kafka.Message) bool { return len(m) >= len(window) })
+		msgs := kafkatest.ReadUntil(t, e.brokers, out, time.Minute, func(m []kafka.Message) bool { return len(m) >= len(window) })
 		got := decodeUpdates(t, msgs)
 		if dups := assertComplete(t, got, window); dups > 0 {
 			t.Logf("%d updates written twice, identical (idempotent by update_id)", dups)

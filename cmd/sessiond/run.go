@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/sessiond/sessiond/emitter"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/service"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/service"
 )
 
 func init() {
@@ -21,7 +21,7 @@ func init() {
 // cfg's current values (service.DefaultConfig) are the defaults.
 func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *string, secrets *secretFiles) *wireFlags {
 	c, k, n := &cfg.Consumer, &cfg.Kafka, &cfg.Nosto
-	kafkautil.BindFlags(fs, &cfg.Conn, passwordFile)
+	kclient.BindFlags(fs, &cfg.Conn, passwordFile)
 	fs.Var((*isolationLevel)(&c.ReadUncommitted), "isolation-level", "how input topics written in transactions are read: read_committed (aborted records never applied) or read_uncommitted")
 	fs.StringVar(&c.Group, "group", c.Group, "consumer group; also prefixes the changelog topic <group>-snapshots")
 	fs.StringVar(&c.CartTopic, "cart-topic", c.CartTopic, "cart_changed input topic")

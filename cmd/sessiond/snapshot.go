@@ -6,9 +6,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
-	"github.com/sessiond/sessiond/internal/eventjson"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 func init() {
@@ -16,10 +16,10 @@ func init() {
 }
 
 func runSnapshot(ctx context.Context, args []string, io stdio) error {
-	connCfg := kafkautil.DefaultConnConfig()
+	connCfg := kclient.DefaultConnConfig()
 	var passwordFile string
 	fs := newFlagSet("snapshot", io)
-	kafkautil.BindFlags(fs, &connCfg, &passwordFile)
+	kclient.BindFlags(fs, &connCfg, &passwordFile)
 	group := fs.String("group", consumer.DefaultGroup, "consumer group whose changelog <group>-snapshots is read")
 	changelog := fs.String("changelog-topic", "", "changelog topic (default: <group>-snapshots)")
 	actionTopic := fs.String("action-topic", consumer.DefaultActionTopic, "an input topic, for the partition count")
@@ -49,9 +49,9 @@ func runSnapshot(ctx context.Context, args []string, io stdio) error {
 // of the visitor id over the input partition count), reads that changelog
 // partition to its end and returns the latest record of the visitor as
 // JSON; "null" when it has none (never seen, expired or swept).
-func readSnapshot(ctx context.Context, conn *kafkautil.Conn, changelog, inputTopic, visitor string) ([]byte, error) {
+func readSnapshot(ctx context.Context, conn *kclient.Conn, changelog, inputTopic, visitor string) ([]byte, error) {
 	client := conn.Client()
-	counts, err := kafkautil.PartitionCounts(ctx, client, inputTopic, changelog)
+	counts, err := kclient.PartitionCounts(ctx, client, inputTopic, changelog)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func readSnapshot(ctx context.Context, conn *kafkautil.Conn, changelog, inputTop
 		parts[i] = i
 	}
 	p := (&kafka.Murmur2Balancer{}).Balance(kafka.Message{Key: []byte(visitor)}, parts...)
-	offs, err := kafkautil.Offsets(ctx, client, changelog, p)
+	offs, err := kclient.Offsets(ctx, client, changelog, p)
 	if err != nil {
 		return nil, err
 	}

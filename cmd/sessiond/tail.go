@@ -12,10 +12,10 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
-	"github.com/sessiond/sessiond/internal/eventjson"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -27,10 +27,10 @@ func init() {
 const tailReadWait = 500 * time.Millisecond
 
 func runTail(ctx context.Context, args []string, io stdio) error {
-	connCfg := kafkautil.DefaultConnConfig()
+	connCfg := kclient.DefaultConnConfig()
 	var passwordFile string
 	fs := newFlagSet("tail", io)
-	kafkautil.BindFlags(fs, &connCfg, &passwordFile)
+	kclient.BindFlags(fs, &connCfg, &passwordFile)
 	fromBeginning := fs.Bool("from-beginning", false, "start at the earliest offsets (default: the end)")
 	follow := fs.Bool("follow", false, "keep printing new records (default: stop at the end offsets found at start)")
 	topicArgs, flagArgs := splitPositional(args)
@@ -91,11 +91,11 @@ func takesValue(flag string) bool {
 }
 
 // openConn loads the secrets, builds the connection and probes it.
-func openConn(ctx context.Context, cfg kafkautil.ConnConfig, passwordFile string) (*kafkautil.Conn, error) {
+func openConn(ctx context.Context, cfg kclient.ConnConfig, passwordFile string) (*kclient.Conn, error) {
 	if err := cfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
 		return nil, err
 	}
-	conn, err := kafkautil.NewConn(cfg)
+	conn, err := kclient.NewConn(cfg)
 	if err != nil {
 		return nil, configError(fmt.Errorf("kafka connection: %w", err))
 	}
@@ -107,9 +107,9 @@ func openConn(ctx context.Context, cfg kafkautil.ConnConfig, passwordFile string
 
 // tailTopic prints every partition of topic, from the start or the end,
 // until the end offsets found at start or, with follow, until ctx ends.
-func tailTopic(ctx context.Context, conn *kafkautil.Conn, topic string, fromBeginning, follow bool, w io.Writer) error {
+func tailTopic(ctx context.Context, conn *kclient.Conn, topic string, fromBeginning, follow bool, w io.Writer) error {
 	client := conn.Client()
-	counts, err := kafkautil.PartitionCounts(ctx, client, topic)
+	counts, err := kclient.PartitionCounts(ctx, client, topic)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func tailTopic(ctx context.Context, conn *kafkautil.Conn, topic string, fromBegi
 	for i := range parts {
 		parts[i] = i
 	}
-	offs, err := kafkautil.Offsets(ctx, client, topic, parts...)
+	offs, err := kclient.Offsets(ctx, client, topic, parts...)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ type tailPrinter struct {
 	codecs *schemas.Codecs
 }
 
-func (p *tailPrinter) readPartition(ctx context.Context, conn *kafkautil.Conn, topic string, part int, start, end int64, follow bool) error {
+func (p *tailPrinter) readPartition(ctx context.Context, conn *kclient.Conn, topic string, part int, start, end int64, follow bool) error {
 	rc := conn.ReaderConfig(topic, part)
 	rc.MinBytes, rc.MaxBytes, rc.MaxWait = 1, 1<<20, tailReadWait
 	r := kafka.NewReader(rc)

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/eventjson"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -111,9 +111,9 @@ func (e *env) produceTimed(t *testing.T, evs []timed) {
 		}
 		msgs[i] = kafka.Message{Topic: topics[ev.Kind], Key: []byte(ev.VisitorID), Value: v, Time: x.ts}
 	}
-	w := kafkautil.PlainConn(e.brokers).Writer("", &kafka.Murmur2Balancer{})
+	w := kclient.PlainConn(e.brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
-	if err := kafkautil.Write(context.Background(), w, msgs, kafkautil.RetryPolicy{MaxElapsed: time.Minute}, nil); err != nil {
+	if err := kclient.Write(context.Background(), w, msgs, kclient.RetryPolicy{MaxElapsed: time.Minute}, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -122,7 +122,7 @@ func (e *env) produceTimed(t *testing.T, evs []timed) {
 // tombstone).
 func lastValues(t *testing.T, brokers []string, topic string) map[string][]byte {
 	t.Helper()
-	msgs, err := testkafka.ReadAll(context.Background(), brokers, topic)
+	msgs, err := kafkatest.ReadAll(context.Background(), brokers, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,9 +270,9 @@ func TestPipelineWaitsForSlowFirstFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(cluster.Close)
-	e := &env{brokers: cluster.ListenAddrs(), cart: testkafka.Name("cart"), customer: testkafka.Name("customer"),
-		action: testkafka.Name("actions"), out: testkafka.Name("updates"), dlq: testkafka.Name("dlq"), grp: testkafka.Name("sessiond")}
-	testkafka.CreateTopics(t, e.brokers, 1, e.cart, e.customer, e.action, e.out, e.dlq)
+	e := &env{brokers: cluster.ListenAddrs(), cart: kafkatest.Name("cart"), customer: kafkatest.Name("customer"),
+		action: kafkatest.Name("actions"), out: kafkatest.Name("updates"), dlq: kafkatest.Name("dlq"), grp: kafkatest.Name("sessiond")}
+	kafkatest.CreateTopics(t, e.brokers, 1, e.cart, e.customer, e.action, e.out, e.dlq)
 	t0 := time.Now().Add(-time.Minute)
 	e.produce(t, join([]string{
 		fmt.Sprintf(aliceCartLine, rfc3339ms(t0)),

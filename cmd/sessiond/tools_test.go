@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 )
 
 // tail prints what sessiond wrote without Python or an .avsc: updates in
@@ -21,15 +21,15 @@ import (
 func TestPipelineTailAndSnapshot(t *testing.T) {
 	e := newEnv(t, 3)
 	e.produce(t, designExample)
-	w := kafkautil.PlainConn(e.brokers).Writer(e.action, &kafka.Murmur2Balancer{})
+	w := kclient.PlainConn(e.brokers).Writer(e.action, &kafka.Murmur2Balancer{})
 	defer w.Close()
 	poison := kafka.Message{Key: []byte("v-poison"), Value: []byte(`{"type":"action"}`)}
-	if err := kafkautil.Write(context.Background(), w, []kafka.Message{poison}, kafkautil.RetryPolicy{}, nil); err != nil {
+	if err := kclient.Write(context.Background(), w, []kafka.Message{poison}, kclient.RetryPolicy{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.start(t)
 	e.updates(t, 1, time.Minute)
-	testkafka.ReadUntil(t, e.brokers, e.dlq, time.Minute, func(m []kafka.Message) bool { return len(m) >= 1 })
+	kafkatest.ReadUntil(t, e.brokers, e.dlq, time.Minute, func(m []kafka.Message) bool { return len(m) >= 1 })
 
 	cmd := func(args ...string) (int, string, string) {
 		var out, errs bytes.Buffer

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/eventjson"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -22,7 +22,7 @@ import (
 // producer (an independent client) and commits or aborts it.
 func (e *env) produceTx(t *testing.T, lines []string, commit bool) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.TransactionalID(testkafka.Name("tx")),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.TransactionalID(kafkatest.Name("tx")),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil))) // murmur2, as Java's producer
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestPipelineTransactionalInputs(t *testing.T) {
 	want := reduceLines(t, append(append(before, committed...), after...))
 	assertSameUpdates(t, got, want)
 	// The dead letters of a batch are acknowledged with its updates.
-	dead, err := testkafka.ReadAll(context.Background(), e.brokers, e.dlq)
+	dead, err := kafkatest.ReadAll(context.Background(), e.brokers, e.dlq)
 	if err != nil {
 		t.Fatal(err)
 	}

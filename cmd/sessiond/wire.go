@@ -9,10 +9,10 @@ import (
 
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
-	"github.com/sessiond/sessiond/internal/service"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
+	"github.com/sessiond/sessiond/service"
 )
 
 // wireFlags are --wire-format and the Schema Registry's flags, shared by

@@ -3,8 +3,8 @@ package gen_test
 import (
 	"fmt"
 
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/gen"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 func ExampleGenerator() {

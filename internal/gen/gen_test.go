@@ -8,8 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/reducer"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 func TestDeterministic(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // Config configures the Schema Registry client.
@@ -79,7 +79,7 @@ func redact(u string) string {
 func (c *Config) httpClient() (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if c.CAFile != "" {
-		pool, err := kafkautil.CAPool(c.CAFile)
+		pool, err := kclient.CAPool(c.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("schema registry %w", err)
 		}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 )
 
 // Stream sizes: at least 200,000 events over many visitors, paced so that
@@ -182,8 +182,8 @@ func TestFaultBrokerRestart(t *testing.T) {
 // that are not co-partitioned, with a clear error.
 func TestFaultUnequalPartitions(t *testing.T) {
 	s := newSetup(t, 4)
-	s.customer = testkafka.Name("f-customer")
-	testkafka.CreateTopics(t, s.brokers, 2, s.customer)
+	s.customer = kafkatest.Name("f-customer")
+	kafkatest.CreateTopics(t, s.brokers, 2, s.customer)
 	p := start(t, "sessiond", s.runArgs()...)
 	err := p.wait(60 * time.Second)
 	out := p.output()

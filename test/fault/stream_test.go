@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/eventjson"
 	"github.com/sessiond/sessiond/internal/gen"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
+	"github.com/sessiond/sessiond/schemas/eventjson"
 )
 
 // setup is one test's topics on the external broker.
@@ -31,15 +31,15 @@ type setup struct {
 
 func newSetup(t *testing.T, partitions int) *setup {
 	t.Helper()
-	if !testkafka.External() {
+	if !kafkatest.External() {
 		t.Skip("the fault suite needs a real Kafka: run scripts/test.sh, or set KAFKA_BROKERS")
 	}
 	s := &setup{
-		brokers: testkafka.Brokers(t), partitions: partitions,
-		cart: testkafka.Name("f-cart"), customer: testkafka.Name("f-customer"), action: testkafka.Name("f-actions"),
-		out: testkafka.Name("f-updates"), dlq: testkafka.Name("f-dlq"), grp: testkafka.Name("f-sessiond"),
+		brokers: kafkatest.Brokers(t), partitions: partitions,
+		cart: kafkatest.Name("f-cart"), customer: kafkatest.Name("f-customer"), action: kafkatest.Name("f-actions"),
+		out: kafkatest.Name("f-updates"), dlq: kafkatest.Name("f-dlq"), grp: kafkatest.Name("f-sessiond"),
 	}
-	testkafka.CreateTopics(t, s.brokers, partitions, s.cart, s.customer, s.action, s.out, s.dlq)
+	kafkatest.CreateTopics(t, s.brokers, partitions, s.cart, s.customer, s.action, s.out, s.dlq)
 	return s
 }
 
@@ -112,7 +112,7 @@ func newProducer(t *testing.T, s *setup) *producer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := kafkautil.PlainConn(s.brokers).Writer("", &kafka.Murmur2Balancer{})
+	w := kclient.PlainConn(s.brokers).Writer("", &kafka.Murmur2Balancer{})
 	t.Cleanup(func() { w.Close() })
 	return &producer{s: s, w: w, codecs: c}
 }
@@ -132,7 +132,7 @@ func (p *producer) send(ctx context.Context, evs []*reducer.Event, rate int, tic
 			}
 			msgs = append(msgs, kafka.Message{Topic: p.s.topic(ev.Kind), Key: []byte(ev.VisitorID), Value: v})
 		}
-		if err := kafkautil.Write(ctx, p.w, msgs, kafkautil.RetryPolicy{}, nil); err != nil {
+		if err := kclient.Write(ctx, p.w, msgs, kclient.RetryPolicy{}, nil); err != nil {
 			return fmt.Errorf("produce: %w", err)
 		}
 		if tick != nil {
@@ -157,7 +157,7 @@ func readOutput(t *testing.T, s *setup, want map[string]string, timeout time.Dur
 	codecs, _ := schemas.Load()
 	deadline := time.Now().Add(timeout)
 	for {
-		msgs, err := testkafka.ReadAll(context.Background(), s.brokers, s.out)
+		msgs, err := kafkatest.ReadAll(context.Background(), s.brokers, s.out)
 		if err == nil {
 			var o output
 			seen := map[string]bool{}

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -24,10 +24,10 @@ func testConfig(t *testing.T, brokers []string) Config {
 	cfg := DefaultConfig()
 	c := &cfg.Consumer
 	cfg.Conn.Brokers = brokers
-	c.Group = testkafka.Name("grp")
-	c.CartTopic, c.CustomerTopic, c.ActionTopic = testkafka.Name("cart"), testkafka.Name("customer"), testkafka.Name("actions")
-	c.DeadLetterTopic = testkafka.Name("dlq")
-	cfg.Kafka.Topic = testkafka.Name("out")
+	c.Group = kafkatest.Name("grp")
+	c.CartTopic, c.CustomerTopic, c.ActionTopic = kafkatest.Name("cart"), kafkatest.Name("customer"), kafkatest.Name("actions")
+	c.DeadLetterTopic = kafkatest.Name("dlq")
+	cfg.Kafka.Topic = kafkatest.Name("out")
 	cfg.HTTPAddr = "127.0.0.1:0"
 	return cfg
 }
@@ -109,10 +109,10 @@ func TestHandler(t *testing.T) {
 // missing it refuses, and neither the changelog nor the dead-letter topic
 // has been created.
 func TestRunChecksBeforeCreating(t *testing.T) {
-	brokers := testkafka.Embedded(t)
+	brokers := kafkatest.Embedded(t)
 	cfg := testConfig(t, brokers)
 	inputs := cfg.Consumer.InputTopics()
-	testkafka.CreateTopics(t, brokers, 2, inputs[:]...)
+	kafkatest.CreateTopics(t, brokers, 2, inputs[:]...)
 	svc, err := New(cfg, quiet())
 	if err != nil {
 		t.Fatal(err)
@@ -123,9 +123,9 @@ func TestRunChecksBeforeCreating(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "output topic") {
 		t.Fatalf("Run without an output topic: %v, want a refusal naming it", err)
 	}
-	client := kafkautil.PlainConn(brokers).Client()
+	client := kclient.PlainConn(brokers).Client()
 	for _, topic := range []string{cfg.Consumer.Changelog(), cfg.Consumer.DeadLetterTopic} {
-		if _, err := kafkautil.PartitionCounts(ctx, client, topic); err == nil {
+		if _, err := kclient.PartitionCounts(ctx, client, topic); err == nil {
 			t.Errorf("topic %s was created before the refusal", topic)
 		}
 	}
@@ -133,10 +133,10 @@ func TestRunChecksBeforeCreating(t *testing.T) {
 
 // A busy HTTP port is found before any topic is created, too.
 func TestRunChecksHTTPAddrBeforeCreating(t *testing.T) {
-	brokers := testkafka.Embedded(t)
+	brokers := kafkatest.Embedded(t)
 	cfg := testConfig(t, brokers)
 	inputs := cfg.Consumer.InputTopics()
-	testkafka.CreateTopics(t, brokers, 1, append(inputs[:], cfg.Kafka.Topic)...)
+	kafkatest.CreateTopics(t, brokers, 1, append(inputs[:], cfg.Kafka.Topic)...)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -152,17 +152,17 @@ func TestRunChecksHTTPAddrBeforeCreating(t *testing.T) {
 	if err := svc.Run(ctx, nil); err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("Run on a busy port: %v, want a listen error", err)
 	}
-	if _, err := kafkautil.PartitionCounts(ctx, kafkautil.PlainConn(brokers).Client(), cfg.Consumer.Changelog()); err == nil {
+	if _, err := kclient.PartitionCounts(ctx, kclient.PlainConn(brokers).Client(), cfg.Consumer.Changelog()); err == nil {
 		t.Error("the changelog was created before the refusal")
 	}
 }
 
 // Run serves, becomes ready, and returns nil after a clean drain.
 func TestRunServesAndDrains(t *testing.T) {
-	brokers := testkafka.Embedded(t)
+	brokers := kafkatest.Embedded(t)
 	cfg := testConfig(t, brokers)
 	inputs := cfg.Consumer.InputTopics()
-	testkafka.CreateTopics(t, brokers, 2, append(inputs[:], cfg.Kafka.Topic)...)
+	kafkatest.CreateTopics(t, brokers, 2, append(inputs[:], cfg.Kafka.Topic)...)
 	svc, err := New(cfg, quiet())
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package testkafka
+package kafkatest
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // Name returns a topic or group name unique to this run: prefix plus a
@@ -23,12 +23,12 @@ func CreateTopics(tb testing.TB, brokers []string, partitions int, names ...stri
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c := kafkautil.PlainConn(brokers).Client()
-	specs := make([]kafkautil.TopicSpec, len(names))
+	c := kclient.PlainConn(brokers).Client()
+	specs := make([]kclient.TopicSpec, len(names))
 	for i, n := range names {
-		specs[i] = kafkautil.TopicSpec{Name: n, Partitions: partitions}
+		specs[i] = kclient.TopicSpec{Name: n, Partitions: partitions}
 	}
-	if err := kafkautil.EnsureTopics(ctx, c, specs...); err != nil {
+	if err := kclient.EnsureTopics(ctx, c, specs...); err != nil {
 		tb.Fatalf("create topics: %v", err)
 	}
 	var err error
@@ -47,7 +47,7 @@ func CreateTopics(tb testing.TB, brokers []string, partitions int, names ...stri
 // ready reports whether every partition of every topic has a leader that
 // answers offset requests.
 func ready(ctx context.Context, c *kafka.Client, partitions int, names []string) error {
-	counts, err := kafkautil.PartitionCounts(ctx, c, names...)
+	counts, err := kclient.PartitionCounts(ctx, c, names...)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func ready(ctx context.Context, c *kafka.Client, partitions int, names []string)
 			return fmt.Errorf("topic %s has %d partitions", n, counts[n])
 		}
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := kafkautil.WaitLeaders(wctx, c, n, partitions)
+		err := kclient.WaitLeaders(wctx, c, n, partitions)
 		cancel()
 		if err != nil {
 			return err

@@ -2,7 +2,7 @@ package service
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // kafkaRequestMetrics exposes how the connection's Producer and
@@ -11,7 +11,7 @@ import (
 // (the writes, or the partition fetches, those requests carried), and
 // sessiond_kafka_produced_records_total. Parts over requests is how many
 // the batching merges.
-func kafkaRequestMetrics(conn *kafkautil.Conn) []prometheus.Collector {
+func kafkaRequestMetrics(conn *kclient.Conn) []prometheus.Collector {
 	counter := func(name, help, api string, v func() int64) prometheus.Collector {
 		opts := prometheus.CounterOpts{Name: name, Help: help}
 		if api != "" {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/schemas/confluent"
 )
 
@@ -15,7 +15,7 @@ import (
 type Config struct {
 	// Conn is how every Kafka connection is made (brokers, TLS, SASL);
 	// New builds it once and hands it to every component.
-	Conn kafkautil.ConnConfig
+	Conn kclient.ConnConfig
 	// Consumer configures the pipeline. Its Conn, Decoder, Snapshots and
 	// Sinks are set by New.
 	Consumer consumer.Config
@@ -54,7 +54,7 @@ const (
 // DefaultConfig returns the defaults, the one place they are set.
 func DefaultConfig() Config {
 	return Config{
-		Conn:       kafkautil.DefaultConnConfig(),
+		Conn:       kclient.DefaultConnConfig(),
 		Consumer:   consumer.DefaultConfig(),
 		Kafka:      emitter.DefaultKafkaConfig(),
 		Nosto:      emitter.DefaultNostoConfig(),

@@ -13,23 +13,23 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
-	"github.com/sessiond/sessiond/internal/testkafka"
+	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"golang.org/x/net/html"
 )
 
 // The status page, read as HTML: readiness, the owned partitions, the
 // latest dead letters with their reason — and never a record's value.
 func TestStatusPage(t *testing.T) {
-	brokers := testkafka.Embedded(t)
+	brokers := kafkatest.Embedded(t)
 	cfg := testConfig(t, brokers)
 	inputs := cfg.Consumer.InputTopics()
-	testkafka.CreateTopics(t, brokers, 2, append(inputs[:], cfg.Kafka.Topic)...)
+	kafkatest.CreateTopics(t, brokers, 2, append(inputs[:], cfg.Kafka.Topic)...)
 	const secret = "shopper@example.com"
-	w := kafkautil.PlainConn(brokers).Writer(cfg.Consumer.ActionTopic, &kafka.Murmur2Balancer{})
+	w := kclient.PlainConn(brokers).Writer(cfg.Consumer.ActionTopic, &kafka.Murmur2Balancer{})
 	defer w.Close()
 	poison := kafka.Message{Key: []byte("v1"), Value: []byte(`{"email":"` + secret + `"}`)}
-	if err := kafkautil.Write(context.Background(), w, []kafka.Message{poison}, kafkautil.RetryPolicy{}, nil); err != nil {
+	if err := kclient.Write(context.Background(), w, []kafka.Message{poison}, kclient.RetryPolicy{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	svc, err := New(cfg, quiet())

@@ -1,4 +1,4 @@
-package testkafka
+package kafkatest
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // ReadUntil reads every partition of topic from the start and returns the
@@ -32,8 +32,8 @@ func ReadUntil(tb testing.TB, brokers []string, topic string, timeout time.Durat
 // ReadAll reads every partition of topic from the start up to the high
 // watermark seen when it starts.
 func ReadAll(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
-	c := kafkautil.PlainConn(brokers).Client()
-	counts, err := kafkautil.PartitionCounts(ctx, c, topic)
+	c := kclient.PlainConn(brokers).Client()
+	counts, err := kclient.PartitionCounts(ctx, c, topic)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func ReadAll(ctx context.Context, brokers []string, topic string) ([]kafka.Messa
 	for i := range parts {
 		parts[i] = i
 	}
-	offs, err := kafkautil.Offsets(ctx, c, topic, parts...)
+	offs, err := kclient.Offsets(ctx, c, topic, parts...)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func ReadAll(ctx context.Context, brokers []string, topic string) ([]kafka.Messa
 	return out, nil
 }
 
-func readPartition(ctx context.Context, brokers []string, topic string, p int, rng kafkautil.Range) ([]kafka.Message, error) {
+func readPartition(ctx context.Context, brokers []string, topic string, p int, rng kclient.Range) ([]kafka.Message, error) {
 	if rng.End <= rng.First {
 		return nil, nil
 	}

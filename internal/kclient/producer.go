@@ -1,4 +1,4 @@
-package kafkautil
+package kclient
 
 import (
 	"bytes"
@@ -368,7 +368,7 @@ func (w *TopicWriter) WriteMessages(ctx context.Context, msgs ...kafka.Message) 
 		if w.topic != "" {
 			m.Topic = w.topic
 		} else if m.Topic == "" {
-			return errors.New("kafkautil: a message names no topic")
+			return errors.New("kclient: a message names no topic")
 		}
 		if keep {
 			continue

@@ -14,7 +14,7 @@ import (
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/buildinfo"
-	"github.com/sessiond/sessiond/internal/kafkautil"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
@@ -24,7 +24,7 @@ import (
 // Service is the assembled pipeline with its sinks and endpoints.
 type Service struct {
 	cfg      Config
-	conn     *kafkautil.Conn
+	conn     *kclient.Conn
 	log      *slog.Logger
 	proc     *consumer.Processor
 	closers  []io.Closer
@@ -53,7 +53,7 @@ func New(cfg Config, log *slog.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := kafkautil.NewConn(cfg.Conn)
+	conn, err := kclient.NewConn(cfg.Conn)
 	if err != nil {
 		return nil, fmt.Errorf("kafka connection: %w", err)
 	}
@@ -114,7 +114,7 @@ func (s *Service) newNostoSink(codecs *schemas.Codecs) (*emitter.NostoSink, erro
 		if err != nil {
 			return err
 		}
-		return kafkautil.Write(ctx, dlq, []kafka.Message{msg}, s.cfg.Consumer.Retry, func(error, time.Duration) { retries.Inc() })
+		return kclient.Write(ctx, dlq, []kafka.Message{msg}, s.cfg.Consumer.Retry, func(error, time.Duration) { retries.Inc() })
 	}
 	return emitter.NewNostoSink(nc)
 }
@@ -190,7 +190,7 @@ func (s *Service) Check(ctx context.Context) error {
 		return err
 	}
 	if s.cfg.kafkaSinkOn() {
-		if _, err := kafkautil.PartitionCounts(ctx, s.conn.Client(), s.cfg.Kafka.Topic); err != nil {
+		if _, err := kclient.PartitionCounts(ctx, s.conn.Client(), s.cfg.Kafka.Topic); err != nil {
 			return fmt.Errorf("output topic: %w (create it first)", err)
 		}
 	}

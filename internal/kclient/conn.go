@@ -1,4 +1,4 @@
-package kafkautil
+package kclient
 
 import (
 	"crypto/tls"
@@ -149,7 +149,7 @@ const clientID = "sessiond"
 func PlainConn(brokers []string) *Conn {
 	c, err := NewConn(ConnConfig{Brokers: brokers, DialTimeout: DefaultDialTimeout})
 	if err != nil {
-		panic(fmt.Sprintf("kafkautil: plain connection to %v: %v", brokers, err))
+		panic(fmt.Sprintf("kclient: plain connection to %v: %v", brokers, err))
 	}
 	return c
 }

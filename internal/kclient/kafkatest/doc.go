@@ -1,4 +1,4 @@
-// Package testkafka gives tests a real Kafka-protocol broker over TCP and
+// Package kafkatest gives tests a real Kafka-protocol broker over TCP and
 // the helpers to use it: random topic names, topic creation, producing and
 // reading back.
 //
@@ -7,4 +7,4 @@
 // embedded github.com/twmb/franz-go/pkg/kfake cluster that lives as long as
 // the test. Nothing here fakes the client: kafka-go speaks the protocol to
 // whichever broker it is given.
-package testkafka
+package kafkatest
