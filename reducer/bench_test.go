@@ -175,7 +175,7 @@ func BenchmarkReduce(b *testing.B) {
 }
 
 func benchReduce(b *testing.B, s *benchStream, warm bool) {
-	r := newReducer(b, 0)
+	r := newReducer(b, reducer.DefaultSessionTTL)
 	pass := 0
 	s.prepare(pass)
 	if warm {
@@ -194,7 +194,7 @@ func benchReduce(b *testing.B, s *benchStream, warm bool) {
 				pass++
 				s.prepare(pass)
 			} else {
-				r = newReducer(b, 0)
+				r = newReducer(b, reducer.DefaultSessionTTL)
 			}
 			b.StartTimer()
 		}
@@ -239,7 +239,7 @@ func snapshotHeap(tb testing.TB, n int) (bytesPer, objectsPer float64) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	r := newReducer(tb, 0)
+	r := newReducer(tb, reducer.DefaultSessionTTL)
 	for v := range n {
 		buildSnapshot(tb, r, rng, v)
 	}

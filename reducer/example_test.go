@@ -49,7 +49,7 @@ func formatCustomer(c *reducer.Customer) string {
 }
 
 func ExampleReducer_Apply() {
-	r, _ := reducer.New(reducer.Config{}) // 24h session TTL
+	r, _ := reducer.New(reducer.DefaultConfig()) // 24h session TTL
 	const t = 1795773600000               // 2026-11-27T10:00:00Z
 
 	show(r.Apply(&reducer.Event{
@@ -71,7 +71,7 @@ func ExampleReducer_Apply() {
 // A nil cart leaves the cart unchanged, an empty one resets it, and a cart
 // with items replaces it exactly.
 func ExampleReducer_Apply_threeStates() {
-	r, _ := reducer.New(reducer.Config{})
+	r, _ := reducer.New(reducer.DefaultConfig())
 	var t int64 = 1795773600000
 	next := func() int64 { t += 1000; return t }
 	setCart := func(id string, c *reducer.Cart) {
@@ -106,7 +106,7 @@ func ExampleReducer_Apply_threeStates() {
 // Customers follow the same three states; a replace keeps only the fields
 // it carries.
 func ExampleReducer_Apply_customer() {
-	r, _ := reducer.New(reducer.Config{})
+	r, _ := reducer.New(reducer.DefaultConfig())
 	var t int64 = 1795773600000
 	setCustomer := func(id string, c *reducer.Customer) {
 		t += 1000
@@ -139,7 +139,7 @@ func ExampleReducer_Apply_customer() {
 // An action whose event_id was already applied for the visitor produces no
 // second update.
 func ExampleReducer_Apply_duplicate() {
-	r, _ := reducer.New(reducer.Config{})
+	r, _ := reducer.New(reducer.DefaultConfig())
 	ev := &reducer.Event{
 		Kind: reducer.KindAction, VisitorID: "v1", EventID: "e3", OccurredAt: 1795773602000,
 		Action: &reducer.Action{Type: reducer.ActionViewProduct, ProductID: new("181503")},

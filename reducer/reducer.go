@@ -1,11 +1,13 @@
 package reducer
 
 import (
-	"errors"
+	"fmt"
 	"time"
 )
 
-// Config tunes a Reducer.
+// Config tunes a Reducer. Start from DefaultConfig: as everywhere in
+// sessiond, defaults are set there and only there, and Validate refuses a
+// value that means nothing instead of replacing it.
 type Config struct {
 	// SessionTTL is the event-time inactivity after which a visitor's
 	// snapshot expires. Default: 24h.
@@ -22,19 +24,15 @@ type Config struct {
 // DefaultSessionTTL is Config.SessionTTL's default.
 const DefaultSessionTTL = 24 * time.Hour
 
-// Validate checks the configuration.
+// DefaultConfig returns the defaults: a 24h session TTL, no Decode.
+func DefaultConfig() Config { return Config{SessionTTL: DefaultSessionTTL} }
+
+// Validate checks the configuration; it changes nothing.
 func (c Config) Validate() error {
 	if c.SessionTTL <= 0 {
-		return errors.New("reducer: session TTL must be positive")
+		return fmt.Errorf("reducer: session TTL %v must be positive", c.SessionTTL)
 	}
 	return nil
-}
-
-func (c Config) withDefaults() Config {
-	if c.SessionTTL == 0 {
-		c.SessionTTL = DefaultSessionTTL
-	}
-	return c
 }
 
 // Result says what applying one event did.
@@ -55,9 +53,9 @@ type Reducer struct {
 	decode   func([]byte) (*Snapshot, error)
 }
 
-// New returns an empty Reducer. A zero SessionTTL takes the default.
+// New returns an empty Reducer, or cfg's problem (a zero SessionTTL is
+// refused: start from DefaultConfig).
 func New(cfg Config) (*Reducer, error) {
-	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func TestCartThreeStates(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { run(t, newReducer(t, 0), tt.steps) })
+		t.Run(tt.name, func(t *testing.T) { run(t, newReducer(t, reducer.DefaultSessionTTL), tt.steps) })
 	}
 }
 
@@ -117,12 +117,12 @@ func TestCustomerThreeStates(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { run(t, newReducer(t, 0), tt.steps) })
+		t.Run(tt.name, func(t *testing.T) { run(t, newReducer(t, reducer.DefaultSessionTTL), tt.steps) })
 	}
 }
 
 func TestUpdateCarriesCurrentPointers(t *testing.T) {
-	r := newReducer(t, 0)
+	r := newReducer(t, reducer.DefaultSessionTTL)
 	first := apply(t, r, act("a0", at(0)))
 	if first.Update == nil || first.Update.Cart != nil || first.Update.Customer != nil {
 		t.Fatalf("first action: update %+v, want one with nil cart and customer", first.Update)
@@ -143,7 +143,7 @@ func TestUpdateCarriesCurrentPointers(t *testing.T) {
 }
 
 func TestFirstEventActionCreatesSnapshot(t *testing.T) {
-	r := newReducer(t, 0)
+	r := newReducer(t, reducer.DefaultSessionTTL)
 	apply(t, r, act("a1", at(0)))
 	s := r.Snapshot(defaultVisitor)
 	if s == nil || s.Cart != nil || s.Customer != nil || s.LastSeen != at(0) || len(s.Recent) != 1 {
@@ -220,12 +220,12 @@ func TestLastWriterWins(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { run(t, newReducer(t, 0), tt.steps) })
+		t.Run(tt.name, func(t *testing.T) { run(t, newReducer(t, reducer.DefaultSessionTTL), tt.steps) })
 	}
 }
 
 func TestLateEventKeepsLastSeen(t *testing.T) {
-	r := newReducer(t, 0)
+	r := newReducer(t, reducer.DefaultSessionTTL)
 	apply(t, r, cartEv("c2", at(time.Hour), cart(item("A", 1))))
 	apply(t, r, cartEv("c1", at(0), cart(item("B", 1))))
 	apply(t, r, act("a1", at(time.Minute)))
@@ -270,7 +270,7 @@ func TestDuplicates(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { run(t, newReducer(t, 0), tt.steps) })
+		t.Run(tt.name, func(t *testing.T) { run(t, newReducer(t, reducer.DefaultSessionTTL), tt.steps) })
 	}
 }
 
@@ -288,21 +288,21 @@ func TestDuplicateWindow(t *testing.T) {
 	t.Run("after 31 others still a duplicate", func(t *testing.T) {
 		steps := append([]step{{ev: act("first", at(0)), emit: true}}, others(31)...)
 		steps = append(steps, step{ev: act("first", at(time.Hour)), dup: true})
-		run(t, newReducer(t, 0), steps)
+		run(t, newReducer(t, reducer.DefaultSessionTTL), steps)
 	})
 	t.Run("after 32 others emitted again", func(t *testing.T) {
 		steps := append([]step{{ev: act("first", at(0)), emit: true}}, others(32)...)
 		steps = append(steps, step{ev: act("first", at(time.Hour)), emit: true})
-		run(t, newReducer(t, 0), steps)
+		run(t, newReducer(t, reducer.DefaultSessionTTL), steps)
 	})
 	t.Run("a suppressed duplicate does not refresh its slot", func(t *testing.T) {
 		steps := []step{{ev: act("first", at(0)), emit: true}, {ev: act("first", at(0)), dup: true}}
 		steps = append(steps, others(32)...)
 		steps = append(steps, step{ev: act("first", at(time.Hour)), emit: true})
-		run(t, newReducer(t, 0), steps)
+		run(t, newReducer(t, reducer.DefaultSessionTTL), steps)
 	})
 	t.Run("memory holds exactly 32 ids", func(t *testing.T) {
-		r := newReducer(t, 0)
+		r := newReducer(t, reducer.DefaultSessionTTL)
 		run(t, r, others(100))
 		s := r.Snapshot(defaultVisitor)
 		if len(s.Recent) != reducer.RecentActions {
@@ -371,7 +371,7 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestDefaultTTL(t *testing.T) {
-	r := newReducer(t, 0)
+	r := newReducer(t, reducer.DefaultSessionTTL)
 	run(t, r, []step{
 		{ev: cartEv("c1", at(0), cart(item("A", 1)))},
 		{ev: act("a1", at(24*time.Hour)), emit: true, cart: cart(item("A", 1))},
@@ -509,7 +509,7 @@ func TestNew(t *testing.T) {
 		ttl     time.Duration
 		wantErr bool
 	}{
-		{0, false},
+		{0, true}, // never replaced by the default: DefaultConfig sets it
 		{time.Millisecond, false},
 		{time.Hour, false},
 		{-time.Nanosecond, true},
@@ -522,9 +522,9 @@ func TestNew(t *testing.T) {
 		}
 	}
 	if err := (reducer.Config{}).Validate(); err == nil {
-		t.Error("Config{}.Validate() = nil, want error (zero TTL before defaults)")
+		t.Error("Config{}.Validate() = nil, want error (zero TTL)")
 	}
-	if err := (reducer.Config{SessionTTL: reducer.DefaultSessionTTL}).Validate(); err != nil {
+	if err := reducer.DefaultConfig().Validate(); err != nil {
 		t.Errorf("Validate(default) = %v", err)
 	}
 	if reducer.DefaultSessionTTL != 24*time.Hour {

@@ -98,7 +98,7 @@ func TestValidateAccepts(t *testing.T) {
 			if err := reducer.Validate(ev); err != nil {
 				t.Errorf("Validate = %v, want nil", err)
 			}
-			if _, err := newReducer(t, 0).Apply(ev); err != nil {
+			if _, err := newReducer(t, reducer.DefaultSessionTTL).Apply(ev); err != nil {
 				t.Errorf("Apply = %v, want nil", err)
 			}
 		})
@@ -210,7 +210,7 @@ func checkRejected(t *testing.T, ev *reducer.Event, field string) {
 	if strings.Contains(fe.Reason, "\xff") {
 		t.Errorf("reason %q echoes the invalid bytes", fe.Reason)
 	}
-	if _, aerr := newReducer(t, 0).Apply(ev); !errors.Is(aerr, reducer.ErrInvalid) {
+	if _, aerr := newReducer(t, reducer.DefaultSessionTTL).Apply(ev); !errors.Is(aerr, reducer.ErrInvalid) {
 		t.Errorf("Apply = %v, want ErrInvalid", aerr)
 	}
 }

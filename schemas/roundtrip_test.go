@@ -183,7 +183,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 // duplicate.
 func TestSnapshotFromReducer(t *testing.T) {
 	c := loadCodecs(t)
-	r, err := reducer.New(reducer.Config{})
+	r, err := reducer.New(reducer.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestSnapshotFromReducer(t *testing.T) {
 		want.Cart = normalizeCart(want.Cart)
 		mustEqual(t, v, s, &want)
 	}
-	r2, _ := reducer.New(reducer.Config{})
+	r2, _ := reducer.New(reducer.DefaultConfig())
 	data, _ := c.EncodeSnapshot(nil, r.Snapshot("visitor-ü"))
 	s, _ := c.DecodeSnapshot(data)
 	r2.Restore("visitor-ü", s)

@@ -56,7 +56,7 @@ func TestSnapshotEncoderGoldens(t *testing.T) {
 	c := loadCodecs(t)
 	n := 0
 	for _, evs := range goldenEvents(t) {
-		r, _ := reducer.New(reducer.Config{})
+		r, _ := reducer.New(reducer.DefaultConfig())
 		for _, ev := range evs {
 			if _, err := r.Apply(ev); err != nil {
 				continue
@@ -103,7 +103,7 @@ func TestSnapshotEncoderGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := reducer.New(reducer.Config{})
+	r, _ := reducer.New(reducer.DefaultConfig())
 	for i, ev := range g.Take(30000) {
 		if _, err := r.Apply(ev); err != nil {
 			continue
@@ -122,7 +122,7 @@ func FuzzSnapshotEncoder(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	r, _ := reducer.New(reducer.Config{})
+	r, _ := reducer.New(reducer.DefaultConfig())
 	for i, ev := range g.Take(400) {
 		if _, err := r.Apply(ev); err == nil && i%20 == 0 {
 			b, _ := c.EncodeSnapshot(nil, r.Snapshot(ev.VisitorID))

@@ -47,7 +47,7 @@ func checkUpdateEncoding(t testing.TB, c *Codecs, u *reducer.Update) {
 
 // updatesOf applies lines' events and returns the updates.
 func updatesOf(t testing.TB, evs []*reducer.Event) []*reducer.Update {
-	r, _ := reducer.New(reducer.Config{})
+	r, _ := reducer.New(reducer.DefaultConfig())
 	var out []*reducer.Update
 	for _, ev := range evs {
 		if res, err := r.Apply(ev); err == nil && res.Update != nil {

@@ -14,7 +14,7 @@ import (
 func TestThroughReducer(t *testing.T) {
 	for _, tc := range testConfigs {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := reducer.New(reducer.Config{})
+			r, err := reducer.New(reducer.DefaultConfig())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,7 +71,7 @@ func TestFaults(t *testing.T) {
 	const n = 50000
 	clean := newGen(t, Config{Seed: 21}).Take(n)
 	g := newGen(t, Config{Seed: 21, DuplicateRate: 0.1, LateRate: 0.1})
-	r, _ := reducer.New(reducer.Config{})
+	r, _ := reducer.New(reducer.DefaultConfig())
 	seen := map[string]*reducer.Event{}
 	var dups, lates, lateApplied, dupResults, updates int
 	for i := 0; i < n; {

@@ -33,7 +33,7 @@ func BenchmarkDecodeEvent(b *testing.B) {
 }
 
 func BenchmarkAppendUpdate(b *testing.B) {
-	r, _ := reducer.New(reducer.Config{})
+	r, _ := reducer.New(reducer.DefaultConfig())
 	var u *reducer.Update
 	for _, bl := range benchLines {
 		ev, err := DecodeEvent([]byte(bl.line))

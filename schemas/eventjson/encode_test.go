@@ -14,7 +14,7 @@ import (
 // TestDesignExample runs docs/design.md §4's example through the decoder, the
 // reducer and the encoder and checks the update byte for byte.
 func TestDesignExample(t *testing.T) {
-	r, err := reducer.New(reducer.Config{})
+	r, err := reducer.New(reducer.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
