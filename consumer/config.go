@@ -6,27 +6,19 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
-// Config configures a Processor. Only cmd/ reads flags and environment: it
-// starts from DefaultConfig, binds its flags straight into the fields and
-// sets the components. Validate only checks; an explicit zero or empty value
-// is taken as given or refused, never replaced by a default.
-type Config struct {
-	// Group is the consumer group id; it also names the changelog topic.
-	// Default: "sessiond".
-	Group string
+// Pipeline is what the live pipeline (Config) and a replay (ReplayConfig)
+// declare alike: the inputs, the reducer's time settings, the components
+// that decode and deliver, and how writes are retried. Both embed it, so
+// that neither redeclares the other's fields.
+type Pipeline struct {
 	// CartTopic, CustomerTopic and ActionTopic are the co-partitioned inputs.
 	// Defaults: "cart-changed", "customer-changed", "actions".
 	CartTopic, CustomerTopic, ActionTopic string
-	// DeadLetterTopic receives rejected records with their provenance.
-	// Default: "sessiond-dlq".
-	DeadLetterTopic string
-	// ChangelogTopic persists snapshots; compacted, one partition per input
-	// partition. Default: empty, which means Group + "-snapshots".
-	ChangelogTopic string
 	// SessionTTL is the event-time inactivity after which a snapshot
 	// expires. Must be positive. Default: 24h.
 	SessionTTL time.Duration
@@ -36,11 +28,127 @@ type Config struct {
 	// the TTL. See streamtime.go for the conditions under which the sweep
 	// changes no update. Default: 1h.
 	MaxClockSkew time.Duration
+	// MaxBatch caps the events processed between two flushes. Default: 2000.
+	MaxBatch int
+	// ReadUncommitted reads the input topics with read_uncommitted
+	// isolation. By default they are read with read_committed: records of
+	// aborted transactions are never applied and transaction markers are
+	// skipped. Default: false.
+	ReadUncommitted bool
+
+	// Conn makes every Kafka connection (brokers, TLS, SASL). Required.
+	Conn *kclient.Conn
+	// Decoder turns input record values into events. Required.
+	Decoder Decoder
+	// Sinks receive the updates of each batch; an update is delivered when
+	// every sink has acknowledged it. At least one, at most MaxSinks.
+	Sinks []Sink
+	// Retry bounds retries of sink, changelog and dead-letter writes and of
+	// commits. The live pipeline retries until the context ends (a broker
+	// that is down is waited for); a replay, a batch job, gives up after
+	// MaxElapsed and fails at once on a permanent error. Default: 50ms
+	// doubling to 5s, no MaxElapsed.
+	Retry kclient.RetryPolicy
+	// Logger receives structured logs. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// MaxSinks is how many sinks a pipeline may have: a batch marks the sinks
+// that acknowledged it in a 64-bit mask.
+const MaxSinks = 64
+
+// InputTopics returns the input topics indexed by reducer.Kind.
+func (c *Pipeline) InputTopics() [reducer.NumKinds]string {
+	return [reducer.NumKinds]string{c.CartTopic, c.CustomerTopic, c.ActionTopic}
+}
+
+// defaultPipeline is Pipeline's defaults.
+func defaultPipeline() Pipeline {
+	return Pipeline{
+		CartTopic:     DefaultCartTopic,
+		CustomerTopic: DefaultCustomerTopic,
+		ActionTopic:   DefaultActionTopic,
+		SessionTTL:    DefaultSessionTTL,
+		MaxClockSkew:  DefaultMaxClockSkew,
+		MaxBatch:      DefaultMaxBatch,
+		Retry:         kclient.DefaultRetryPolicy(),
+		Logger:        slog.Default(),
+	}
+}
+
+// validate reports the first problem with the shared settings.
+func (c *Pipeline) validate() error {
+	switch {
+	case c.SessionTTL <= 0:
+		return config.Errorf("SessionTTL", "consumer: session TTL %v must be positive", c.SessionTTL)
+	case c.MaxClockSkew < 0:
+		return config.Errorf("MaxClockSkew", "consumer: max clock skew %v must not be negative", c.MaxClockSkew)
+	case c.MaxBatch < 1:
+		return config.Errorf("MaxBatch", "consumer: max batch %d must be at least 1", c.MaxBatch)
+	}
+	if err := c.validateInputs(); err != nil {
+		return err
+	}
+	if err := c.Retry.Validate(); err != nil {
+		return config.Within("Retry", err)
+	}
+	return c.validateComponents()
+}
+
+func (c *Pipeline) validateInputs() error {
+	fields := [reducer.NumKinds]string{"CartTopic", "CustomerTopic", "ActionTopic"}
+	seen := map[string]bool{}
+	for k, t := range c.InputTopics() {
+		if t == "" {
+			return config.Errorf(fields[k], "consumer: an input topic name is empty")
+		}
+		if seen[t] {
+			return config.Errorf(fields[k], "consumer: topic %q named twice among the inputs", t)
+		}
+		seen[t] = true
+	}
+	return nil
+}
+
+func (c *Pipeline) validateComponents() error {
+	switch {
+	case c.Conn == nil:
+		return errors.New("consumer: no Kafka connection")
+	case c.Decoder == nil:
+		return errors.New("consumer: no decoder")
+	case len(c.Sinks) == 0:
+		return config.Errorf("Sinks", "consumer: no sink")
+	case len(c.Sinks) > MaxSinks:
+		return config.Errorf("Sinks", "consumer: %d sinks, at most %d", len(c.Sinks), MaxSinks)
+	case c.Logger == nil:
+		return errors.New("consumer: no logger (DefaultConfig sets one)")
+	}
+	for i, s := range c.Sinks {
+		if s == nil {
+			return fmt.Errorf("consumer: sink %d is nil", i)
+		}
+	}
+	return nil
+}
+
+// Config configures a Processor. Only cmd/ reads flags and environment: it
+// starts from DefaultConfig, binds its flags straight into the fields and
+// sets the components. Validate only checks; an explicit zero or empty value
+// is taken as given or refused, never replaced by a default.
+type Config struct {
+	Pipeline
+	// Group is the consumer group id; it also names the changelog topic.
+	// Default: "sessiond".
+	Group string
+	// DeadLetterTopic receives rejected records with their provenance.
+	// Default: "sessiond-dlq".
+	DeadLetterTopic string
+	// ChangelogTopic persists snapshots; compacted, one partition per input
+	// partition. Default: empty, which means Group + "-snapshots".
+	ChangelogTopic string
 	// MaxIdle is how long a caught-up input partition is waited for before
 	// the others are processed without it; 0 does not wait. Default: 50ms.
 	MaxIdle time.Duration
-	// MaxBatch caps the events processed between two flushes. Default: 2000.
-	MaxBatch int
 	// MaxBatchAge caps how long a batch collects events before it is
 	// flushed, bounding latency under a steady trickle. Default: 50ms.
 	MaxBatchAge time.Duration
@@ -66,25 +174,12 @@ type Config struct {
 	// are missing. Default: true.
 	CreateTopics bool
 
-	// Conn makes every Kafka connection (brokers, TLS, SASL). Required.
-	Conn *kclient.Conn
-	// ReadUncommitted reads the input topics with read_uncommitted
-	// isolation. By default they are read with read_committed: records of
-	// aborted transactions are never applied and transaction markers are
-	// skipped. Default: false.
-	ReadUncommitted bool
-	// Decoder turns input record values into events. Required.
-	Decoder Decoder
 	// Snapshots encodes and decodes changelog records. Required.
 	Snapshots SnapshotCodec
-	// Sinks receive the updates of each batch; an update is delivered when
-	// every sink has acknowledged it. At least one is required.
-	Sinks []Sink
-	// Retry bounds retries of sink, changelog and dead-letter writes and of
-	// commits. Default: 50ms doubling to 5s, until the context ends.
-	Retry kclient.RetryPolicy
-	// Logger receives structured logs. Default: slog.Default().
-	Logger *slog.Logger
+	// DeadLetters writes rejected records: the process's one dead-letter
+	// writer, shared with the Nosto sink's refusals. Default: nil, which
+	// writes to DeadLetterTopic through Conn's shared producer.
+	DeadLetters kclient.MessageWriter
 	// Metrics receives counters and gauges. Default: a set registered
 	// nowhere.
 	Metrics *Metrics
@@ -117,21 +212,15 @@ const (
 // codecs and sinks) are left to the caller.
 func DefaultConfig() Config {
 	return Config{
+		Pipeline:        defaultPipeline(),
 		Group:           DefaultGroup,
-		CartTopic:       DefaultCartTopic,
-		CustomerTopic:   DefaultCustomerTopic,
-		ActionTopic:     DefaultActionTopic,
 		DeadLetterTopic: DefaultDeadLetterTopic,
-		SessionTTL:      DefaultSessionTTL,
-		MaxClockSkew:    DefaultMaxClockSkew,
 		MaxIdle:         DefaultMaxIdle,
-		MaxBatch:        DefaultMaxBatch,
 		MaxBatchAge:     DefaultMaxBatchAge,
 		SessionTimeout:  DefaultSessionTimeout,
 		DrainTimeout:    DefaultDrainTimeout,
 		CommitInterval:  DefaultCommitInterval,
 		CreateTopics:    true,
-		Logger:          slog.Default(),
 		Metrics:         NewMetrics(),
 		Status:          NewStatus(),
 	}
@@ -148,84 +237,60 @@ func (c *Config) Changelog() string {
 	return ChangelogTopicOf(c.Group)
 }
 
-// InputTopics returns the input topics indexed by reducer.Kind.
-func (c *Config) InputTopics() [reducer.NumKinds]string {
-	return [reducer.NumKinds]string{c.CartTopic, c.CustomerTopic, c.ActionTopic}
-}
-
 // Validate reports the first problem with c. It changes nothing.
 func (c *Config) Validate() error {
+	if err := c.Pipeline.validate(); err != nil {
+		return err
+	}
 	if err := c.validateSettings(); err != nil {
 		return err
 	}
 	if err := c.validateTopics(); err != nil {
 		return err
 	}
-	return c.validateComponents()
+	switch {
+	case c.Snapshots == nil:
+		return errors.New("consumer: no snapshot codec")
+	case c.Metrics == nil || c.Status == nil:
+		return errors.New("consumer: metrics and status are required (DefaultConfig sets them)")
+	}
+	return nil
 }
 
 func (c *Config) validateSettings() error {
 	switch {
 	case c.Group == "":
-		return errors.New("consumer: the group id is empty")
-	case c.SessionTTL <= 0:
-		return fmt.Errorf("consumer: session TTL %v must be positive", c.SessionTTL)
-	case c.MaxClockSkew < 0:
-		return fmt.Errorf("consumer: max clock skew %v must not be negative", c.MaxClockSkew)
+		return config.Errorf("Group", "consumer: the group id is empty")
 	case c.MaxIdle < 0:
-		return fmt.Errorf("consumer: max idle %v must not be negative", c.MaxIdle)
+		return config.Errorf("MaxIdle", "consumer: max idle %v must not be negative", c.MaxIdle)
 	case c.MaxBatchAge < 0:
-		return fmt.Errorf("consumer: max batch age %v must not be negative", c.MaxBatchAge)
+		return config.Errorf("MaxBatchAge", "consumer: max batch age %v must not be negative", c.MaxBatchAge)
 	case c.CommitInterval < 0:
-		return fmt.Errorf("consumer: commit interval %v must not be negative", c.CommitInterval)
+		return config.Errorf("CommitInterval", "consumer: commit interval %v must not be negative", c.CommitInterval)
 	case c.SessionTimeout <= 0:
-		return fmt.Errorf("consumer: group session timeout %v must be positive", c.SessionTimeout)
+		return config.Errorf("SessionTimeout", "consumer: group session timeout %v must be positive", c.SessionTimeout)
 	case c.DrainTimeout <= 0:
-		return fmt.Errorf("consumer: drain timeout %v must be positive", c.DrainTimeout)
-	case c.MaxBatch < 1:
-		return fmt.Errorf("consumer: max batch %d must be at least 1", c.MaxBatch)
+		return config.Errorf("DrainTimeout", "consumer: drain timeout %v must be positive", c.DrainTimeout)
 	}
 	return nil
 }
 
 func (c *Config) validateTopics() error {
-	seen := map[string]bool{}
-	for _, t := range c.InputTopics() {
-		if t == "" {
-			return errors.New("consumer: an input topic name is empty")
-		}
-		if seen[t] {
-			return fmt.Errorf("consumer: topic %q named twice among the inputs", t)
-		}
-		seen[t] = true
-	}
 	if c.DeadLetterTopic == "" {
-		return errors.New("consumer: the dead-letter topic name is empty")
+		return config.Errorf("DeadLetterTopic", "consumer: the dead-letter topic name is empty")
 	}
+	inputs := c.InputTopics()
 	cl := c.Changelog()
-	if seen[cl] || seen[c.DeadLetterTopic] || cl == c.DeadLetterTopic {
-		return errors.New("consumer: the changelog, dead-letter and input topics must all differ")
-	}
-	return nil
-}
-
-func (c *Config) validateComponents() error {
-	switch {
-	case c.Conn == nil:
-		return errors.New("consumer: no Kafka connection")
-	case c.Decoder == nil:
-		return errors.New("consumer: no decoder")
-	case c.Snapshots == nil:
-		return errors.New("consumer: no snapshot codec")
-	case len(c.Sinks) == 0:
-		return errors.New("consumer: no sink")
-	case c.Logger == nil || c.Metrics == nil || c.Status == nil:
-		return errors.New("consumer: logger, metrics and status are required (DefaultConfig sets them)")
-	}
-	for i, s := range c.Sinks {
-		if s == nil {
-			return fmt.Errorf("consumer: sink %d is nil", i)
+	for _, t := range inputs {
+		if t == cl {
+			return config.Errorf("ChangelogTopic", "consumer: the changelog topic %q is also an input", cl)
 		}
+		if t == c.DeadLetterTopic {
+			return config.Errorf("DeadLetterTopic", "consumer: the dead-letter topic %q is also an input", t)
+		}
+	}
+	if cl == c.DeadLetterTopic {
+		return config.Errorf("DeadLetterTopic", "consumer: the dead-letter topic %q is also the changelog", cl)
 	}
 	return nil
 }

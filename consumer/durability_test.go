@@ -68,7 +68,7 @@ func TestChangelogRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := kclient.Write(context.Background(), cl.writer, msgs, kclient.RetryPolicy{}, nil); err != nil {
+		if err := kclient.Write(context.Background(), cl.writer, msgs, kclient.DefaultRetryPolicy(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -140,7 +140,7 @@ func TestChangelogRestoresRecordsWithoutHeader(t *testing.T) {
 			msgs[i].Headers = []kafka.Header{{Key: HeaderLastSeen, Value: []byte("soon")}}
 		}
 	}
-	if err := kclient.Write(context.Background(), cl.writer, msgs, kclient.RetryPolicy{}, nil); err != nil {
+	if err := kclient.Write(context.Background(), cl.writer, msgs, kclient.DefaultRetryPolicy(), nil); err != nil {
 		t.Fatal(err)
 	}
 	restored := newLazyReducer(t, codecs)
@@ -251,7 +251,7 @@ func (s *recordingSink) Write(_ context.Context, us []*reducer.Update) error {
 }
 
 // noRetry gives up after the first failure, so that a test sees it.
-var noRetry = kclient.RetryPolicy{Initial: time.Millisecond, MaxElapsed: time.Nanosecond}
+var noRetry = kclient.RetryPolicy{Initial: time.Millisecond, Max: time.Millisecond, MaxElapsed: time.Nanosecond}
 
 // flushTask is a task wired to recording sinks, a journaled state pipe and
 // a journaled commit, with dead letters on the embedded broker.
@@ -271,6 +271,7 @@ func flushTask(t *testing.T, j *journal, sinks ...Sink) (*task, []string, string
 		status:   NewStatus(),
 		metrics:  NewMetrics().forPartition(0, topics),
 		log:      log,
+		retry:    kclient.DefaultRetryPolicy(),
 		maxBatch: DefaultMaxBatch,
 	})
 	tk.red, tk.clock = newReducer(t), newStreamClock(DefaultMaxClockSkew)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 	"golang.org/x/sync/errgroup"
@@ -16,16 +16,10 @@ import (
 
 // ReplayConfig configures Replay: a bounded, read-only pass over chosen
 // offsets of the input topics with the same merge, reducer and sinks as
-// the live pipeline, but no consumer group, no commits and no changelog.
+// the live pipeline (the Pipeline both embed), but no consumer group, no
+// commits and no changelog.
 type ReplayConfig struct {
-	// Conn makes the connections. Required.
-	Conn *kclient.Conn
-	// CartTopic, CustomerTopic and ActionTopic are the inputs.
-	CartTopic, CustomerTopic, ActionTopic string
-	// SessionTTL and MaxClockSkew as in Config. Defaults: 24h and 1h.
-	SessionTTL, MaxClockSkew time.Duration
-	// ReadUncommitted as in Config. Default: false.
-	ReadUncommitted bool
+	Pipeline
 	// From and To select the updates written: those of actions whose
 	// occurred_at is in [From, To). Events before From warm the state up
 	// silently. Required; From before To.
@@ -41,61 +35,41 @@ type ReplayConfig struct {
 	Starts, Ends map[string]map[int]int64
 	// Partitions are the partition numbers to replay; nil replays all.
 	Partitions []int
-	// MaxBatch caps the events between two sink writes. Default: 2000.
-	MaxBatch int
-	// Decoder and Sinks as in Config. Required.
-	Decoder Decoder
-	Sinks   []Sink
-	// Retry bounds sink retries. Default: 50ms doubling to 5s.
-	Retry kclient.RetryPolicy
-	// Logger receives structured logs. Default: slog.Default().
-	Logger *slog.Logger
 	// Progress, if set, is called with the events read so far and the
 	// total to read, about every second and at the end.
 	Progress func(done, total int64)
 }
 
-// DefaultReplayConfig returns the defaults.
+// DefaultReplayRetryLimit is how long a replay retries a failing write
+// before it gives up and fails: a batch job reports a broker or sink that
+// stays down instead of waiting for it forever.
+const DefaultReplayRetryLimit = 2 * time.Minute
+
+// DefaultReplayConfig returns the defaults: Pipeline's, with writes
+// retried for at most DefaultReplayRetryLimit.
 func DefaultReplayConfig() ReplayConfig {
-	return ReplayConfig{
-		CartTopic: DefaultCartTopic, CustomerTopic: DefaultCustomerTopic, ActionTopic: DefaultActionTopic,
-		SessionTTL: DefaultSessionTTL, MaxClockSkew: DefaultMaxClockSkew, MaxBatch: DefaultMaxBatch,
-		Logger: slog.Default(),
-	}
+	p := defaultPipeline()
+	p.Retry = p.Retry.WithMaxElapsed(DefaultReplayRetryLimit)
+	return ReplayConfig{Pipeline: p}
 }
 
 // Validate reports the first problem with c. It changes nothing.
 func (c *ReplayConfig) Validate() error {
+	if err := c.Pipeline.validate(); err != nil {
+		return err
+	}
 	switch {
-	case c.Conn == nil:
-		return errors.New("replay: no Kafka connection")
-	case c.CartTopic == "" || c.CustomerTopic == "" || c.ActionTopic == "":
-		return errors.New("replay: an input topic name is empty")
-	case c.SessionTTL <= 0:
-		return fmt.Errorf("replay: session TTL %v must be positive", c.SessionTTL)
-	case c.MaxClockSkew < 0:
-		return fmt.Errorf("replay: max clock skew %v must not be negative", c.MaxClockSkew)
 	case c.From.IsZero() || c.To.IsZero():
-		return errors.New("replay: --from and --to are required")
+		return config.Errorf("From", "replay: the window's start and end are required")
 	case !c.From.Before(c.To):
-		return fmt.Errorf("replay: --from %s is not before --to %s", c.From.Format(time.RFC3339), c.To.Format(time.RFC3339))
+		return config.Errorf("From", "replay: the window's start %s is not before its end %s", c.From.Format(time.RFC3339), c.To.Format(time.RFC3339))
 	case c.Warmup < 0:
-		return errors.New("replay: --warmup must not be negative")
-	case c.MaxBatch < 1:
-		return errors.New("replay: max batch must be at least 1")
-	case c.Decoder == nil:
-		return errors.New("replay: no decoder")
-	case len(c.Sinks) == 0:
-		return errors.New("replay: no output")
-	case c.Logger == nil:
-		return errors.New("replay: no logger")
+		return config.Errorf("Warmup", "replay: the warm-up %v must not be negative", c.Warmup)
 	}
 	return nil
 }
 
-func (c *ReplayConfig) inputTopics() [numKinds]string {
-	return [numKinds]string{c.CartTopic, c.CustomerTopic, c.ActionTopic}
-}
+func (c *ReplayConfig) inputTopics() [numKinds]string { return c.InputTopics() }
 
 // ReplaySummary is what a replay did.
 type ReplaySummary struct {

@@ -38,7 +38,7 @@ func TestSourceRepositionsAfterRetention(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := kclient.Write(ctx, w, msgs, kclient.RetryPolicy{}, nil); err != nil {
+	if err := kclient.Write(ctx, w, msgs, kclient.DefaultRetryPolicy(), nil); err != nil {
 		t.Fatal(err)
 	}
 	deleteBefore(t, ctx, brokers, topic, 5)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
@@ -25,7 +26,8 @@ type KafkaConfig struct {
 	// Encoder encodes updates (schemas.Codecs). Required.
 	Encoder UpdateEncoder
 	// Retry bounds one Write's retries of the records that failed. Default:
-	// 50ms doubling to 5s, until the context ends.
+	// kclient.DefaultRetryPolicy (50ms doubling to 5s, until the context
+	// ends).
 	Retry kclient.RetryPolicy
 	// OnRetry, if set, is told of each failed attempt (for logs and metrics).
 	OnRetry func(err error, wait time.Duration)
@@ -36,7 +38,9 @@ const DefaultTopic = "nosto-session-updates"
 
 // DefaultKafkaConfig returns the defaults; Conn and Encoder are left to the
 // caller.
-func DefaultKafkaConfig() KafkaConfig { return KafkaConfig{Topic: DefaultTopic} }
+func DefaultKafkaConfig() KafkaConfig {
+	return KafkaConfig{Topic: DefaultTopic, Retry: kclient.DefaultRetryPolicy()}
+}
 
 // Validate reports the first problem with c. It changes nothing.
 func (c *KafkaConfig) Validate() error {
@@ -44,11 +48,11 @@ func (c *KafkaConfig) Validate() error {
 	case c.Conn == nil:
 		return errors.New("emitter: no Kafka connection")
 	case c.Topic == "":
-		return errors.New("emitter: no output topic")
+		return config.Errorf("Topic", "emitter: no output topic")
 	case c.Encoder == nil:
 		return errors.New("emitter: no encoder")
 	}
-	return nil
+	return config.Within("Retry", c.Retry.Validate())
 }
 
 // KafkaSink writes updates to a Kafka topic. It is safe for concurrent use.

@@ -29,7 +29,7 @@ func TestStatusPage(t *testing.T) {
 	w := kclient.PlainConn(brokers).Writer(cfg.Consumer.ActionTopic, &kafka.Murmur2Balancer{})
 	defer w.Close()
 	poison := kafka.Message{Key: []byte("v1"), Value: []byte(`{"email":"` + secret + `"}`)}
-	if err := kclient.Write(context.Background(), w, []kafka.Message{poison}, kclient.RetryPolicy{}, nil); err != nil {
+	if err := kclient.Write(context.Background(), w, []kafka.Message{poison}, kclient.DefaultRetryPolicy(), nil); err != nil {
 		t.Fatal(err)
 	}
 	svc, err := New(cfg, quiet())

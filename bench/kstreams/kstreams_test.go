@@ -243,7 +243,7 @@ func produce(t *testing.T, brokers []string, topics inputTopics, in *input) {
 			msgs[j] = kafka.Message{Topic: topics.of(r.kind), Key: r.key, Value: r.value}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		err := kclient.Write(ctx, w, msgs, kclient.RetryPolicy{}, nil)
+		err := kclient.Write(ctx, w, msgs, kclient.DefaultRetryPolicy(), nil)
 		cancel()
 		if err != nil {
 			t.Fatalf("produce: %v", err)

@@ -209,7 +209,7 @@ func (r *latencyResult) writeBatch(ctx context.Context, w kclient.MessageWriter,
 			sent.add(ev.EventID, now.Truncate(time.Millisecond)) // the record's Kafka timestamp
 		}
 	}
-	if err := kclient.Write(ctx, w, msgs, kclient.RetryPolicy{MaxElapsed: time.Minute}, nil); err != nil {
+	if err := kclient.Write(ctx, w, msgs, kclient.DefaultRetryPolicy().WithMaxElapsed(time.Minute), nil); err != nil {
 		return fmt.Errorf("produce: %w", err)
 	}
 	r.WriteMaxMs = max(r.WriteMaxMs, float64(time.Since(now))/1e6)

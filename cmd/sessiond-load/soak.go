@@ -106,7 +106,7 @@ func writeEvents(ctx context.Context, w kclient.MessageWriter, s *stream, n int)
 	if err != nil {
 		return err
 	}
-	return kclient.Write(ctx, w, msgs, kclient.RetryPolicy{MaxElapsed: time.Minute}, nil)
+	return kclient.Write(ctx, w, msgs, kclient.DefaultRetryPolicy().WithMaxElapsed(time.Minute), nil)
 }
 
 func sampleSoak(ctx context.Context, in instance, at time.Duration) (soakSample, error) {

@@ -306,7 +306,7 @@ func produceDemoStream(ctx context.Context, d *demoFlags, cfg *service.Config) (
 				poisoned++
 			}
 		}
-		if err := kclient.Write(ctx, w, msgs, kclient.RetryPolicy{}, nil); err != nil {
+		if err := kclient.Write(ctx, w, msgs, kclient.DefaultRetryPolicy(), nil); err != nil {
 			return 0, 0, err
 		}
 		select {

@@ -148,7 +148,7 @@ func (p *producer) flush(ctx context.Context) error {
 	if len(p.batch) == 0 {
 		return nil
 	}
-	if err := kclient.Write(ctx, p.w, p.batch, kclient.RetryPolicy{MaxElapsed: 2 * 60e9}, nil); err != nil {
+	if err := kclient.Write(ctx, p.w, p.batch, kclient.DefaultRetryPolicy().WithMaxElapsed(2 * 60e9), nil); err != nil {
 		return fmt.Errorf("produce to %s: %w", p.topicsOf(), err)
 	}
 	p.sent += len(p.batch)

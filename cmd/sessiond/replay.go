@@ -311,7 +311,7 @@ func replayNostoSink(cfg *consumer.ReplayConfig, f *replayFlags, conn *kclient.C
 		if err != nil {
 			return err
 		}
-		return kclient.Write(ctx, dlq, []kafka.Message{msg}, kclient.RetryPolicy{}, nil)
+		return kclient.Write(ctx, dlq, []kafka.Message{msg}, kclient.DefaultRetryPolicy(), nil)
 	}
 	sink, err := emitter.NewNostoSink(nc)
 	if err != nil {

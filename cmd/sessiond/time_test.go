@@ -113,7 +113,7 @@ func (e *env) produceTimed(t *testing.T, evs []timed) {
 	}
 	w := kclient.PlainConn(e.brokers).Writer("", &kafka.Murmur2Balancer{})
 	defer w.Close()
-	if err := kclient.Write(context.Background(), w, msgs, kclient.RetryPolicy{MaxElapsed: time.Minute}, nil); err != nil {
+	if err := kclient.Write(context.Background(), w, msgs, kclient.DefaultRetryPolicy().WithMaxElapsed(time.Minute), nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -24,7 +24,7 @@ func TestPipelineTailAndSnapshot(t *testing.T) {
 	w := kclient.PlainConn(e.brokers).Writer(e.action, &kafka.Murmur2Balancer{})
 	defer w.Close()
 	poison := kafka.Message{Key: []byte("v-poison"), Value: []byte(`{"type":"action"}`)}
-	if err := kclient.Write(context.Background(), w, []kafka.Message{poison}, kclient.RetryPolicy{}, nil); err != nil {
+	if err := kclient.Write(context.Background(), w, []kafka.Message{poison}, kclient.DefaultRetryPolicy(), nil); err != nil {
 		t.Fatal(err)
 	}
 	e.start(t)

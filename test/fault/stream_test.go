@@ -132,7 +132,7 @@ func (p *producer) send(ctx context.Context, evs []*reducer.Event, rate int, tic
 			}
 			msgs = append(msgs, kafka.Message{Topic: p.s.topic(ev.Kind), Key: []byte(ev.VisitorID), Value: v})
 		}
-		if err := kclient.Write(ctx, p.w, msgs, kclient.RetryPolicy{}, nil); err != nil {
+		if err := kclient.Write(ctx, p.w, msgs, kclient.DefaultRetryPolicy(), nil); err != nil {
 			return fmt.Errorf("produce: %w", err)
 		}
 		if tick != nil {
