@@ -76,8 +76,17 @@ func defaultPipeline() Pipeline {
 	}
 }
 
-// validate reports the first problem with the shared settings.
+// validate reports the first problem with the shared settings and
+// components.
 func (c *Pipeline) validate() error {
+	if err := c.validateSettings(); err != nil {
+		return err
+	}
+	return c.validateComponents()
+}
+
+// validateSettings reports the first problem with what a user sets.
+func (c *Pipeline) validateSettings() error {
 	switch {
 	case c.SessionTTL <= 0:
 		return config.Errorf("SessionTTL", "consumer: session TTL %v must be positive", c.SessionTTL)
@@ -92,7 +101,7 @@ func (c *Pipeline) validate() error {
 	if err := c.Retry.Validate(); err != nil {
 		return config.Within("Retry", err)
 	}
-	return c.validateComponents()
+	return nil
 }
 
 func (c *Pipeline) validateInputs() error {
@@ -239,13 +248,10 @@ func (c *Config) Changelog() string {
 
 // Validate reports the first problem with c. It changes nothing.
 func (c *Config) Validate() error {
-	if err := c.Pipeline.validate(); err != nil {
+	if err := c.ValidateSettings(); err != nil {
 		return err
 	}
-	if err := c.validateSettings(); err != nil {
-		return err
-	}
-	if err := c.validateTopics(); err != nil {
+	if err := c.Pipeline.validateComponents(); err != nil {
 		return err
 	}
 	switch {
@@ -257,7 +263,20 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (c *Config) validateSettings() error {
+// ValidateSettings reports the first problem with the settings a user
+// gives, before the components are built: an assembly checks them first,
+// so that it never builds what it would then throw away.
+func (c *Config) ValidateSettings() error {
+	if err := c.Pipeline.validateSettings(); err != nil {
+		return err
+	}
+	if err := c.validateGroupSettings(); err != nil {
+		return err
+	}
+	return c.validateTopics()
+}
+
+func (c *Config) validateGroupSettings() error {
 	switch {
 	case c.Group == "":
 		return config.Errorf("Group", "consumer: the group id is empty")

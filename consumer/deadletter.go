@@ -2,23 +2,10 @@ package consumer
 
 import (
 	"errors"
-	"strconv"
-	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/reducer"
-)
-
-// Dead-letter record headers: where the record came from and why it was
-// rejected. The record's key and value are the original bytes.
-const (
-	HeaderSourceTopic     = "sessiond.source.topic"
-	HeaderSourcePartition = "sessiond.source.partition"
-	HeaderSourceOffset    = "sessiond.source.offset"
-	HeaderSourceTimestamp = "sessiond.source.timestamp" // RFC 3339, the record's Kafka timestamp
-	HeaderError           = "sessiond.error"
-	HeaderReason          = "sessiond.error.reason" // "invalid" (decoded, broke a rule) or "decode"
-	HeaderHint            = "sessiond.error.hint"   // the usual cause of a decode failure, when one fits
 )
 
 // hint suggests the usual cause of a record that does not decode, from
@@ -56,18 +43,8 @@ func reason(err error) string {
 	return reasonDecode
 }
 
-// deadLetter builds the dead-letter record for msg rejected with err.
+// deadLetter builds the dead-letter record for msg rejected with err
+// (emitter's header set, shared with the Nosto sink's refusals).
 func deadLetter(msg kafka.Message, err error) kafka.Message {
-	headers := []kafka.Header{
-		{Key: HeaderSourceTopic, Value: []byte(msg.Topic)},
-		{Key: HeaderSourcePartition, Value: []byte(strconv.Itoa(msg.Partition))},
-		{Key: HeaderSourceOffset, Value: []byte(strconv.FormatInt(msg.Offset, 10))},
-		{Key: HeaderSourceTimestamp, Value: []byte(msg.Time.UTC().Format(time.RFC3339Nano))},
-		{Key: HeaderError, Value: []byte(err.Error())},
-		{Key: HeaderReason, Value: []byte(reason(err))},
-	}
-	if h := hint(err, msg.Value); h != "" {
-		headers = append(headers, kafka.Header{Key: HeaderHint, Value: []byte(h)})
-	}
-	return kafka.Message{Key: msg.Key, Value: msg.Value, Headers: headers}
+	return emitter.RejectedRecord(msg, reason(err), err, hint(err, msg.Value))
 }

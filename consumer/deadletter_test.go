@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -60,21 +61,21 @@ func TestDeadLetter(t *testing.T) {
 				t.Errorf("topic %q partition %d offset %d, want them unset", dl.Topic, dl.Partition, dl.Offset)
 			}
 			want := map[string]string{
-				HeaderSourceTopic:     "actions",
-				HeaderSourcePartition: "3",
-				HeaderSourceOffset:    "42",
-				HeaderError:           tt.err.Error(),
-				HeaderReason:          tt.reason,
+				emitter.HeaderSourceTopic:     "actions",
+				emitter.HeaderSourcePartition: "3",
+				emitter.HeaderSourceOffset:    "42",
+				emitter.HeaderError:           tt.err.Error(),
+				emitter.HeaderReason:          tt.reason,
 			}
 			for key, v := range want {
 				if got := header(t, dl, key); got != v {
 					t.Errorf("header %s = %q, want %q", key, got, v)
 				}
 			}
-			ts := header(t, dl, HeaderSourceTimestamp)
+			ts := header(t, dl, emitter.HeaderSourceTimestamp)
 			at, err := time.Parse(time.RFC3339Nano, ts)
 			if err != nil || !at.Equal(sent) || at.Location() != time.UTC {
-				t.Errorf("header %s = %q (%v), want %v in UTC", HeaderSourceTimestamp, ts, err, sent)
+				t.Errorf("header %s = %q (%v), want %v in UTC", emitter.HeaderSourceTimestamp, ts, err, sent)
 			}
 			if reason(tt.err) != tt.reason {
 				t.Errorf("reason(%v) = %q, want %q", tt.err, reason(tt.err), tt.reason)
@@ -88,10 +89,10 @@ func TestDeadLetterEmptyRecord(t *testing.T) {
 	if dl.Key != nil || dl.Value != nil {
 		t.Errorf("key/value %q/%q, want nil like the original", dl.Key, dl.Value)
 	}
-	if got := header(t, dl, HeaderSourceOffset); got != "0" {
+	if got := header(t, dl, emitter.HeaderSourceOffset); got != "0" {
 		t.Errorf("offset header %q, want 0", got)
 	}
-	if _, err := time.Parse(time.RFC3339Nano, header(t, dl, HeaderSourceTimestamp)); err != nil {
+	if _, err := time.Parse(time.RFC3339Nano, header(t, dl, emitter.HeaderSourceTimestamp)); err != nil {
 		t.Errorf("timestamp header of a record without time: %v", err)
 	}
 }
@@ -121,12 +122,12 @@ func TestDeadLetterHints(t *testing.T) {
 			dl := deadLetter(kafka.Message{Value: tt.value}, tt.err)
 			var header string
 			for _, h := range dl.Headers {
-				if h.Key == HeaderHint {
+				if h.Key == emitter.HeaderHint {
 					header = string(h.Value)
 				}
 			}
 			if header != got {
-				t.Errorf("header %s = %q, want %q", HeaderHint, header, got)
+				t.Errorf("header %s = %q, want %q", emitter.HeaderHint, header, got)
 			}
 			if strings.Contains(got, `"type"`) {
 				t.Error("the hint echoes the value")

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/reducer"
@@ -363,7 +364,7 @@ func TestTaskFlushDeadLettersBeforeCommit(t *testing.T) {
 	for _, h := range msgs[0].Headers {
 		headers[h.Key] = string(h.Value)
 	}
-	if headers[HeaderSourceTopic] != "cart" || headers[HeaderSourceOffset] != "7" || headers[HeaderReason] != "decode" {
+	if headers[emitter.HeaderSourceTopic] != "cart" || headers[emitter.HeaderSourceOffset] != "7" || headers[emitter.HeaderReason] != "decode" {
 		t.Errorf("dead-letter headers %v lack the provenance", headers)
 	}
 }

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/buildinfo"
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/reducer"
 	"golang.org/x/time/rate"
 )
@@ -76,17 +76,19 @@ func (c *NostoConfig) Validate() error {
 	u, err := url.Parse(c.Endpoint)
 	switch {
 	case c.Endpoint == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		return fmt.Errorf("nosto endpoint %q is not an http(s) URL", c.Endpoint)
+		return config.Errorf("Endpoint", "nosto endpoint %q is not an http(s) URL", c.Endpoint)
 	case c.Token == "":
-		return errors.New("no Nosto token (SESSIOND_NOSTO_TOKEN or --nosto-token-file)")
+		return config.Errorf("Token", "no Nosto token")
 	case c.Lookup != LookupCID && c.Lookup != LookupRef:
-		return fmt.Errorf("nosto lookup %q is not cid or ref", c.Lookup)
+		return config.Errorf("Lookup", "nosto lookup %q is not cid or ref", c.Lookup)
 	case c.Concurrency < 1:
-		return fmt.Errorf("nosto concurrency %d must be at least 1", c.Concurrency)
+		return config.Errorf("Concurrency", "nosto concurrency %d must be at least 1", c.Concurrency)
 	case c.RPS < 0:
-		return errors.New("nosto rps must not be negative")
-	case c.Timeout <= 0 || c.MaxRetry <= 0:
-		return errors.New("nosto timeout and max retry must be positive")
+		return config.Errorf("RPS", "nosto rps %v must not be negative", c.RPS)
+	case c.Timeout <= 0:
+		return config.Errorf("Timeout", "nosto timeout %v must be positive", c.Timeout)
+	case c.MaxRetry <= 0:
+		return config.Errorf("MaxRetry", "nosto max retry %v must be positive", c.MaxRetry)
 	case c.DeadLetter == nil:
 		return errors.New("nosto sink: no dead-letter writer")
 	case c.Logger == nil:
@@ -347,31 +349,4 @@ func (s *NostoSink) deadLetter(ctx context.Context, u *reducer.Update, f NostoFa
 		return fmt.Errorf("dead-letter update %s: %w", u.UpdateID, err)
 	}
 	return nil
-}
-
-// Dead-letter headers of an update the Nosto sink could not deliver (the
-// provenance headers of rejected input records are the consumer's).
-const (
-	HeaderNostoReason    = "sessiond.error.reason" // nosto-graphql, nosto-http, nosto-retries, nosto-reference
-	HeaderNostoError     = "sessiond.error"
-	HeaderNostoStatus    = "sessiond.nosto.status"
-	HeaderNostoRequestID = "sessiond.nosto.request_id"
-	HeaderUpdateID       = "sessiond.update_id"
-)
-
-// NostoDeadLetter is the dead-letter record of an update Nosto refused:
-// the Avro update as value, keyed by visitor_id, with the reason, error,
-// HTTP status and Nosto's X-Request-Id as headers.
-func NostoDeadLetter(enc UpdateEncoder, u *reducer.Update, f NostoFailure) (kafka.Message, error) {
-	v, err := enc.EncodeUpdate(nil, u)
-	if err != nil {
-		return kafka.Message{}, fmt.Errorf("encode update: %w", err)
-	}
-	return kafka.Message{Key: []byte(u.VisitorID), Value: v, Headers: []kafka.Header{
-		{Key: HeaderNostoReason, Value: []byte("nosto-" + f.Reason)},
-		{Key: HeaderNostoError, Value: []byte(f.Error)},
-		{Key: HeaderNostoStatus, Value: []byte(strconv.Itoa(f.Status))},
-		{Key: HeaderNostoRequestID, Value: []byte(f.RequestID)},
-		{Key: HeaderUpdateID, Value: []byte(u.UpdateID)},
-	}}, nil
 }

@@ -24,7 +24,7 @@ const (
 )
 
 // errNoReference rejects an update that cannot be looked up by reference.
-var errNoReference = errors.New("no customer_reference: the update cannot be sent with --nosto-lookup ref")
+var errNoReference = errors.New("no customer_reference: the update cannot be sent with the ref lookup")
 
 // graphQLRequest is the body of one request.
 type graphQLRequest struct {

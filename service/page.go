@@ -144,7 +144,7 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := pageData{StatusReport: s.Status().Report(), Build: buildinfo.Get(), Group: s.cfg.Consumer.Group,
-		Kafka: s.conn.String(), Refresh: pageRefreshSeconds, Now: time.Now()}
+		Kafka: s.parts.conn.String(), Refresh: pageRefreshSeconds, Now: time.Now()}
 	d.EventsPerSecond, d.UpdatesPerSec, d.HasRates = s.rates.perSecond()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := pageTemplate.Execute(w, d); err != nil {

@@ -3,82 +3,69 @@ package service
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/buildinfo"
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/kclient"
-	"github.com/sessiond/sessiond/reducer"
-	"github.com/sessiond/sessiond/schemas"
-	"github.com/sessiond/sessiond/schemas/confluent"
 	"golang.org/x/sync/errgroup"
 )
 
-// Service is the assembled pipeline with its sinks and endpoints.
+// Service is the assembled live pipeline with its sinks and endpoints.
 type Service struct {
 	cfg      Config
-	conn     *kclient.Conn
+	parts    *assembly
 	log      *slog.Logger
 	proc     *consumer.Processor
-	closers  []io.Closer
 	registry *prometheus.Registry
 	rates    rates // for the status page
-	// With the confluent wire format: the registry and the encoders whose
-	// schemas Run registers before the pipeline starts.
-	schemaRegistry *confluent.Registry
-	updateEncoders []registration
-}
-
-// registration is an output encoder and the topic its schema is
-// registered for.
-type registration struct {
-	enc   *confluent.UpdateEncoder
-	topic string
 }
 
 // New builds the service from cfg: codecs, sinks, processor and metrics.
-// It does no I/O.
-func New(cfg Config, log *slog.Logger) (*Service, error) {
+// It does no I/O. When it fails, what it built is released.
+func New(cfg Config, log *slog.Logger) (s *Service, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	codecs, err := schemas.Load()
-	if err != nil {
+	if err := cfg.Consumer.ValidateSettings(); err != nil {
+		return nil, config.Within("Consumer", err)
+	}
+	s = &Service{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	if s.parts, err = assemble(cfg.Common, log, s.registry); err != nil {
 		return nil, err
 	}
-	conn, err := kclient.NewConn(cfg.Conn)
-	if err != nil {
-		return nil, fmt.Errorf("kafka connection: %w", err)
-	}
-	cfg.Consumer.Conn = conn
-	cfg.Consumer.Logger = log
-	cfg.Consumer.Decoder, cfg.Consumer.Snapshots = consumer.RawDecoder(codecs), codecs
-	s := &Service{cfg: cfg, conn: conn, log: log, registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			s.parts.close()
+		}
+	}()
+	c := &s.cfg.Consumer
+	c.Conn, c.Logger, c.Decoder, c.Snapshots = s.parts.conn, log, s.parts.decoder, s.parts.codecs
 	s.registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}), buildInfoGauge())
-	s.registry.MustRegister(kafkaRequestMetrics(conn)...)
-	if err := cfg.Consumer.Metrics.Register(s.registry); err != nil {
+	s.registry.MustRegister(kafkaRequestMetrics(s.parts.conn)...)
+	if err := c.Metrics.Register(s.registry); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
-	if cfg.WireFormat == WireConfluent {
-		if err := s.newConfluent(codecs); err != nil {
-			return nil, err
+	var nostoMetrics *emitter.NostoMetrics
+	if cfg.nostoSinkOn() {
+		nostoMetrics = emitter.NewNostoMetrics()
+		if err := nostoMetrics.Register(s.registry); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
 		}
 	}
-	sinks, err := s.newSinks(codecs)
-	if err != nil {
+	c.DeadLetters = s.parts.deadLetterWriter(c.DeadLetterTopic)
+	if c.Sinks, err = s.parts.sinks(sinkPlan{deadLetters: c.DeadLetters, deadTopic: c.DeadLetterTopic,
+		retry: c.Retry, nostoMetrics: nostoMetrics, onRetry: s.onRetry}); err != nil {
 		return nil, err
 	}
-	s.cfg.Consumer.Sinks = sinks
-	if s.proc, err = consumer.New(s.cfg.Consumer); err != nil {
-		s.closeSinks()
-		return nil, err
+	if s.proc, err = consumer.New(*c); err != nil {
+		return nil, config.Within("Consumer", err)
 	}
 	return s, nil
 }
@@ -92,78 +79,18 @@ func buildInfoGauge() prometheus.Collector {
 	return g
 }
 
-// newNostoSink builds the Nosto sink; what it cannot deliver goes to the
-// dead-letter topic as the Avro update, with the reason, the HTTP status
-// and Nosto's request id in headers.
-func (s *Service) newNostoSink(codecs *schemas.Codecs) (*emitter.NostoSink, error) {
-	nc := s.cfg.Nosto
-	nc.Logger = s.log
-	nc.Metrics = emitter.NewNostoMetrics()
-	if err := nc.Metrics.Register(s.registry); err != nil {
-		return nil, fmt.Errorf("register metrics: %w", err)
-	}
-	dlq := s.conn.BatchWriter(s.cfg.Consumer.DeadLetterTopic, &kafka.Murmur2Balancer{})
-	s.closers = append(s.closers, dlq)
-	retries := s.cfg.Consumer.Metrics.WriteRetries.WithLabelValues("dlq")
-	var enc emitter.UpdateEncoder = codecs
-	if s.schemaRegistry != nil {
-		enc = s.updateEncoder(codecs, s.cfg.Consumer.DeadLetterTopic)
-	}
-	nc.DeadLetter = func(ctx context.Context, u *reducer.Update, f emitter.NostoFailure) error {
-		msg, err := emitter.NostoDeadLetter(enc, u, f)
-		if err != nil {
-			return err
-		}
-		return kclient.Write(ctx, dlq, []kafka.Message{msg}, s.cfg.Consumer.Retry, func(error, time.Duration) { retries.Inc() })
-	}
-	return emitter.NewNostoSink(nc)
-}
-
-// newSinks builds the configured sinks.
-func (s *Service) newSinks(codecs *schemas.Codecs) ([]consumer.Sink, error) {
-	var sinks []consumer.Sink
-	if s.cfg.nostoSinkOn() {
-		sink, err := s.newNostoSink(codecs)
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, sink)
-	}
-	if s.cfg.kafkaSinkOn() {
-		kc := s.cfg.Kafka
-		kc.Conn, kc.Encoder = s.conn, codecs
-		if s.schemaRegistry != nil {
-			kc.Encoder = s.updateEncoder(codecs, kc.Topic)
-		}
-		kc.OnRetry = s.onSinkRetry("kafka")
-		sink, err := emitter.NewKafkaSink(kc)
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, sink)
-		s.closers = append(s.closers, sink)
-	}
-	if len(s.cfg.HMACKey) > 0 {
-		for i, sink := range sinks {
-			sinks[i] = emitter.HashReferences(sink, s.cfg.HMACKey)
-		}
-	}
-	return sinks, nil
-}
-
-func (s *Service) onSinkRetry(name string) func(error, time.Duration) {
-	retries := s.cfg.Consumer.Metrics.WriteRetries.WithLabelValues("sink")
+// onRetry counts a failed write of target and logs it before its retry.
+func (s *Service) onRetry(target string) func(error, time.Duration) {
+	retries := s.cfg.Consumer.Metrics.WriteRetries.WithLabelValues(target)
 	return func(err error, wait time.Duration) {
 		retries.Inc()
-		s.log.Warn("sink write failed, retrying", "sink", name, "error", err, "wait", wait)
+		s.log.Warn("write failed, retrying", "target", target, "error", err, "wait", wait)
 	}
 }
 
-func (s *Service) closeSinks() {
-	for _, c := range s.closers {
-		c.Close()
-	}
-}
+// Close releases what New built (writers, the connection). Run calls it
+// on return; a Service that is never run must be closed.
+func (s *Service) Close() error { return s.parts.close() }
 
 // Status is the pipeline's readiness.
 func (s *Service) Status() *consumer.Status { return s.cfg.Consumer.Status }
@@ -183,14 +110,14 @@ func (s *Service) Check(ctx context.Context) error {
 	if s.cfg.Conn.TLS.InsecureSkipVerify {
 		s.log.Warn("TLS certificate verification is OFF (--kafka-tls-insecure-skip-verify): the brokers are not authenticated")
 	}
-	if err := s.conn.Probe(ctx); err != nil {
+	if err := s.parts.conn.Probe(ctx); err != nil {
 		return fmt.Errorf("kafka: %w", err)
 	}
 	if err := s.proc.Check(ctx); err != nil {
 		return err
 	}
 	if s.cfg.kafkaSinkOn() {
-		if _, err := kclient.PartitionCounts(ctx, s.conn.Client(), s.cfg.Kafka.Topic); err != nil {
+		if _, err := kclient.PartitionCounts(ctx, s.parts.conn.Client(), s.cfg.Kafka.Topic); err != nil {
 			return fmt.Errorf("output topic: %w (create it first)", err)
 		}
 	}
@@ -201,7 +128,7 @@ func (s *Service) Check(ctx context.Context) error {
 // missing, then serves until ctx ends and drains. ready, if not nil, is
 // called with the HTTP listener's address once everything is checked.
 func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error {
-	defer s.closeSinks()
+	defer s.Close()
 	if err := s.Check(ctx); err != nil {
 		return err
 	}
@@ -212,7 +139,7 @@ func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error 
 			return fmt.Errorf("listen on %s: %w", s.cfg.HTTPAddr, err)
 		}
 	}
-	if err := s.registerSchemas(ctx); err != nil {
+	if err := s.parts.registerSchemas(ctx); err != nil {
 		if ln != nil {
 			ln.Close()
 		}
@@ -228,7 +155,7 @@ func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error 
 	if ln != nil {
 		addr = ln.Addr()
 	}
-	s.log.Info("starting", "kafka", s.conn.String(), "group", s.cfg.Consumer.Group,
+	s.log.Info("starting", "kafka", s.parts.conn.String(), "group", s.cfg.Consumer.Group,
 		"partitions", s.proc.Partitions(), "http", addr, "pid", os.Getpid())
 	if ready != nil {
 		ready(addr)

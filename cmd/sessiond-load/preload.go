@@ -60,7 +60,7 @@ func produceAll(ctx context.Context, cfg *config, msgs []kafka.Message, per int)
 	defer w.Close()
 	for at := 0; at < len(msgs); at += per {
 		batch := msgs[at:min(at+per, len(msgs))]
-		if err := kclient.Write(ctx, w, batch, kclient.DefaultRetryPolicy().WithMaxElapsed(2 * time.Minute), nil); err != nil {
+		if err := kclient.Write(ctx, w, batch, kclient.DefaultRetryPolicy().WithMaxElapsed(2*time.Minute), nil); err != nil {
 			return fmt.Errorf("produce: %w", err)
 		}
 	}

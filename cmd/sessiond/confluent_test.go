@@ -12,7 +12,7 @@ import (
 
 	"github.com/linkedin/goavro/v2"
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/consumer"
+	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/sessiond/sessiond/reducer"
@@ -185,7 +185,7 @@ func TestPipelineConfluentProducerEvolvesMidway(t *testing.T) {
 		t.Fatalf("%d dead letters, want %d", len(dead), wishlists)
 	}
 	for _, m := range dead {
-		if h := headers(m); h[consumer.HeaderReason] != "invalid" || !strings.Contains(h[consumer.HeaderError], "unknown") {
+		if h := headers(m); h[emitter.HeaderReason] != "invalid" || !strings.Contains(h[emitter.HeaderError], "unknown") {
 			t.Errorf("dead letter: %v", h)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/consumer"
+	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/gen"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
@@ -229,8 +229,8 @@ func describeDeadLetter(m kafka.Message) string {
 	for _, x := range m.Headers {
 		h[x.Key] = string(x.Value)
 	}
-	return fmt.Sprintf("%s/%s@%s: %s", h[consumer.HeaderSourceTopic], h[consumer.HeaderSourcePartition],
-		h[consumer.HeaderSourceOffset], h[consumer.HeaderError])
+	return fmt.Sprintf("%s/%s@%s: %s", h[emitter.HeaderSourceTopic], h[emitter.HeaderSourcePartition],
+		h[emitter.HeaderSourceOffset], h[emitter.HeaderError])
 }
 
 // printTopic reads every partition of topic from the start and calls fn for

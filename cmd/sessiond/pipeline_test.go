@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/consumer"
+	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/gen"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
@@ -236,8 +236,8 @@ func TestPipelinePoisonRecords(t *testing.T) {
 	}
 	for _, m := range dead {
 		h := headers(m)
-		src := h[consumer.HeaderSourceTopic] + "@" + h[consumer.HeaderSourceOffset]
-		if _, ok := poison[src]; !ok || h[consumer.HeaderError] == "" || h[consumer.HeaderSourcePartition] == "" {
+		src := h[emitter.HeaderSourceTopic] + "@" + h[emitter.HeaderSourceOffset]
+		if _, ok := poison[src]; !ok || h[emitter.HeaderError] == "" || h[emitter.HeaderSourcePartition] == "" {
 			t.Errorf("dead letter without provenance: %v", h)
 		}
 		if !bytes.Equal(m.Value, poison[src]) {

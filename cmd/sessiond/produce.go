@@ -10,6 +10,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/gen"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
@@ -57,7 +58,7 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 	}
 	conn, err := kclient.NewConn(connCfg)
 	if err != nil {
-		return configError(fmt.Errorf("kafka connection: %w", err))
+		return fieldUsage(fmt.Errorf("kafka connection: %w", config.Within("Conn", err)))
 	}
 	if err := conn.Probe(ctx); err != nil {
 		return fmt.Errorf("kafka: %w", err)
@@ -148,7 +149,7 @@ func (p *producer) flush(ctx context.Context) error {
 	if len(p.batch) == 0 {
 		return nil
 	}
-	if err := kclient.Write(ctx, p.w, p.batch, kclient.DefaultRetryPolicy().WithMaxElapsed(2 * 60e9), nil); err != nil {
+	if err := kclient.Write(ctx, p.w, p.batch, kclient.DefaultRetryPolicy().WithMaxElapsed(2*time.Minute), nil); err != nil {
 		return fmt.Errorf("produce to %s: %w", p.topicsOf(), err)
 	}
 	p.sent += len(p.batch)

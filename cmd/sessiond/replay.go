@@ -13,13 +13,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
-	"github.com/sessiond/sessiond/emitter"
-	"github.com/sessiond/sessiond/internal/kclient"
-	"github.com/sessiond/sessiond/reducer"
-	"github.com/sessiond/sessiond/schemas"
-	"github.com/sessiond/sessiond/schemas/confluent"
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/service"
 	"golang.org/x/term"
 )
@@ -32,70 +27,53 @@ func init() {
 // topics.
 type replayFlags struct {
 	from, to, startOffsets, endOffsets, partitions string
-	outputTopic, outputFile, wireFormat, logLevel  string
+	outputFile, logLevel                           string
 	wire                                           *wireFlags
-	registry                                       confluent.Config
-	dlqTopic                                       string
-	dryRun                                         bool
-	nosto                                          emitter.NostoConfig
 	secrets                                        secretFiles
 }
 
 func runReplay(ctx context.Context, args []string, io stdio) error {
-	cfg := consumer.DefaultReplayConfig()
-	connCfg := kclient.DefaultConnConfig()
-	f := replayFlags{nosto: emitter.DefaultNostoConfig(), wireFormat: service.WireRaw, registry: confluent.DefaultConfig()}
+	cfg := service.DefaultReplayConfig()
+	r := &cfg.Replay
+	var f replayFlags
 	var passwordFile string
 	fs := newFlagSet("replay", io)
-	kclient.BindFlags(fs, &connCfg, &passwordFile)
-	fs.StringVar(&cfg.CartTopic, "cart-topic", cfg.CartTopic, "cart_changed input topic")
-	fs.StringVar(&cfg.CustomerTopic, "customer-topic", cfg.CustomerTopic, "customer_changed input topic")
-	fs.StringVar(&cfg.ActionTopic, "action-topic", cfg.ActionTopic, "action input topic")
-	f.wire = bindWireFlags(fs, &f.wireFormat, &f.registry)
-	fs.DurationVar(&cfg.SessionTTL, "session-ttl", cfg.SessionTTL, "event-time inactivity after which a snapshot expires")
-	fs.DurationVar(&cfg.MaxClockSkew, "max-clock-skew", cfg.MaxClockSkew, "as for run")
-	fs.Var((*isolationLevel)(&cfg.ReadUncommitted), "isolation-level", "read_committed or read_uncommitted")
+	f.wire = bindCommonFlags(fs, &cfg.Common, &r.Pipeline, &passwordFile, &f.secrets)
 	fs.StringVar(&f.from, "from", "", "RFC 3339: first occurred_at of the actions whose updates are written (required)")
 	fs.StringVar(&f.to, "to", "", "RFC 3339: end (exclusive) of the window (default: now)")
-	fs.DurationVar(&cfg.Warmup, "warmup", 0, "start at the offsets of from − warmup instead of the earliest (faster; see README)")
+	fs.DurationVar(&r.Warmup, "warmup", 0, "start at the offsets of from − warmup instead of the earliest (faster; see README)")
 	fs.StringVar(&f.startOffsets, "start-offsets", "", "start offsets, P:OFFSET or TOPIC:P:OFFSET, comma-separated")
 	fs.StringVar(&f.endOffsets, "end-offsets", "", "end offsets (exclusive), same form (default: the end when replay starts)")
 	fs.StringVar(&f.partitions, "partitions", "", "partition numbers to replay, e.g. 0-5 or 0,2,4-7 (default: all)")
-	fs.StringVar(&f.outputTopic, "output-topic", "", "write Avro updates to this topic, as run does")
+	fs.StringVar(&cfg.Kafka.Topic, "output-topic", "", "write Avro updates to this topic, as run does")
 	fs.StringVar(&f.outputFile, "output-file", "", "write updates as JSON lines in the reduce format (- for stdout)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "write nothing, count only")
-	bindNostoFlags(fs, &f.nosto, &f.secrets)
-	fs.StringVar(&f.dlqTopic, "dlq-topic", consumer.DefaultDeadLetterTopic, "with --nosto-endpoint: where updates Nosto refuses go")
+	fs.BoolVar(&cfg.DryRun, "dry-run", false, "write nothing, count only")
+	fs.StringVar(&cfg.DeadLetterTopic, "dlq-topic", cfg.DeadLetterTopic, "with --nosto-endpoint: where updates Nosto refuses go")
+	fs.DurationVar(&r.Retry.MaxElapsed, "max-retry", r.Retry.MaxElapsed, "how long a failing write (a broker or sink that is down) is retried before the replay fails; 0: until interrupted")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := f.apply(&cfg, time.Now()); err != nil {
+	if err := f.apply(r, time.Now()); err != nil {
 		return err
 	}
-	if err := connCfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
+	if err := cfg.Conn.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
+		return fieldUsage(config.Within("Conn", err))
+	}
+	if err := f.secrets.load(&cfg.Common, os.LookupEnv); err != nil {
 		return err
 	}
 	log, err := newLogger(io.err, f.logLevel)
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
-	return replay(ctx, &cfg, &f, connCfg, log, io)
+	return replay(ctx, cfg, f.outputFile, log, io)
 }
 
 // apply checks the replay flags and sets cfg from them.
 func (f *replayFlags) apply(cfg *consumer.ReplayConfig, now time.Time) error {
 	if err := f.wire.load(); err != nil {
 		return err
-	}
-	outputs := 0
-	for _, on := range []bool{f.outputTopic != "", f.outputFile != "", f.nosto.Endpoint != "", f.dryRun} {
-		if on {
-			outputs++
-		}
-	}
-	if outputs != 1 {
-		return usagef("exactly one of --output-topic, --output-file, --nosto-endpoint and --dry-run is required (%d given)", outputs)
 	}
 	var err error
 	if f.from == "" {
@@ -202,128 +180,40 @@ func parsePartitions(s string) ([]int, error) {
 	return out, nil
 }
 
-// replay sets up the output, runs the replay and prints the summary.
-func replay(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, connCfg kclient.ConnConfig, log *slog.Logger, io stdio) error {
-	conn, err := kclient.NewConn(connCfg)
-	if err != nil {
-		return usagef("kafka connection: %v", err)
+// replay opens the output file, if any, runs the replay through the
+// service's assembly and prints the summary.
+func replay(ctx context.Context, cfg service.ReplayConfig, outputFile string, log *slog.Logger, std stdio) error {
+	var file *os.File
+	switch outputFile {
+	case "":
+	case "-":
+		cfg.File = std.out
+	default:
+		var err error
+		if file, err = os.Create(outputFile); err != nil {
+			return usagef("--output-file: %v", err)
+		}
+		cfg.File = file
 	}
-	if err := conn.Probe(ctx); err != nil {
-		return fmt.Errorf("kafka: %w", err)
-	}
-	codecs, err := schemas.Load()
-	if err != nil {
-		return err
-	}
-	reg, err := f.wire.open(log)
-	if err != nil {
-		return err
-	}
-	if cfg.Decoder, err = decoderFor(reg, codecs); err != nil {
-		return err
-	}
-	cfg.Conn, cfg.Logger = conn, log
-	finish, err := replaySink(ctx, cfg, f, conn, codecs, reg, io)
-	if err != nil {
-		return err
-	}
-	cfg.Progress = progressReporter(io.err)
-	sum, err := consumer.Replay(ctx, *cfg)
-	if ferr := finish(); err == nil {
-		err = ferr
+	cfg.Replay.Progress = progressReporter(std.err)
+	sum, err := service.Replay(ctx, cfg, log)
+	if file != nil {
+		if cerr := file.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("--output-file: %w", cerr)
+		}
 	}
 	if errors.Is(err, consumer.ErrUnknownPartition) {
 		return usagef("--partitions: %v", err)
 	}
 	if err != nil {
+		if _, ok := config.FieldOf(err); ok {
+			return fieldUsage(err)
+		}
 		return err
 	}
 	line, _ := json.Marshal(sum)
-	fmt.Fprintf(io.err, "%s\n", line)
+	fmt.Fprintf(std.err, "%s\n", line)
 	return nil
-}
-
-// replaySink builds the one output and returns what finishes it.
-func replaySink(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, conn *kclient.Conn, codecs *schemas.Codecs,
-	reg *confluent.Registry, std stdio) (func() error, error) {
-	switch {
-	case f.outputTopic != "":
-		if _, err := kclient.PartitionCounts(ctx, conn.Client(), f.outputTopic); err != nil {
-			return nil, fmt.Errorf("output topic: %w (create it first)", err)
-		}
-		enc, err := updateEncoderFor(ctx, reg, codecs, f.outputTopic)
-		if err != nil {
-			return nil, err
-		}
-		kc := emitter.DefaultKafkaConfig()
-		kc.Conn, kc.Topic, kc.Encoder = conn, f.outputTopic, enc
-		sink, err := emitter.NewKafkaSink(kc)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Sinks = []consumer.Sink{sink}
-		return sink.Close, nil
-	case f.outputFile != "":
-		var w io.Writer = std.out
-		var file *os.File
-		if f.outputFile != "-" {
-			var err error
-			if file, err = os.Create(f.outputFile); err != nil {
-				return nil, fmt.Errorf("--output-file: %w", err)
-			}
-			w = file
-		}
-		sink := emitter.NewFileSink(w)
-		cfg.Sinks = []consumer.Sink{sink}
-		return func() error {
-			err := sink.Flush()
-			if file != nil {
-				if cerr := file.Close(); err == nil {
-					err = cerr
-				}
-			}
-			return err
-		}, nil
-	}
-	if f.nosto.Endpoint != "" {
-		enc, err := updateEncoderFor(ctx, reg, codecs, f.dlqTopic)
-		if err != nil {
-			return nil, err
-		}
-		return replayNostoSink(cfg, f, conn, enc)
-	}
-	cfg.Sinks = []consumer.Sink{emitter.CountSink{}}
-	return func() error { return nil }, nil
-}
-
-// replayNostoSink sends the window's updates to Nosto; what Nosto refuses
-// goes to --dlq-topic, as with run.
-func replayNostoSink(cfg *consumer.ReplayConfig, f *replayFlags, conn *kclient.Conn, enc emitter.UpdateEncoder) (func() error, error) {
-	token, key, err := f.secrets.read(os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	dlq := conn.Writer(f.dlqTopic, &kafka.Murmur2Balancer{})
-	nc := f.nosto
-	nc.Token, nc.Logger = token, cfg.Logger
-	nc.DeadLetter = func(ctx context.Context, u *reducer.Update, nf emitter.NostoFailure) error {
-		msg, err := emitter.NostoDeadLetter(enc, u, nf)
-		if err != nil {
-			return err
-		}
-		return kclient.Write(ctx, dlq, []kafka.Message{msg}, kclient.DefaultRetryPolicy(), nil)
-	}
-	sink, err := emitter.NewNostoSink(nc)
-	if err != nil {
-		dlq.Close()
-		return nil, configError(err)
-	}
-	var s consumer.Sink = sink
-	if len(key) > 0 {
-		s = emitter.HashReferences(sink, key)
-	}
-	cfg.Sinks = []consumer.Sink{s}
-	return dlq.Close, nil
 }
 
 // progressReporter draws a progress bar when stderr is a terminal, and

@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 
+	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/service"
 )
@@ -17,28 +18,37 @@ func init() {
 	register("run", command{summary: "run the service: consume, reduce, emit", run: runService})
 }
 
+// bindCommonFlags binds the flags that run and replay share (the
+// connection, the wire format, the inputs and the reducer's time
+// settings, the Kafka and Nosto sinks, the secrets' files) into c and p,
+// whose current values are the defaults.
+func bindCommonFlags(fs *flag.FlagSet, c *service.Common, p *consumer.Pipeline, passwordFile *string, secrets *secretFiles) *wireFlags {
+	kclient.BindFlags(fs, &c.Conn, passwordFile)
+	fs.Var((*isolationLevel)(&p.ReadUncommitted), "isolation-level", "how input topics written in transactions are read: read_committed (aborted records never applied) or read_uncommitted")
+	fs.StringVar(&p.CartTopic, "cart-topic", p.CartTopic, "cart_changed input topic")
+	fs.StringVar(&p.CustomerTopic, "customer-topic", p.CustomerTopic, "customer_changed input topic")
+	fs.StringVar(&p.ActionTopic, "action-topic", p.ActionTopic, "action input topic")
+	fs.DurationVar(&p.SessionTTL, "session-ttl", p.SessionTTL, "event-time inactivity after which a snapshot expires")
+	fs.DurationVar(&p.MaxClockSkew, "max-clock-skew", p.MaxClockSkew, "how far ahead of its Kafka timestamp a record's occurred_at may move stream time (housekeeping only)")
+	bindNostoFlags(fs, &c.Nosto, secrets)
+	return bindWireFlags(fs, &c.WireFormat, &c.Registry)
+}
+
 // bindServiceFlags binds the service's flags straight into cfg's fields;
 // cfg's current values (service.DefaultConfig) are the defaults.
 func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *string, secrets *secretFiles) *wireFlags {
-	c, k, n := &cfg.Consumer, &cfg.Kafka, &cfg.Nosto
-	kclient.BindFlags(fs, &cfg.Conn, passwordFile)
-	fs.Var((*isolationLevel)(&c.ReadUncommitted), "isolation-level", "how input topics written in transactions are read: read_committed (aborted records never applied) or read_uncommitted")
+	c := &cfg.Consumer
+	wire := bindCommonFlags(fs, &cfg.Common, &c.Pipeline, passwordFile, secrets)
 	fs.StringVar(&c.Group, "group", c.Group, "consumer group; also prefixes the changelog topic <group>-snapshots")
-	fs.StringVar(&c.CartTopic, "cart-topic", c.CartTopic, "cart_changed input topic")
-	fs.StringVar(&c.CustomerTopic, "customer-topic", c.CustomerTopic, "customer_changed input topic")
-	fs.StringVar(&c.ActionTopic, "action-topic", c.ActionTopic, "action input topic")
-	fs.StringVar(&k.Topic, "output-topic", k.Topic, "topic receiving session updates (empty: Kafka sink off)")
+	fs.StringVar(&cfg.Kafka.Topic, "output-topic", cfg.Kafka.Topic, "topic receiving session updates (empty: Kafka sink off)")
 	fs.StringVar(&c.DeadLetterTopic, "dlq-topic", c.DeadLetterTopic, "dead-letter topic for rejected records")
-	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "event-time inactivity after which a snapshot expires")
-	fs.DurationVar(&c.MaxClockSkew, "max-clock-skew", c.MaxClockSkew, "how far ahead of its Kafka timestamp a record's occurred_at may move stream time (housekeeping only)")
 	fs.DurationVar(&c.MaxIdle, "max-idle", c.MaxIdle, "how long a caught-up input partition is waited for (0: not at all)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of /livez, /readyz and /metrics (empty: off)")
 	fs.IntVar(&c.MaxBatch, "max-batch", c.MaxBatch, "events per partition between two flushes")
 	fs.DurationVar(&c.SessionTimeout, "group-session-timeout", c.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
 	fs.DurationVar(&c.CommitInterval, "commit-interval", c.CommitInterval, "how often each partition writes its changelog and commits (a visitor touched many times in between is written once; a crash replays about this much input); 0: every batch")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "how long the drain after SIGTERM or a rebalance may take (keep it below the pod's grace period)")
-	bindNostoFlags(fs, n, secrets)
-	return bindWireFlags(fs, &cfg.WireFormat, &cfg.Registry)
+	return wire
 }
 
 // bindNostoFlags declares the Nosto sink's flags (run and replay).
@@ -65,7 +75,7 @@ type secretFiles struct{ nostoToken, hmacKey string }
 
 // load reads the Nosto token and the HMAC key from their files or
 // variables into cfg.
-func (f secretFiles) load(cfg *service.Config, lookup func(string) (string, bool)) error {
+func (f secretFiles) load(cfg *service.Common, lookup func(string) (string, bool)) error {
 	token, key, err := f.read(lookup)
 	cfg.Nosto.Token, cfg.HMACKey = token, key
 	return err
@@ -110,9 +120,9 @@ func runService(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	if err := cfg.Conn.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
-		return err
+		return fieldUsage(config.Within("Conn", err))
 	}
-	if err := secrets.load(&cfg, os.LookupEnv); err != nil {
+	if err := secrets.load(&cfg.Common, os.LookupEnv); err != nil {
 		return err
 	}
 	log, err := newLogger(io.err, *logLevel)
@@ -121,7 +131,7 @@ func runService(ctx context.Context, args []string, io stdio) error {
 	}
 	svc, err := service.New(cfg, log)
 	if err != nil {
-		return configError(err)
+		return fieldUsage(err)
 	}
 	if err := svc.Run(ctx, nil); err != nil {
 		// The service logs JSON: its fatal error is a JSON line too.
@@ -134,49 +144,7 @@ func runService(ctx context.Context, args []string, io stdio) error {
 func newLogger(w interface{ Write([]byte) (int, error) }, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, usagef("--log-level: %q is not debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
-}
-
-// configFlags names the flag behind each configuration error, by a phrase
-// of its message.
-var configFlags = []struct{ phrase, flag string }{
-	{"group id", "--group"},
-	{"session TTL", "--session-ttl"},
-	{"max clock skew", "--max-clock-skew"},
-	{"max idle", "--max-idle"},
-	{"max batch", "--max-batch"},
-	{"group session timeout", "--group-session-timeout"},
-	{"drain timeout", "--drain-timeout"},
-	{"commit interval", "--commit-interval"},
-	{"input topic", "--cart-topic, --customer-topic, --action-topic"},
-	{"dead-letter topic", "--dlq-topic"},
-	{"changelog", "--group, --dlq-topic"},
-	{"no sink", "--output-topic, --nosto-endpoint"},
-	{"Nosto token", "--nosto-token-file"},
-	{"nosto endpoint", "--nosto-endpoint"},
-	{"nosto lookup", "--nosto-lookup"},
-	{"nosto concurrency", "--nosto-concurrency"},
-	{"nosto rps", "--nosto-rps"},
-	{"nosto timeout", "--nosto-timeout, --nosto-max-retry"},
-	{"output topic", "--output-topic"},
-	{"wire format", "--wire-format"},
-	{"schema registry", "--schema-registry-url"},
-	{"no brokers", "--brokers"},
-	{"dial timeout", "--kafka-dial-timeout"},
-	{"TLS", "--kafka-tls*"},
-	{"SASL", "--kafka-sasl-*"},
-}
-
-// configError turns a refused configuration into a usage error (exit 2)
-// that names the flag to change.
-func configError(err error) error {
-	msg := err.Error()
-	for _, c := range configFlags {
-		if strings.Contains(msg, c.phrase) {
-			return usagef("%s: %v", c.flag, err)
-		}
-	}
-	return usagef("%v", err)
 }

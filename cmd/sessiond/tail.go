@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sessiond/sessiond/consumer"
+	"github.com/sessiond/sessiond/emitter"
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
@@ -97,7 +98,7 @@ func openConn(ctx context.Context, cfg kclient.ConnConfig, passwordFile string) 
 	}
 	conn, err := kclient.NewConn(cfg)
 	if err != nil {
-		return nil, configError(fmt.Errorf("kafka connection: %w", err))
+		return nil, fieldUsage(fmt.Errorf("kafka connection: %w", config.Within("Conn", err)))
 	}
 	if err := conn.Probe(ctx); err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
@@ -178,7 +179,7 @@ func (p *tailPrinter) readPartition(ctx context.Context, conn *kclient.Conn, top
 // else, where it is and why it is not an update.
 func (p *tailPrinter) print(m kafka.Message) error {
 	var line []byte
-	if h := headerMap(m); h[consumer.HeaderReason] != "" {
+	if h := headerMap(m); h[emitter.HeaderReason] != "" {
 		line = deadLetterJSON(m, h)
 	} else if u, err := confluent.DecodeUpdate(p.codecs, m.Value); err == nil {
 		line = eventjson.AppendUpdate(nil, u)
@@ -215,16 +216,16 @@ type deadLetterInfo struct {
 // hint, the key, and the size of the value (not the value: it may hold
 // shoppers' e-mails and names).
 func deadLetterJSON(m kafka.Message, h map[string]string) []byte {
-	partition, _ := strconv.Atoi(h[consumer.HeaderSourcePartition])
-	offset, _ := strconv.ParseInt(h[consumer.HeaderSourceOffset], 10, 64)
+	partition, _ := strconv.Atoi(h[emitter.HeaderSourcePartition])
+	offset, _ := strconv.ParseInt(h[emitter.HeaderSourceOffset], 10, 64)
 	b, _ := json.Marshal(struct {
 		DeadLetter deadLetterInfo `json:"dead_letter"`
 		Key        string         `json:"key"`
 		ValueBytes int            `json:"value_bytes"`
 		At         string         `json:"at"`
 	}{
-		DeadLetter: deadLetterInfo{h[consumer.HeaderSourceTopic], partition, offset, h[consumer.HeaderSourceTimestamp],
-			h[consumer.HeaderReason], h[consumer.HeaderError], h[consumer.HeaderHint]},
+		DeadLetter: deadLetterInfo{h[emitter.HeaderSourceTopic], partition, offset, h[emitter.HeaderSourceTimestamp],
+			h[emitter.HeaderReason], h[emitter.HeaderError], h[emitter.HeaderHint]},
 		Key: string(m.Key), ValueBytes: len(m.Value), At: fmt.Sprintf("%s/%d@%d", m.Topic, m.Partition, m.Offset),
 	})
 	return b

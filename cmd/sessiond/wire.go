@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
 	"github.com/sessiond/sessiond/schemas/confluent"
@@ -28,8 +30,27 @@ type wireFlags struct {
 func bindWireFlags(fs *flag.FlagSet, format *string, registry *confluent.Config) *wireFlags {
 	w := &wireFlags{format: format, registry: registry}
 	fs.StringVar(format, "wire-format", *format, "record framing: raw (bare Avro binary) or confluent (magic byte, schema id, Avro; needs --schema-registry-url)")
-	confluent.BindFlags(fs, registry, &w.authFile)
+	bindRegistryFlags(fs, registry, &w.authFile)
 	return w
+}
+
+// bindRegistryFlags declares the registry flags, bound into c; authFile
+// receives --schema-registry-basic-auth-file. Call LoadSecrets after
+// parsing.
+func bindRegistryFlags(fs *flag.FlagSet, c *confluent.Config, authFile *string) {
+	fs.Func("schema-registry-url", "Schema Registry URL(s), comma-separated (required with --wire-format confluent)", func(v string) error {
+		c.URLs = nil
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				c.URLs = append(c.URLs, u)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(authFile, "schema-registry-basic-auth-file", *authFile,
+		"file holding user:password for the registry's basic auth (or set "+confluent.EnvUser+" and "+confluent.EnvPassword+")")
+	fs.StringVar(&c.CAFile, "schema-registry-ca-file", c.CAFile, "PEM bundle of the CAs of an https registry's certificate (default: the system's roots)")
+	fs.DurationVar(&c.Timeout, "schema-registry-timeout", c.Timeout, "bound on each request to the registry")
 }
 
 // load reads the registry's credentials and checks the flags (usage
@@ -46,10 +67,10 @@ func (w *wireFlags) load() error {
 		return usagef("--wire-format %q is not raw or confluent", *w.format)
 	}
 	if err := w.registry.LoadSecrets(w.authFile, os.LookupEnv); err != nil {
-		return usagef("%v", err)
+		return fieldUsage(config.Within("Registry", err))
 	}
 	if err := w.registry.Validate(); err != nil {
-		return usagef("--schema-registry-url: %v", err)
+		return fieldUsage(config.Within("Registry", err))
 	}
 	return nil
 }

@@ -2,8 +2,6 @@ package confluent
 
 import (
 	"crypto/tls"
-	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/kclient"
 )
 
@@ -46,22 +45,25 @@ func DefaultConfig() Config { return Config{Timeout: DefaultTimeout, RetryMax: D
 // Validate reports the first problem.
 func (c *Config) Validate() error {
 	if len(c.URLs) == 0 {
-		return errors.New("no schema registry URL (--schema-registry-url)")
+		return config.Errorf("URLs", "no schema registry URL")
 	}
 	for _, u := range c.URLs {
 		p, err := url.Parse(u)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return fmt.Errorf("schema registry URL %q is not an http(s) URL", redact(u))
+			return config.Errorf("URLs", "schema registry URL %q is not an http(s) URL", redact(u))
 		}
 		if p.User != nil {
-			return fmt.Errorf("schema registry URL %q carries credentials: give them in %s/%s or --schema-registry-basic-auth-file", redact(u), EnvUser, EnvPassword)
+			return config.Errorf("URLs", "schema registry URL %q carries credentials: give them in %s/%s or the basic-auth file", redact(u), EnvUser, EnvPassword)
 		}
 	}
 	if c.Password != "" && c.User == "" {
-		return errors.New("a schema registry password without a user")
+		return config.Errorf("User", "a schema registry password without a user")
 	}
-	if c.Timeout <= 0 || c.RetryMax <= 0 {
-		return errors.New("schema registry timeout and retry bound must be positive")
+	if c.Timeout <= 0 {
+		return config.Errorf("Timeout", "schema registry timeout %v must be positive", c.Timeout)
+	}
+	if c.RetryMax <= 0 {
+		return config.Errorf("RetryMax", "schema registry retry bound %v must be positive", c.RetryMax)
 	}
 	return nil
 }
@@ -94,24 +96,6 @@ const (
 	EnvPassword = "SESSIOND_SCHEMA_REGISTRY_PASSWORD"
 )
 
-// BindFlags declares the registry flags, bound into c; authFile receives
-// --schema-registry-basic-auth-file. Call LoadSecrets after parsing.
-func BindFlags(fs *flag.FlagSet, c *Config, authFile *string) {
-	fs.Func("schema-registry-url", "Schema Registry URL(s), comma-separated (required with --wire-format confluent)", func(v string) error {
-		c.URLs = nil
-		for _, u := range strings.Split(v, ",") {
-			if u = strings.TrimSpace(u); u != "" {
-				c.URLs = append(c.URLs, u)
-			}
-		}
-		return nil
-	})
-	fs.StringVar(authFile, "schema-registry-basic-auth-file", *authFile,
-		"file holding user:password for the registry's basic auth (or set "+EnvUser+" and "+EnvPassword+")")
-	fs.StringVar(&c.CAFile, "schema-registry-ca-file", c.CAFile, "PEM bundle of the CAs of an https registry's certificate (default: the system's roots)")
-	fs.DurationVar(&c.Timeout, "schema-registry-timeout", c.Timeout, "bound on each request to the registry")
-}
-
 // LoadSecrets fills the credentials from authFile ("user:password", as
 // Confluent's basic.auth.user.info) or from the environment (lookup).
 func (c *Config) LoadSecrets(authFile string, lookup func(string) (string, bool)) error {
@@ -119,34 +103,21 @@ func (c *Config) LoadSecrets(authFile string, lookup func(string) (string, bool)
 	pass, hasPass := lookup(EnvPassword)
 	switch {
 	case authFile != "" && (hasUser || hasPass):
-		return fmt.Errorf("the schema registry credentials are given twice: --schema-registry-basic-auth-file and %s/%s", EnvUser, EnvPassword)
+		return config.Errorf("User", "the schema registry credentials are given twice: in a file and in %s/%s", EnvUser, EnvPassword)
 	case authFile != "":
 		b, err := os.ReadFile(authFile)
 		if err != nil {
-			return fmt.Errorf("--schema-registry-basic-auth-file: %w", err)
+			return &config.FieldError{Field: "User", Err: fmt.Errorf("schema registry credentials: %w", err)}
 		}
 		u, p, ok := strings.Cut(strings.TrimRight(string(b), "\r\n"), ":")
 		if !ok || u == "" {
-			return errors.New("--schema-registry-basic-auth-file: want one line user:password")
+			return config.Errorf("User", "schema registry credentials: want one line user:password")
 		}
 		c.User, c.Password = u, p
 	case hasPass && !hasUser:
-		return fmt.Errorf("%s is set without %s", EnvPassword, EnvUser)
+		return config.Errorf("User", "%s is set without %s", EnvPassword, EnvUser)
 	case hasUser:
 		c.User, c.Password = user, pass
 	}
 	return nil
-}
-
-// Args renders c as flags for a child process; the credentials travel in
-// authFile or the child's environment, never as arguments.
-func (c *Config) Args(authFile string) []string {
-	args := []string{"--schema-registry-url", strings.Join(c.URLs, ",")}
-	if authFile != "" {
-		args = append(args, "--schema-registry-basic-auth-file", authFile)
-	}
-	if c.CAFile != "" {
-		args = append(args, "--schema-registry-ca-file", c.CAFile)
-	}
-	return args
 }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/sessiond/sessiond/internal/config"
+)
+
+// fieldFlags names the flag (or variable) behind each configuration
+// field, by the field's dotted path in service.Config or
+// service.ReplayConfig. Packages below cmd know no flag: their Validate
+// returns a config.FieldError, and this table turns it into a usage error
+// that names what the user set. A path is looked up whole, then without
+// its leading parts ("Consumer.SessionTTL", then "SessionTTL").
+var fieldFlags = map[string]string{
+	"Conn.Brokers":            "--brokers",
+	"Conn.DialTimeout":        "--kafka-dial-timeout",
+	"Conn.TLS":                "--kafka-tls",
+	"Conn.TLS.Enabled":        "--kafka-tls",
+	"Conn.TLS.CAFile":         "--kafka-tls-ca-file",
+	"Conn.TLS.CertFile":       "--kafka-tls-cert-file, --kafka-tls-key-file",
+	"Conn.TLS.KeyFile":        "--kafka-tls-cert-file, --kafka-tls-key-file",
+	"Conn.TLS.ServerName":     "--kafka-tls-server-name",
+	"Conn.SASL":               "--kafka-sasl-mechanism",
+	"Conn.SASL.Mechanism":     "--kafka-sasl-mechanism",
+	"Conn.SASL.User":          "--kafka-sasl-user",
+	"Conn.SASL.Password":      "--kafka-sasl-password-file or SESSIOND_KAFKA_SASL_PASSWORD",
+	"WireFormat":              "--wire-format",
+	"Registry.URLs":           "--schema-registry-url",
+	"Registry.User":           "--schema-registry-basic-auth-file or SESSIOND_SCHEMA_REGISTRY_USER/_PASSWORD",
+	"Registry.CAFile":         "--schema-registry-ca-file",
+	"Registry.Timeout":        "--schema-registry-timeout",
+	"Kafka.Topic":             "--output-topic",
+	"Nosto.Endpoint":          "--nosto-endpoint",
+	"Nosto.Token":             "--nosto-token-file or " + envNostoToken,
+	"Nosto.Lookup":            "--nosto-lookup",
+	"Nosto.Concurrency":       "--nosto-concurrency",
+	"Nosto.RPS":               "--nosto-rps",
+	"Nosto.Timeout":           "--nosto-timeout",
+	"Nosto.MaxRetry":          "--nosto-max-retry",
+	"Group":                   "--group",
+	"CartTopic":               "--cart-topic",
+	"CustomerTopic":           "--customer-topic",
+	"ActionTopic":             "--action-topic",
+	"DeadLetterTopic":         "--dlq-topic",
+	"ChangelogTopic":          "--group",
+	"SessionTTL":              "--session-ttl",
+	"MaxClockSkew":            "--max-clock-skew",
+	"MaxIdle":                 "--max-idle",
+	"MaxBatch":                "--max-batch",
+	"SessionTimeout":          "--group-session-timeout",
+	"DrainTimeout":            "--drain-timeout",
+	"CommitInterval":          "--commit-interval",
+	"Sinks":                   "--output-topic, --nosto-endpoint",
+	"Replay.From":             "--from, --to",
+	"Replay.Warmup":           "--warmup",
+	"Replay.Partitions":       "--partitions",
+	"Outputs":                 "--output-topic, --output-file, --nosto-endpoint, --dry-run",
+	"Replay.Retry":            "--max-retry",
+	"Replay.Retry.MaxElapsed": "--max-retry",
+}
+
+// flagOfField returns the flag behind field, trying shorter suffixes of
+// the path.
+func flagOfField(field string) (string, bool) {
+	for p := field; p != ""; {
+		if f, ok := fieldFlags[p]; ok {
+			return f, true
+		}
+		_, rest, cut := strings.Cut(p, ".")
+		if !cut {
+			break
+		}
+		p = rest
+	}
+	return "", false
+}
+
+// fieldUsage turns an error holding a config.FieldError into a usage error
+// (exit 2) naming the flag; any other error is returned as it is (exit 1:
+// not something the command line can fix).
+func fieldUsage(err error) error {
+	if err == nil {
+		return nil
+	}
+	field, ok := config.FieldOf(err)
+	if !ok {
+		return err
+	}
+	if f, ok := flagOfField(field); ok {
+		return usagef("%s: %v", f, err)
+	}
+	return usagef("%v", err)
+}
+
+// isUsage reports whether err is already a usage error.
+func isUsage(err error) bool {
+	var u usageError
+	return errors.As(err, &u)
+}
