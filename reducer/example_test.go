@@ -50,7 +50,7 @@ func formatCustomer(c *reducer.Customer) string {
 
 func ExampleReducer_Apply() {
 	r, _ := reducer.New(reducer.DefaultConfig()) // 24h session TTL
-	const t = 1795773600000               // 2026-11-27T10:00:00Z
+	const t = 1795773600000                      // 2026-11-27T10:00:00Z
 
 	show(r.Apply(&reducer.Event{
 		Kind: reducer.KindCart, VisitorID: "v1", EventID: "e1", OccurredAt: t,
