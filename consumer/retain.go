@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/sessiond/sessiond/reducer"
@@ -39,6 +40,22 @@ func (r *retainedStates) take(p int) (retained, bool) {
 	st, ok := r.m[p]
 	delete(r.m, p)
 	return st, ok
+}
+
+// keepOnly drops the states of the partitions not in owned and returns
+// how many partitions and snapshots it released. Without it a member kept
+// full state, invisibly, for every partition a scale-out took away.
+func (r *retainedStates) keepOnly(owned []int) (partitions, snapshots int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for p, st := range r.m {
+		if !slices.Contains(owned, p) {
+			partitions++
+			snapshots += st.red.Len()
+			delete(r.m, p)
+		}
+	}
+	return partitions, snapshots
 }
 
 // retain keeps the state for the partition's next generation, with the
