@@ -254,8 +254,9 @@ func (s *recordingSink) Write(_ context.Context, us []*reducer.Update) error {
 // noRetry gives up after the first failure, so that a test sees it.
 var noRetry = kclient.RetryPolicy{Initial: time.Millisecond, Max: time.Millisecond, MaxElapsed: time.Nanosecond}
 
-// flushTask is a task wired to recording sinks, a journaled state pipe and
-// a journaled commit, with dead letters on the embedded broker.
+// flushTask is a task wired to recording sinks and a changelogStore with a
+// journaled state pipe and a journaled commit, with dead letters on the
+// embedded broker.
 func flushTask(t *testing.T, j *journal, sinks ...Sink) (*task, []string, string) {
 	t.Helper()
 	brokers := kafkatest.Embedded(t)
@@ -265,22 +266,34 @@ func flushTask(t *testing.T, j *journal, sinks ...Sink) (*task, []string, string
 	t.Cleanup(func() { dead.Close() })
 	log := slog.New(slog.DiscardHandler)
 	topics := [numKinds]string{"cart", "customer", "actions"}
+	metrics := NewMetrics().forPartition(0, topics)
+	st := &changelogStore{
+		partition: 0, topics: topics, cfg: reducer.Config{SessionTTL: DefaultSessionTTL}, maxSkew: DefaultMaxClockSkew,
+		changelog: &changelog{codec: loadCodecs(t)},
+		write:     func(context.Context, []kafka.Message) error { j.add("changelog"); return nil },
+		commit:    func(map[string]map[int]int64) { j.add("commit") },
+		retained:  &retainedStates{}, status: NewStatus(), metrics: metrics, log: log, staged: newStaged(),
+		red: newReducer(t), clock: newStreamClock(DefaultMaxClockSkew),
+	}
 	tk := newTask(taskDeps{
-		partition: 0, topics: topics, reducer: reducer.Config{SessionTTL: DefaultSessionTTL},
+		partition: 0, topics: topics, state: st,
 		outputs:  &outputs{sinks: sinks, deadLetters: dead, retry: noRetry, metrics: NewMetrics(), log: log},
-		commit:   func(map[string]map[int]int64) { j.add("commit") },
+		emit:     emitAll,
+		counts:   &runCounts{},
 		status:   NewStatus(),
-		metrics:  NewMetrics().forPartition(0, topics),
+		metrics:  metrics,
 		log:      log,
 		retry:    kclient.DefaultRetryPolicy(),
 		maxBatch: DefaultMaxBatch,
 	})
-	tk.red, tk.clock = newReducer(t), newStreamClock(DefaultMaxClockSkew)
+	tk.red, tk.clock = st.red, st.clock
 	tk.merger = &merger{lanes: []*lane{{}, {}, {}}}
-	write := func(context.Context, []kafka.Message) error { j.add("changelog"); return nil }
-	tk.pipe = startStatePipe(context.Background(), write, tk.commit, func(error) {})
+	st.open(context.Background())
 	return tk, brokers, dlq
 }
+
+// storeOf returns a flushTask's state.
+func storeOf(tk *task) *changelogStore { return tk.state.(*changelogStore) }
 
 func processAll(tk *task, evs ...*reducer.Event) {
 	for i, ev := range evs {
@@ -298,7 +311,7 @@ func TestTaskFlushOrder(t *testing.T) {
 	if err := tk.flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	tk.pipe.drain()
+	storeOf(tk).pipe.drain()
 	steps := j.get()
 	if len(steps) != 4 || steps[2] != "changelog" || steps[3] != "commit" {
 		t.Fatalf("steps %v, want both sinks, then changelog, then commit", steps)
@@ -330,7 +343,7 @@ func TestTaskFlushResumesAfterSinkFailure(t *testing.T) {
 	if err := tk.flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	tk.pipe.drain()
+	storeOf(tk).pipe.drain()
 	if steps := j.get(); !reflect.DeepEqual(steps, []string{"ok", "flaky", "changelog", "commit"}) {
 		t.Errorf("steps %v, want ok, flaky, changelog, commit", steps)
 	}
@@ -349,7 +362,7 @@ func TestTaskFlushDeadLettersBeforeCommit(t *testing.T) {
 	if err := tk.flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	tk.pipe.drain()
+	storeOf(tk).pipe.drain()
 	if steps := j.get(); !reflect.DeepEqual(steps, []string{"changelog", "commit"}) {
 		t.Errorf("steps %v, want changelog then commit (no updates for the sink)", steps)
 	}
@@ -377,8 +390,9 @@ func TestTaskCoalescesChangelogPerInterval(t *testing.T) {
 	j := &journal{}
 	sink := &recordingSink{name: "sink", j: j}
 	tk, _, _ := flushTask(t, j, sink)
-	tk.commitInterval = time.Hour
-	tk.changelog = &changelog{codec: loadCodecs(t)}
+	st := storeOf(tk)
+	st.pipe.drain() // reopened below with a recording write
+	st.commitInterval = time.Hour
 	var keys []string
 	var committed []map[string]map[int]int64
 	write := func(_ context.Context, msgs []kafka.Message) error {
@@ -388,10 +402,12 @@ func TestTaskCoalescesChangelogPerInterval(t *testing.T) {
 		j.add("changelog")
 		return nil
 	}
-	tk.pipe = startStatePipe(context.Background(), write, func(o map[string]map[int]int64) {
+	st.write = write
+	st.commit = func(o map[string]map[int]int64) {
 		committed = append(committed, o)
 		j.add("commit")
-	}, func(error) {})
+	}
+	st.open(context.Background())
 
 	tk.process(record{src: int(reducer.KindCart), msg: kafka.Message{Offset: 10}, ev: cartEvent("v1", "c1", 1000, "p1")})
 	tk.process(record{src: int(reducer.KindAction), msg: kafka.Message{Offset: 20}, ev: actionEvent("v1", "a1", 1001)})
@@ -406,10 +422,10 @@ func TestTaskCoalescesChangelogPerInterval(t *testing.T) {
 	if steps := j.get(); !reflect.DeepEqual(steps, []string{"sink", "sink"}) || tk.due() {
 		t.Fatalf("within the interval: %v (due %v), want both batches at the sink and nothing else", steps, tk.due())
 	}
-	if !tk.handedOff(context.Background()) { // as the drain or the interval's end does
-		t.Fatal("hand-off failed")
+	if err := tk.handedOff(context.Background()); err != nil { // as the drain or the interval's end does
+		t.Fatalf("hand-off failed: %v", err)
 	}
-	tk.pipe.drain()
+	storeOf(tk).pipe.drain()
 	if steps := j.get(); !reflect.DeepEqual(steps, []string{"sink", "sink", "changelog", "commit"}) {
 		t.Fatalf("steps %v, want one changelog write and one commit after the sinks", steps)
 	}
@@ -421,7 +437,7 @@ func TestTaskCoalescesChangelogPerInterval(t *testing.T) {
 	if len(committed) != 1 || !reflect.DeepEqual(committed[0], want) {
 		t.Errorf("committed %v, want %v: the newest offset of each input", committed, want)
 	}
-	if !tk.staged.empty() {
+	if !st.staged.empty() {
 		t.Error("the staged batches were not cleared after the hand-off")
 	}
 }
@@ -433,14 +449,14 @@ func TestTaskDecodesRestoredSnapshotsOnFirstUse(t *testing.T) {
 	sink := &recordingSink{name: "sink", j: j}
 	tk, _, _ := flushTask(t, j, sink)
 	codecs := loadCodecs(t)
-	tk.changelog = &changelog{codec: codecs}
-	cfg := tk.reducer
-	cfg.Decode = tk.decodeSnapshot
+	st := storeOf(tk)
+	cfg := st.cfg
+	cfg.Decode = st.decodeSnapshot
 	red, err := reducer.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk.red = red
+	tk.red, st.red = red, red
 	src := newReducer(t)
 	apply(t, src, cartEvent("good", "c1", 1000, "p1"))
 	data, err := codecs.EncodeSnapshot(nil, src.Snapshot("good"))

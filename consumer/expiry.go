@@ -1,5 +1,11 @@
 package consumer
 
+import (
+	"time"
+
+	"github.com/sessiond/sessiond/reducer"
+)
+
 // Housekeeping: visitors idle for longer than the session TTL (plus the
 // clock-skew allowance) are dropped from memory and tombstoned in the
 // changelog. Expiry itself is per visitor and happens in the reducer, on
@@ -14,17 +20,18 @@ const (
 )
 
 // sweepEvery is the event time between two expiry sweeps, in ms.
-func (t *task) sweepEvery() int64 {
-	return max(t.reducer.SessionTTL.Milliseconds()/sweepFraction, sweepMinEvery)
+func sweepEvery(ttl time.Duration) int64 {
+	return max(ttl.Milliseconds()/sweepFraction, sweepMinEvery)
 }
 
-// sweep drops the snapshots idle beyond the TTL (by the stream clock's
-// rules, streamtime.go) when it is time to and returns their visitor ids.
-func (t *task) sweep() []string {
-	if !t.clock.due(t.sweepEvery()) {
+// sweepIdle drops the snapshots idle beyond the TTL (by the stream clock's
+// rules, streamtime.go) when it is time to, counts them, and returns their
+// visitor ids.
+func sweepIdle(red *reducer.Reducer, clock *streamClock, ttl time.Duration, m *partitionMetrics) []string {
+	if !clock.due(sweepEvery(ttl)) {
 		return nil
 	}
-	gone := t.clock.sweep(t.red)
-	t.metrics.shared.Swept.Add(float64(len(gone)))
+	gone := clock.sweep(red)
+	m.shared.Swept.Add(float64(len(gone)))
 	return gone
 }

@@ -3,16 +3,15 @@ package consumer
 import (
 	"context"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 )
 
 // The flush protocol, written once for every way the pipeline is put
 // together: (1) the updates to every sink and the rejected records to the
 // dead-letter topic, acknowledged; (2) the touched snapshots and expiry
 // tombstones to the changelog, in batch order, by the state pipe; (3) the
-// input offsets to the committer, once (2) is acknowledged. A task without
-// a changelog skips (2); one without a committer skips (3).
+// input offsets to the committer, once (2) is acknowledged. The task does
+// (1) and hands the batch to its partitionState (state.go), which does (2)
+// and (3); replay's memoryStore does neither.
 //
 // With a commit interval, (2) and (3) are coalesced: every batch does (1)
 // and is then staged (its touched visitors and its offsets noted); once per
@@ -22,14 +21,16 @@ import (
 // crash at any point replays from a commit whose state is in the changelog.
 
 // flushed flushes the batch, retrying failures until ctx ends (an update a
-// sink refuses for good stalls the partition rather than be dropped), and
-// reports whether the batch is out.
-func (t *task) flushed(ctx context.Context) bool {
-	return t.retryOp(ctx, "flush", func() error { return t.flush(ctx) }) == nil
+// sink refuses for good stalls the partition rather than be dropped; a
+// bounded task gives up instead), and returns the error if the batch is
+// not out.
+func (t *task) flushed(ctx context.Context) error {
+	return t.retryOp(ctx, "flush", func() error { return t.flush(ctx) })
 }
 
 // flush writes the batch out. It returns once the sinks have the updates
-// and the changelog is queued behind the previous batches', or ctx ends.
+// and the batch is staged (its changelog, when due, queued behind the
+// previous batches'), or ctx ends.
 func (t *task) flush(ctx context.Context) error {
 	b := t.batch
 	begin := time.Now()
@@ -37,11 +38,11 @@ func (t *task) flush(ctx context.Context) error {
 		return err
 	}
 	if !b.changelogDone {
-		t.staged.add(b)
+		t.state.stage(b)
 		b.changelogDone = true
 	}
 	if t.due() {
-		if err := t.handOff(ctx); err != nil {
+		if err := t.state.handOff(ctx); err != nil {
 			return err
 		}
 	}
@@ -54,51 +55,13 @@ func (t *task) flush(ctx context.Context) error {
 // due reports whether the staged batches are to be handed off now: every
 // batch without a commit interval, else once the interval has passed.
 func (t *task) due() bool {
-	return !t.staged.empty() && (t.commitInterval <= 0 || time.Since(t.staged.since) >= t.commitInterval)
+	at, staged := t.state.due()
+	return staged && !time.Now().Before(at)
 }
 
 // handedOff hands the staged batches off, retrying until wctx ends.
-func (t *task) handedOff(wctx context.Context) bool {
-	return t.retryOp(wctx, "flush", func() error { return t.handOff(wctx) }) == nil
-}
-
-// handOff encodes the staged visitors' snapshots (once: a retry resends the
-// same records) and queues them with the staged offsets on the state pipe.
-func (t *task) handOff(ctx context.Context) error {
-	s := t.staged
-	if s.write == nil {
-		msgs, err := t.stateMessages()
-		if err != nil {
-			return err
-		}
-		s.write = &stateWrite{msgs: msgs, offsets: s.offsets(t.topics, t.partition)}
-	}
-	if !t.pipe.handOff(ctx, *s.write) {
-		return ctx.Err()
-	}
-	s.reset()
-	return nil
-}
-
-// stateMessages sweeps expired visitors when it is time to, and encodes
-// the staged visitors' snapshots and the tombstones of the swept ones.
-func (t *task) stateMessages() ([]kafka.Message, error) {
-	gone := t.sweep()
-	for _, id := range gone {
-		delete(t.staged.dirty, id)
-	}
-	if t.changelog == nil {
-		return nil, nil
-	}
-	return t.changelog.messages(t.red, t.partition, t.staged.dirty, gone)
-}
-
-// writeChangelog is the state pipe's write: a no-op without a changelog.
-func (t *task) writeChangelog(ctx context.Context, msgs []kafka.Message) error {
-	if t.changelog == nil || len(msgs) == 0 {
-		return nil
-	}
-	return t.outputs.writeKafka(ctx, "changelog", t.changelog.writer, msgs)
+func (t *task) handedOff(wctx context.Context) error {
+	return t.retryOp(wctx, "flush", func() error { return t.state.handOff(wctx) })
 }
 
 // observeFlush updates the metrics once a batch is out.

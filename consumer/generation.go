@@ -20,6 +20,7 @@ func (p *Processor) runGeneration(ctx context.Context, gen *kafka.Generation) {
 	p.cfg.Metrics.Rebalances.Inc()
 	p.cfg.Metrics.Assigned.Set(float64(len(owned)))
 	p.cfg.Logger.Info("joined generation", "generation", gen.ID, "member", gen.MemberID, "partitions", owned)
+	p.releaseUnowned(owned)
 
 	commits := newCommitter(serialCommitter(gen), p.cfg.Logger, p.cfg.Metrics)
 	commits.touch = p.cfg.Status.Touch
@@ -45,6 +46,14 @@ func (p *Processor) runGeneration(ctx context.Context, gen *kafka.Generation) {
 	tasks.Wait()
 	stopCommitter()
 	<-committed
+}
+
+// releaseUnowned drops the state kept for partitions this member no
+// longer owns, and says how much it released.
+func (p *Processor) releaseUnowned(owned []int) {
+	if parts, snaps := p.retained.keepOnly(owned); parts > 0 {
+		p.cfg.Logger.Info("released the state kept for partitions no longer owned", "partitions", parts, "snapshots", snaps)
+	}
 }
 
 // ownNothingWarnAfter is how long a member may own no partition before it

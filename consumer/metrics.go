@@ -99,6 +99,7 @@ func (m *Metrics) Register(reg prometheus.Registerer) error {
 type partitionMetrics struct {
 	shared      *Metrics
 	label       string
+	topics      [numKinds]string
 	lag         [numKinds]prometheus.Gauge
 	snapshots   prometheus.Gauge
 	restored    prometheus.Counter
@@ -112,6 +113,7 @@ func (m *Metrics) forPartition(partition int, topics [numKinds]string) *partitio
 	pm := &partitionMetrics{
 		shared:      m,
 		label:       label,
+		topics:      topics,
 		snapshots:   m.Snapshots.WithLabelValues(label),
 		restored:    m.Restored.WithLabelValues(label),
 		restoreLeft: m.RestoreLeft.WithLabelValues(label),
@@ -127,10 +129,18 @@ func (m *Metrics) forPartition(partition int, topics [numKinds]string) *partitio
 	return pm
 }
 
-// release removes the partition's gauges when the task ends, so that a
-// partition that moved to another member is not reported twice.
+// release removes the partition's series when the task ends (snapshots,
+// lag of each input topic, restore progress), so that a partition that
+// moved to another member is not reported twice: sums over the members
+// stay true after a rebalance. The next owner starts them afresh.
 func (pm *partitionMetrics) release() {
-	pm.shared.Snapshots.DeleteLabelValues(pm.label)
+	m := pm.shared
+	m.Snapshots.DeleteLabelValues(pm.label)
+	m.Restored.DeleteLabelValues(pm.label)
+	m.RestoreLeft.DeleteLabelValues(pm.label)
+	for _, topic := range pm.topics {
+		m.Lag.DeleteLabelValues(topic, pm.label)
+	}
 }
 
 // initSeries creates the labelled series whose labels are known up front at

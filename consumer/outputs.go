@@ -2,10 +2,12 @@ package consumer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
@@ -36,8 +38,7 @@ func (o *outputs) write(ctx context.Context, b *batch) error {
 			continue
 		}
 		g.Go(func() error {
-			err := o.retry.Retry(gctx, func() error { return s.Write(gctx, b.updates) }, o.notify("sink", "sink", s.Name()))
-			if err != nil {
+			if err := o.writeSink(gctx, s, b.updates); err != nil {
 				return fmt.Errorf("sink %s: %w", s.Name(), err)
 			}
 			b.markSink(i)
@@ -58,6 +59,35 @@ func (o *outputs) write(ctx context.Context, b *batch) error {
 	b.deadDone = true
 	o.countUpdates(b)
 	return nil
+}
+
+// writeSink writes updates to s, retrying failures. A permanent failure
+// (IsPermanent) ends the retry and is returned still marked with
+// backoff.Permanent — backoff takes the mark off — so that the task
+// decides whether to stall or give up.
+func (o *outputs) writeSink(ctx context.Context, s Sink, updates []*reducer.Update) error {
+	permanent := false
+	err := o.retry.Retry(ctx, func() error {
+		err := s.Write(ctx, updates)
+		permanent = IsPermanent(err)
+		if permanent {
+			return backoff.Permanent(err)
+		}
+		return err
+	}, o.notify("sink", "sink", s.Name()))
+	if permanent {
+		return markPermanent(err)
+	}
+	return err
+}
+
+// markPermanent marks err with backoff.Permanent unless it is already.
+func markPermanent(err error) error {
+	var perm *backoff.PermanentError
+	if errors.As(err, &perm) {
+		return err
+	}
+	return backoff.Permanent(err)
 }
 
 // writeKafka writes msgs with w, retrying failed records.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -21,6 +22,7 @@ type Processor struct {
 	outputs     *outputs
 	partitions  int
 	retained    retainedStates
+	counts      runCounts // totals since New
 }
 
 // Group settings that are not worth a flag.
@@ -175,27 +177,54 @@ func (p *Processor) isolation() int8 {
 // taskDeps returns what the task of partition n needs in this generation.
 func (p *Processor) taskDeps(n int, commit func(map[string]map[int]int64)) taskDeps {
 	topics := p.cfg.InputTopics()
+	metrics := p.cfg.Metrics.forPartition(n, topics)
+	log := p.cfg.Logger.With("partition", n)
 	return taskDeps{
+		partition:    n,
+		topics:       topics,
+		conn:         p.cfg.Conn,
+		client:       p.client,
+		isolation:    p.isolation(),
+		decoder:      p.cfg.Decoder,
+		state:        p.partitionState(n, commit, metrics, log),
+		outputs:      p.outputs,
+		emit:         emitAll,
+		counts:       &p.counts,
+		status:       p.cfg.Status,
+		metrics:      metrics,
+		retry:        p.cfg.Retry,
+		log:          log,
+		maxIdle:      p.cfg.MaxIdle,
+		maxBatchAge:  p.cfg.MaxBatchAge,
+		drainTimeout: p.cfg.DrainTimeout,
+		maxBatch:     p.cfg.MaxBatch,
+	}
+}
+
+// partitionState returns partition n's state in this generation, backed by
+// the changelog, committing through commit.
+func (p *Processor) partitionState(n int, commit func(map[string]map[int]int64), m *partitionMetrics, log *slog.Logger) *changelogStore {
+	return &changelogStore{
 		partition:      n,
-		topics:         topics,
-		conn:           p.cfg.Conn,
-		client:         p.client,
-		isolation:      p.isolation(),
-		reducer:        reducer.Config{SessionTTL: p.cfg.SessionTTL},
-		decoder:        p.cfg.Decoder,
-		outputs:        p.outputs,
+		topics:         p.cfg.InputTopics(),
+		cfg:            reducer.Config{SessionTTL: p.cfg.SessionTTL},
+		maxSkew:        p.cfg.MaxClockSkew,
+		commitInterval: p.cfg.CommitInterval,
 		changelog:      p.changelog,
+		write:          p.writeChangelog,
 		commit:         commit,
 		retained:       &p.retained,
 		status:         p.cfg.Status,
-		metrics:        p.cfg.Metrics.forPartition(n, topics),
-		retry:          p.cfg.Retry,
-		log:            p.cfg.Logger,
-		maxIdle:        p.cfg.MaxIdle,
-		maxBatchAge:    p.cfg.MaxBatchAge,
-		commitInterval: p.cfg.CommitInterval,
-		drainTimeout:   p.cfg.DrainTimeout,
-		maxClockSkew:   p.cfg.MaxClockSkew,
-		maxBatch:       p.cfg.MaxBatch,
+		metrics:        m,
+		log:            log,
+		staged:         newStaged(),
 	}
+}
+
+// writeChangelog writes a partition's changelog records, retrying failures.
+func (p *Processor) writeChangelog(ctx context.Context, msgs []kafka.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	return p.outputs.writeKafka(ctx, "changelog", p.changelog.writer, msgs)
 }

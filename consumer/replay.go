@@ -85,9 +85,6 @@ type runCounts struct {
 }
 
 func (c *runCounts) add(b *batch) {
-	if c == nil {
-		return
-	}
 	c.events.Add(int64(b.events))
 	c.updates.Add(int64(len(b.updates)))
 	var rejected int
@@ -236,9 +233,9 @@ func offsetsAtTime(ctx context.Context, client *kafka.Client, topic string, part
 	return out, nil
 }
 
-// replayDeps is a task's dependencies for a replay: no changelog, no
-// commits, no dead-letter topic, nothing retained, updates filtered to the
-// window.
+// replayDeps is a task's dependencies for a replay: state in memory only
+// (no changelog, no commits, nothing retained), no dead-letter topic,
+// updates filtered to the window, and errors that end the replay.
 func replayDeps(cfg *ReplayConfig, client *kafka.Client, p int, counts *runCounts) taskDeps {
 	topics := cfg.inputTopics()
 	from, to := cfg.From.UnixMilli(), cfg.To.UnixMilli()
@@ -247,24 +244,24 @@ func replayDeps(cfg *ReplayConfig, client *kafka.Client, p int, counts *runCount
 		isolation = readUncommitted
 	}
 	metrics := NewMetrics()
+	pm := metrics.forPartition(p, topics)
 	return taskDeps{
-		partition: p, topics: topics, conn: cfg.Conn, client: client, isolation: isolation,
-		reducer: reducer.Config{SessionTTL: cfg.SessionTTL}, decoder: cfg.Decoder,
+		partition: p, topics: topics, conn: cfg.Conn, client: client, isolation: isolation, decoder: cfg.Decoder,
+		state:   &memoryStore{cfg: reducer.Config{SessionTTL: cfg.SessionTTL}, maxSkew: cfg.MaxClockSkew, metrics: pm},
 		outputs: &outputs{sinks: cfg.Sinks, retry: cfg.Retry, metrics: metrics, log: cfg.Logger},
-		status:  NewStatus(), metrics: metrics.forPartition(p, topics), retry: cfg.Retry, log: cfg.Logger,
-		emit:   func(u *reducer.Update) bool { return u.OccurredAt >= from && u.OccurredAt < to },
-		counts: counts, maxBatch: cfg.MaxBatch, maxBatchAge: time.Hour, maxClockSkew: cfg.MaxClockSkew,
+		emit:    func(u *reducer.Update) bool { return u.OccurredAt >= from && u.OccurredAt < to },
+		counts:  counts, status: NewStatus(), metrics: pm, retry: cfg.Retry, bounded: true,
+		log: cfg.Logger.With("partition", p), maxBatch: cfg.MaxBatch, maxBatchAge: time.Hour,
 	}
 }
 
 // runBounded reads the partition's ranges to their ends, then flushes and
-// returns.
+// returns. A flush that fails for good (a permanent error, or the retry
+// policy's MaxElapsed) ends it with the error.
 func (t *task) runBounded(ctx context.Context, ranges [numKinds]replayRange) error {
-	red, err := reducer.New(t.reducer)
-	if err != nil {
+	if err := t.load(ctx); err != nil {
 		return err
 	}
-	t.red, t.clock = red, newStreamClock(t.maxClockSkew)
 	var starts, ends [numKinds]int64
 	lanes := make([]*lane, numKinds)
 	for k, r := range ranges {
@@ -276,17 +273,14 @@ func (t *task) runBounded(ctx context.Context, ranges [numKinds]replayRange) err
 		lanes[k] = &lane{ch: src.ch, busy: &src.busy, next: starts[k], hwm: ends[k]}
 	}
 	t.merger = &merger{lanes: lanes, maxIdle: 0, pendingTimeout: mergePendingTimeout, now: time.Now}
-	t.pipe = startStatePipe(ctx, t.writeChangelog, nil, func(error) {})
-	clean := t.loop(ctx, ctx)
-	if clean && !t.batch.empty() {
-		clean = t.flushed(ctx)
+	t.state.open(ctx)
+	err := t.finish(ctx, t.loop(ctx, ctx))
+	t.state.drain(ctx, false)
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
 	}
-	t.pipe.drain()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if !clean {
-		return fmt.Errorf("partition %d: the last batch could not be written", t.partition)
+	if err != nil {
+		return fmt.Errorf("partition %d: the last batch could not be written: %w", t.partition, err)
 	}
 	return nil
 }

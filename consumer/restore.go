@@ -11,41 +11,44 @@ import (
 // restoreLogEvery is how often a long restore logs its progress.
 const restoreLogEvery = 5 * time.Second
 
-// restore gives the task its partition's snapshots: the state kept from
-// the previous generation when it is still current, else the changelog's,
-// else (no changelog) an empty reducer.
-func (t *task) restore(ctx context.Context) error {
-	if t.reuse(ctx) {
-		return nil
+// load gives the partition its snapshots: the state kept from the
+// previous generation when it is still current, else the changelog's.
+func (s *changelogStore) load(ctx context.Context) (*reducer.Reducer, *streamClock, error) {
+	if s.reuse(ctx) {
+		return s.red, s.clock, nil
 	}
-	cfg := t.reducer
-	if t.changelog != nil {
-		cfg.Decode = t.decodeSnapshot
+	if err := s.restore(ctx); err != nil {
+		return nil, nil, err
 	}
+	return s.red, s.clock, nil
+}
+
+// restore reads the partition's changelog into a new reducer and stream
+// clock.
+func (s *changelogStore) restore(ctx context.Context) error {
+	cfg := s.cfg
+	cfg.Decode = s.decodeSnapshot
 	red, err := reducer.New(cfg)
 	if err != nil {
-		return fmt.Errorf("partition %d: %w", t.partition, err)
+		return fmt.Errorf("partition %d: %w", s.partition, err)
 	}
-	t.red, t.clock = red, newStreamClock(t.maxClockSkew)
-	if t.changelog == nil {
-		return nil
-	}
+	s.red, s.clock = red, newStreamClock(s.maxSkew)
 	begin := time.Now()
-	res, err := t.changelog.restore(ctx, t.partition, restoreInto{t.red, t.clock}, t.restoreProgress(begin))
+	res, err := s.changelog.restore(ctx, s.partition, restoreInto{s.red, s.clock}, s.restoreProgress(begin))
 	if err != nil {
-		return fmt.Errorf("restore partition %d: %w", t.partition, err)
+		return fmt.Errorf("restore partition %d: %w", s.partition, err)
 	}
-	t.clock.swept = t.clock.now
-	t.metrics.shared.RestoreTime.Observe(time.Since(begin).Seconds())
-	t.metrics.snapshots.Set(float64(t.red.Len()))
-	t.metrics.shared.Corrupt.Add(float64(res.corrupt))
-	t.log.Info("restored", "records", res.records, "snapshots", res.snapshots,
-		"encoded", t.red.Encoded(), "corrupt", res.corrupt, "seconds", time.Since(begin).Seconds())
+	s.clock.swept = s.clock.now
+	s.metrics.shared.RestoreTime.Observe(time.Since(begin).Seconds())
+	s.metrics.snapshots.Set(float64(s.red.Len()))
+	s.metrics.shared.Corrupt.Add(float64(res.corrupt))
+	s.log.Info("restored", "records", res.records, "snapshots", res.snapshots,
+		"encoded", s.red.Encoded(), "corrupt", res.corrupt, "seconds", time.Since(begin).Seconds())
 	return nil
 }
 
-// restoreInto installs a restore's snapshots into a task's reducer and
-// stream clock.
+// restoreInto installs a restore's snapshots into a partition's reducer
+// and stream clock.
 type restoreInto struct {
 	red   *reducer.Reducer
 	clock *streamClock
@@ -69,30 +72,30 @@ func (r restoreInto) encoded(id string, lastSeen int64, data []byte, ts int64) b
 // does not decode is counted and logged; the visitor starts afresh, which
 // Nosto reads as "leave as is" (as for one found corrupt during the
 // restore).
-func (t *task) decodeSnapshot(data []byte) (*reducer.Snapshot, error) {
-	s, err := t.changelog.codec.DecodeSnapshot(data)
+func (s *changelogStore) decodeSnapshot(data []byte) (*reducer.Snapshot, error) {
+	snap, err := s.changelog.codec.DecodeSnapshot(data)
 	if err != nil {
-		t.metrics.shared.Corrupt.Inc()
+		s.metrics.shared.Corrupt.Inc()
 		// Not the error: it may quote the record's bytes, which hold
 		// shoppers' e-mails and names.
-		t.log.Warn("a restored snapshot does not decode; the visitor starts afresh")
+		s.log.Warn("a restored snapshot does not decode; the visitor starts afresh")
 	}
-	return s, err
+	return snap, err
 }
 
 // restoreProgress returns the changelog reader's progress callback: it
 // updates the restore metrics and logs every restoreLogEvery.
-func (t *task) restoreProgress(begin time.Time) func(read, left int64) {
+func (s *changelogStore) restoreProgress(begin time.Time) func(read, left int64) {
 	var last int64
 	lastLog := begin
 	return func(read, left int64) {
-		t.metrics.restored.Add(float64(read - last))
-		t.metrics.restoreLeft.Set(float64(left))
-		t.status.setRestoreLeft(t.partition, left)
+		s.metrics.restored.Add(float64(read - last))
+		s.metrics.restoreLeft.Set(float64(left))
+		s.status.setRestoreLeft(s.partition, left)
 		last = read
 		if time.Since(lastLog) >= restoreLogEvery {
 			lastLog = time.Now()
-			t.log.Info("restoring", "read", read, "left", left)
+			s.log.Info("restoring", "read", read, "left", left)
 		}
 	}
 }

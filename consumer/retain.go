@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/sessiond/sessiond/reducer"
@@ -41,34 +42,44 @@ func (r *retainedStates) take(p int) (retained, bool) {
 	return st, ok
 }
 
-// retain keeps the task's state after a clean drain (everything in memory
-// is in the changelog).
-func (t *task) retain(ctx context.Context) {
-	if t.retained == nil || t.changelog == nil {
-		return
+// keepOnly drops the states of the partitions not in owned and returns
+// how many partitions and snapshots it released. Without it a member kept
+// full state, invisibly, for every partition a scale-out took away.
+func (r *retainedStates) keepOnly(owned []int) (partitions, snapshots int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for p, st := range r.m {
+		if !slices.Contains(owned, p) {
+			partitions++
+			snapshots += st.red.Len()
+			delete(r.m, p)
+		}
 	}
-	end, err := t.changelog.end(ctx, t.partition)
+	return partitions, snapshots
+}
+
+// retain keeps the state for the partition's next generation, with the
+// changelog's end offset it matches.
+func (s *changelogStore) retain(ctx context.Context) {
+	end, err := s.changelog.end(ctx, s.partition)
 	if err != nil {
 		return
 	}
-	t.retained.put(t.partition, retained{red: t.red, end: end, clock: t.clock})
+	s.retained.put(s.partition, retained{red: s.red, end: end, clock: s.clock})
 }
 
 // reuse installs the retained state if the changelog has not moved since.
-func (t *task) reuse(ctx context.Context) bool {
-	if t.retained == nil || t.changelog == nil {
-		return false
-	}
-	st, ok := t.retained.take(t.partition)
+func (s *changelogStore) reuse(ctx context.Context) bool {
+	st, ok := s.retained.take(s.partition)
 	if !ok {
 		return false
 	}
-	end, err := t.changelog.end(ctx, t.partition)
+	end, err := s.changelog.end(ctx, s.partition)
 	if err != nil || end != st.end {
 		return false
 	}
-	t.red, t.clock = st.red, st.clock
-	t.metrics.snapshots.Set(float64(t.red.Len()))
-	t.log.Info("kept state from the previous generation", "snapshots", t.red.Len())
+	s.red, s.clock = st.red, st.clock
+	s.metrics.snapshots.Set(float64(s.red.Len()))
+	s.log.Info("kept state from the previous generation", "snapshots", s.red.Len())
 	return true
 }

@@ -5,50 +5,50 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
 // taskDeps is everything a task uses, handed over when it is made. The
-// Processor builds it; a task never reaches back into the Processor.
+// Processor (or Replay) builds it; a task never reaches back into them.
 type taskDeps struct {
 	partition int
 	topics    [numKinds]string // input topics, by reducer.Kind
 	conn      *kclient.Conn
 	client    *kafka.Client // offset requests
 	isolation int8          // readCommitted or readUncommitted
-	reducer   reducer.Config
 	decoder   Decoder
-	outputs   *outputs   // sinks and dead letters
-	changelog *changelog // snapshots; nil runs without state persistence
-	commit    func(map[string]map[int]int64)
-	retained  *retainedStates // nil keeps nothing between generations
+	state     partitionState // where the reducer comes from and its state goes
+	outputs   *outputs       // sinks and dead letters
+	emit      func(*reducer.Update) bool
+	counts    *runCounts
 	status    *Status
 	metrics   *partitionMetrics
-	emit      func(*reducer.Update) bool // nil emits every update; replay keeps its window
-	counts    *runCounts                 // nil: not counted (replay's summary)
 	retry     kclient.RetryPolicy
-	log       *slog.Logger
+	bounded   bool         // a batch job (replay): give up on errors instead of stalling
+	log       *slog.Logger // with the partition
 
-	maxIdle, maxBatchAge, drainTimeout, maxClockSkew time.Duration
-	commitInterval                                   time.Duration // 0: changelog and commit every batch
-	maxBatch                                         int
+	maxIdle, maxBatchAge, drainTimeout time.Duration
+	maxBatch                           int
 }
 
+// emitAll is the pipeline's emit: every update goes out.
+func emitAll(*reducer.Update) bool { return true }
+
 // task owns input partition number `partition` of the three input topics
-// for one generation: it restores the partition's snapshots, merges its
-// sources in event-time order, reduces, and flushes batches. Everything it
-// starts (sources, state pipe) it stops and waits for before run returns.
+// for one generation: it loads the partition's state, merges its sources
+// in event-time order, reduces, and flushes batches, handing each to the
+// state. Everything it starts (sources, the state's writes) it stops and
+// waits for before run returns.
 type task struct {
 	taskDeps
 	red     *reducer.Reducer
+	clock   *streamClock // housekeeping time
 	merger  *merger
 	sources *sourceSet
 	batch   *batch
-	pipe    *statePipe
-	clock   *streamClock // housekeeping time
-	staged  *staged      // flushed batches whose changelog and offsets are not handed off yet
 
 	rejectLogged     time.Time // last info log of a rejected record
 	rejectSuppressed int       // rejected records not logged since
@@ -56,8 +56,7 @@ type task struct {
 }
 
 func newTask(d taskDeps) *task {
-	d.log = d.log.With("partition", d.partition)
-	return &task{taskDeps: d, batch: newBatch(), staged: newStaged()}
+	return &task{taskDeps: d, batch: newBatch()}
 }
 
 // run is the body of the task's goroutine in the generation. It returns
@@ -68,7 +67,7 @@ func (t *task) run(ctx context.Context, starts map[string]int64) {
 	defer t.metrics.release()
 	wctx, cancel := drainContext(ctx, t.drainTimeout)
 	defer cancel()
-	if err := t.retryOp(ctx, "restore", func() error { return t.restore(ctx) }); err != nil {
+	if err := t.retryOp(ctx, "restore", func() error { return t.load(ctx) }); err != nil {
 		return
 	}
 	if err := t.retryOp(ctx, "start", func() error { return t.start(ctx, starts) }); err != nil {
@@ -76,37 +75,69 @@ func (t *task) run(ctx context.Context, starts map[string]int64) {
 	}
 	defer t.sources.stop()
 	t.status.restored(t.partition)
-	t.pipe = startStatePipe(wctx, t.writeChangelog, t.commit, func(err error) {
-		t.log.Warn("changelog write abandoned; the partition replays from the last commit", "error", err)
-	})
-	clean := t.loop(ctx, wctx)
-	if clean && !t.batch.empty() {
-		clean = t.flushed(wctx)
-	}
-	if clean && !t.staged.empty() {
-		clean = t.handedOff(wctx)
-	}
-	if !clean {
+	t.state.open(wctx)
+	err := t.finish(wctx, t.loop(ctx, wctx))
+	if err != nil {
 		t.log.Warn("final flush incomplete; the partition replays from the last commit")
 	}
-	if t.pipe.drain() && clean {
-		t.retain(wctx)
+	t.state.drain(wctx, err == nil)
+}
+
+// load takes the partition's reducer and stream clock from the state.
+func (t *task) load(ctx context.Context) error {
+	red, clock, err := t.state.load(ctx)
+	if err != nil {
+		return err
 	}
+	t.red, t.clock = red, clock
+	return nil
+}
+
+// finish flushes the batch in flight and hands the staged batches off,
+// after loop returned err (nil: clean).
+func (t *task) finish(wctx context.Context, err error) error {
+	if err == nil && !t.batch.empty() {
+		err = t.flushed(wctx)
+	}
+	if _, staged := t.state.due(); err == nil && staged {
+		err = t.handedOff(wctx)
+	}
+	return err
 }
 
 // retryOp runs op until it succeeds or ctx ends. An error that retrying
 // cannot cure (IsPermanent: a record the broker will never take, refused
 // credentials) is retried all the same — dropping the batch would lose
-// updates — but logged as an error, so that the stall is seen.
+// updates — but logged as an error, so that the stall is seen. A bounded
+// task (replay) instead returns such an error at once, and others once its
+// policy's MaxElapsed has passed: a batch job must end with the error.
 func (t *task) retryOp(ctx context.Context, what string, op func() error) error {
-	return t.retry.Retry(ctx, op, func(err error, wait time.Duration) {
-		if IsPermanent(err) {
+	return t.retry.Retry(ctx, func() error { return t.classify(op()) }, func(err error, wait time.Duration) {
+		if _, ok := err.(stalled); ok {
 			t.log.Error(what+" failed and cannot succeed until the cause is fixed; the partition waits", "error", err, "wait", wait)
 			return
 		}
 		t.log.Warn(what+" failed, retrying", "error", err, "wait", wait)
 	})
 }
+
+// classify makes backoff stop on a permanent error in a bounded task (it
+// then returns err itself), and retry it in an unbounded one.
+func (t *task) classify(err error) error {
+	if err == nil || !IsPermanent(err) {
+		return err
+	}
+	if t.bounded {
+		return backoff.Permanent(err)
+	}
+	return stalled{err}
+}
+
+// stalled is a permanent error retried all the same. It does not unwrap:
+// backoff would find a backoff.Permanent inside and stop.
+type stalled struct{ err error }
+
+func (s stalled) Error() string { return s.err.Error() }
 
 // start resolves the starting offsets and starts one source per input.
 func (t *task) start(ctx context.Context, starts map[string]int64) error {
@@ -134,44 +165,45 @@ func (t *task) start(ctx context.Context, starts map[string]int64) error {
 }
 
 // loop processes records until ctx ends, flushing full, old or idle batches
-// with wctx, so that a flush under way when ctx ends completes. It reports
-// false if a flush could not complete (wctx ended): the batch is then left
-// to be replayed. A batch being flushed is never added to.
-func (t *task) loop(ctx, wctx context.Context) bool {
+// with wctx, so that a flush under way when ctx ends completes. It returns
+// the error of a flush that could not complete (wctx ended, or a bounded
+// task gave up): the batch is then left to be replayed. A batch being
+// flushed is never added to.
+func (t *task) loop(ctx, wctx context.Context) error {
 	for ctx.Err() == nil {
 		rec, ok := t.merger.next(ctx, false)
 		if !ok {
 			if !t.batch.empty() {
-				if !t.flushed(wctx) {
-					return false
+				if err := t.flushed(wctx); err != nil {
+					return err
 				}
 				continue
 			}
-			if !t.staged.empty() { // idle: hand the interval off when it ends
-				if t.due() {
-					if !t.handedOff(wctx) {
-						return false
+			if at, staged := t.state.due(); staged { // idle: hand the interval off when it ends
+				if !time.Now().Before(at) {
+					if err := t.handedOff(wctx); err != nil {
+						return err
 					}
 					continue
 				}
-				dctx, cancel := context.WithDeadline(ctx, t.staged.since.Add(t.commitInterval))
+				dctx, cancel := context.WithDeadline(ctx, at)
 				rec, ok = t.merger.next(dctx, true)
 				cancel()
 				if !ok {
 					continue
 				}
 			} else if rec, ok = t.merger.next(ctx, true); !ok {
-				return true
+				return nil
 			}
 		}
 		t.process(rec)
 		if t.batch.events >= t.maxBatch || time.Since(t.batch.started) >= t.maxBatchAge {
-			if !t.flushed(wctx) {
-				return false
+			if err := t.flushed(wctx); err != nil {
+				return err
 			}
 		}
 	}
-	return true
+	return nil
 }
 
 // process applies one record to the batch.
@@ -208,7 +240,7 @@ func (t *task) process(rec record) {
 	if res.Expired {
 		t.metrics.shared.Expired.Inc()
 	}
-	if res.Update != nil && (t.emit == nil || t.emit(res.Update)) {
+	if res.Update != nil && t.emit(res.Update) {
 		b.updates = append(b.updates, res.Update)
 		b.sentAt = append(b.sentAt, rec.msg.Time)
 	}
