@@ -18,9 +18,10 @@ type Processor struct {
 	cfg         Config
 	client      *kafka.Client
 	changelog   *changelog
-	deadLetters *kclient.TopicWriter
+	deadLetters kclient.MessageWriter
 	outputs     *outputs
-	partitions  int
+	partitions  int  // found by Check
+	prepared    bool // Prepare succeeded: Run does not prepare again
 	retained    retainedStates
 	counts      runCounts // totals since New
 }
@@ -44,7 +45,10 @@ func New(cfg Config) (*Processor, error) {
 		cfg:         cfg,
 		client:      client,
 		changelog:   newChangelog(cfg.Changelog(), cfg.Conn, client, cfg.Snapshots),
-		deadLetters: cfg.Conn.BatchWriter(cfg.DeadLetterTopic, &kafka.Murmur2Balancer{}),
+		deadLetters: cfg.DeadLetters,
+	}
+	if p.deadLetters == nil {
+		p.deadLetters = cfg.Conn.BatchWriter(cfg.DeadLetterTopic, &kafka.Murmur2Balancer{})
 	}
 	topics := cfg.InputTopics()
 	cfg.Metrics.InitTopics(topics[:]...)
@@ -69,12 +73,18 @@ func (p *Processor) Check(ctx context.Context) error {
 	return nil
 }
 
-// Prepare checks the inputs, creates the changelog and dead-letter topics
-// if asked to, and checks the changelog. Run calls it; it is exported so
-// that a command can fail fast before serving.
+// Prepare checks the inputs (unless Check has), creates the changelog and
+// dead-letter topics if asked to, and checks the changelog, once: Run
+// calls it unless it has succeeded; it is exported so that a command can
+// fail fast before serving.
 func (p *Processor) Prepare(ctx context.Context) error {
-	if err := p.Check(ctx); err != nil {
-		return err
+	if p.prepared {
+		return nil
+	}
+	if p.partitions == 0 {
+		if err := p.Check(ctx); err != nil {
+			return err
+		}
 	}
 	n, changelog := p.partitions, p.cfg.Changelog()
 	if p.cfg.CreateTopics {
@@ -95,7 +105,11 @@ func (p *Processor) Prepare(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, leaderWait)
 	defer cancel()
-	return kclient.WaitLeaders(wctx, p.client, changelog, n)
+	if err := kclient.WaitLeaders(wctx, p.client, changelog, n); err != nil {
+		return err
+	}
+	p.prepared = true
+	return nil
 }
 
 // Run consumes until ctx ends, then drains: the current batches are
@@ -158,9 +172,10 @@ func (p *Processor) groupConfig() kafka.ConsumerGroupConfig {
 	}
 }
 
+// closeWriters closes the changelog writer (the dead-letter writer is the
+// assembly's, shared with the Nosto sink).
 func (p *Processor) closeWriters() {
 	p.changelog.writer.Close()
-	p.deadLetters.Close()
 }
 
 // Partitions returns the input partition count found by Check or Prepare.

@@ -45,7 +45,7 @@ func replayOnto(t *testing.T, ctx context.Context, sink Sink) ReplayConfig {
 	w := conn.Writer(cfg.ActionTopic, kclient.PartitionBalancer{})
 	defer w.Close()
 	msgs := []kafka.Message{{Value: []byte("1000")}, {Value: []byte("2000")}, {Value: []byte("3000")}}
-	if err := kclient.Write(ctx, w, msgs, kclient.RetryPolicy{}, nil); err != nil {
+	if err := kclient.Write(ctx, w, msgs, kclient.DefaultRetryPolicy(), nil); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Conn, cfg.Decoder, cfg.Sinks = conn, actionsDecoder{}, []Sink{sink}
@@ -65,7 +65,7 @@ func TestReplayReturnsPermanentSinkError(t *testing.T) {
 	defer cancel()
 	refused := errors.New("refused for good")
 	cfg := replayOnto(t, ctx, failingSink{err: backoff.Permanent(refused)})
-	cfg.Retry = kclient.RetryPolicy{Initial: time.Millisecond} // no MaxElapsed: only permanence ends it
+	cfg.Retry = kclient.RetryPolicy{Initial: time.Millisecond, Max: time.Millisecond} // no MaxElapsed: only permanence ends it
 	_, err := Replay(ctx, cfg)
 	if !errors.Is(err, refused) {
 		t.Fatalf("Replay returned %v, want an error wrapping the sink's", err)

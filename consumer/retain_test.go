@@ -44,7 +44,7 @@ func TestRetainedStatesKeepOnly(t *testing.T) {
 // state for (a scale-out moved them) releases that state when it starts,
 // instead of keeping it until the partitions come back.
 func TestGenerationReleasesStateOfPartitionsNoLongerOwned(t *testing.T) {
-	p := &Processor{cfg: Config{Status: NewStatus(), Metrics: NewMetrics(), Logger: slog.New(slog.DiscardHandler)}}
+	p := &Processor{cfg: Config{Pipeline: Pipeline{Logger: slog.New(slog.DiscardHandler)}, Status: NewStatus(), Metrics: NewMetrics()}}
 	p.retained.put(0, retainedWith(t, 2))
 	p.retained.put(3, retainedWith(t, 1))
 	ctx, cancel := context.WithCancel(context.Background())
