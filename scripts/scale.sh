@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 out=docs/bench
 mkdir -p "$out/reports" /tmp/sessiond-scale
 go build -o /tmp/sessiond-scale/sessiond ./cmd/sessiond
-go build -o /tmp/sessiond-scale/sessiond-load ./cmd/sessiond-load
+go build -C bench -o /tmp/sessiond-scale/ ./sessiond-load ./sessiond-plot # the bench module
 load() { # name, then sessiond-load flags
   local name=$1
   shift
@@ -25,5 +25,5 @@ load v10k-p12 --visitors 10000 --partitions 12 --latency-seconds 0
 load v1m-p12 --visitors 1000000 --partitions 12 --latency-seconds 0
 load v100k-p3 --visitors 100000 --partitions 3 --latency-seconds 0
 load v100k-p24 --visitors 100000 --partitions 24 --latency-seconds 0
-go run ./cmd/sessiond-plot --out "$out" "$out"/reports/*.json
+/tmp/sessiond-scale/sessiond-plot --out "$out" "$out"/reports/*.json
 ls -l "$out"/*.svg

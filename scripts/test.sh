@@ -4,7 +4,9 @@
 #   2. unit tests, golden tests, fuzz seed corpora, and the integration suite
 #      against the embedded Kafka-protocol broker (kfake, in process);
 #   2b. the deployment files, checked as their tools read them (deploy/check,
-#      its own module);
+#      its own module), and the benchmark module's tests (bench: the load
+#      harness and its plots, and the Kafka Streams peer's test, which skips
+#      until step 4 runs it);
 #   3. a short fuzzing pass on every decoder (FUZZTIME each, default 10s; 0 skips);
 #   4. a real Apache Kafka (scripts/kafka.sh up --secure, KRaft, jars from
 #      Maven Central, with SASL_SSL and mTLS listeners beside the plaintext
@@ -24,6 +26,7 @@ step() { printf '\n=== %s\n' "$*"; }
 
 step "go vet / gofmt"
 go vet ./...
+(cd bench && go vet ./...) # its own module: not in the root's ./...
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [[ -n $unformatted ]]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
@@ -35,9 +38,12 @@ env -u KAFKA_BROKERS go test -count=1 ./...
 step "deployment files: docker-compose.yml through the compose-spec loader, deploy/*.yaml strictly into k8s.io/api types"
 (cd deploy/check && go vet ./... && go test -count=1 ./...)
 
+step "benchmark module (bench): sessiond-load and sessiond-plot against the embedded broker"
+(cd bench && env -u KAFKA_BROKERS go test -count=1 ./...)
+
 if [[ $FUZZTIME != 0 ]]; then
   step "fuzzing every decoder for $FUZZTIME each"
-  for pkg in $(go list ./...); do
+  for pkg in $(go list ./...); do # the root module's: bench and deploy/check decode nothing
     for target in $(go test -list '^Fuzz' "$pkg" | grep -E '^Fuzz' || true); do
       echo "--- $target ($pkg)"
       go test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" "$pkg"
@@ -66,7 +72,7 @@ go test -count=1 -run 'Pipeline' ./cmd/sessiond/
 
 step "Kafka Streams peer (bench/kstreams): build its jar, check its updates against the reducer's"
 mvn -q -B -f bench/kstreams/pom.xml -DskipTests package
-KSTREAMS_JAR=$PWD/bench/kstreams/target/sessiond-kstreams.jar go test -count=1 -run KStreams -v ./bench/kstreams/
+(cd bench && KSTREAMS_JAR=$PWD/kstreams/target/sessiond-kstreams.jar go test -count=1 -run KStreams -v ./kstreams/)
 
 step "fault suite against Kafka at $KAFKA_BROKERS"
 go test -count=1 -tags fault -timeout 40m -v ./test/fault/

@@ -290,5 +290,5 @@ func (p *javaProc) stop(timeout time.Duration) error {
 }
 
 // defaultKStreamsJar is where `mvn -f bench/kstreams/pom.xml package`
-// puts the jar, relative to the module's root.
+// puts the jar, relative to the repository's root.
 var defaultKStreamsJar = filepath.Join("bench", "kstreams", "target", "sessiond-kstreams.jar")

@@ -1,18 +1,21 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-// sample is one line of the Prometheus text format.
+// sample is one line of the Prometheus text format: a value and its labels.
 type sample struct {
 	labels map[string]string
 	value  float64
@@ -39,58 +42,75 @@ func scrape(ctx context.Context, in instance) (metricSet, error) {
 	return parseMetrics(resp.Body)
 }
 
-// parseMetrics parses the Prometheus text exposition format, enough of it
-// for client_golang's output: no escaped quotes or commas in label values
-// are expected, and timestamps are ignored.
+// parseMetrics reads the Prometheus text exposition format with
+// prometheus/common's parser and flattens it into samples as the text
+// names them: a histogram into name_bucket (with its le label), name_sum
+// and name_count, a summary into name (with quantile), name_sum and
+// name_count. Timestamps are ignored.
 func parseMetrics(r io.Reader) (metricSet, error) {
-	set := metricSet{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		name, s, err := parseSample(line)
-		if err != nil {
-			return nil, err
-		}
-		set[name] = append(set[name], s)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse metrics: %w", err)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read metrics: %w", err)
+	set := metricSet{}
+	for name, mf := range families {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			set.add(name, labels, m)
+		}
 	}
 	return set, nil
 }
 
-func parseSample(line string) (string, sample, error) {
-	s := sample{labels: map[string]string{}}
-	name, rest := line, ""
-	if i := strings.IndexByte(line, '{'); i >= 0 {
-		j := strings.LastIndexByte(line, '}')
-		if j < i {
-			return "", s, fmt.Errorf("bad metric line %q", line)
+// add appends the samples of one metric of family name.
+func (set metricSet) add(name string, labels map[string]string, m *dto.Metric) {
+	put := func(name string, v float64, extra ...string) {
+		s := sample{labels: labels, value: v}
+		if len(extra) > 0 {
+			s.labels = maps.Clone(labels)
+			s.labels[extra[0]] = extra[1]
 		}
-		name, rest = line[:i], line[j+1:]
-		for _, kv := range strings.Split(line[i+1:j], ",") {
-			k, v, ok := strings.Cut(kv, "=")
-			if ok {
-				s.labels[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"`)
+		set[name] = append(set[name], s)
+	}
+	switch {
+	case m.Counter != nil:
+		put(name, m.Counter.GetValue())
+	case m.Gauge != nil:
+		put(name, m.Gauge.GetValue())
+	case m.Untyped != nil:
+		put(name, m.Untyped.GetValue())
+	case m.Summary != nil:
+		for _, q := range m.Summary.GetQuantile() {
+			put(name, q.GetValue(), "quantile", formatFloat(q.GetQuantile()))
+		}
+		put(name+"_sum", m.Summary.GetSampleSum())
+		put(name+"_count", float64(m.Summary.GetSampleCount()))
+	case m.Histogram != nil:
+		h := m.Histogram
+		for _, b := range h.GetBucket() {
+			n := float64(b.GetCumulativeCount())
+			if b.CumulativeCountFloat != nil {
+				n = b.GetCumulativeCountFloat()
 			}
+			put(name+"_bucket", n, "le", formatFloat(b.GetUpperBound()))
 		}
-	} else {
-		name, rest, _ = strings.Cut(line, " ")
+		n := float64(h.GetSampleCount())
+		if h.SampleCountFloat != nil {
+			n = h.GetSampleCountFloat()
+		}
+		put(name+"_sum", h.GetSampleSum())
+		put(name+"_count", n)
 	}
-	f := strings.Fields(rest)
-	if len(f) == 0 {
-		return "", s, fmt.Errorf("bad metric line %q", line)
-	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		return "", s, fmt.Errorf("bad metric value in %q: %w", line, err)
-	}
-	s.value = v
-	return name, s, nil
+}
+
+// formatFloat writes a bound as the text format does ("+Inf" included),
+// exactly enough for strconv.ParseFloat to give it back.
+func formatFloat(f float64) string {
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 // sum adds the samples of name whose labels include every pair of match.

@@ -114,7 +114,8 @@ func newLauncher(ctx context.Context, cfg *config, codecs *schemas.Codecs, tmp s
 	return &launcher{start: subprocessLauncher(bin), bin: bin}, "as a subprocess (`sessiond run`, both cores, sharing the machine with the broker)", nil
 }
 
-// phases runs the five phases in order, filling rep.
+// phases runs the six phases in order (or, with --soak, the soak), filling
+// rep.
 func phases(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l *launcher, codecs *schemas.Codecs, rep *report, log *slog.Logger) error {
 	bg := startCPU(0)
 	time.Sleep(2 * time.Second)

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
 	"math"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 const sampleMetrics = `# HELP sessiond_events_total Input events.
@@ -78,5 +84,65 @@ func TestRestoreWindow(t *testing.T) {
 	r.fromLogs(s.Restored())
 	if r.Partitions != 2 || r.Records != 1000 || r.Snapshots != 200 || r.WindowSeconds != 2 || r.SnapshotsRate != 100 {
 		t.Errorf("fromLogs = %+v", r)
+	}
+}
+
+// scrapeOnly is an instance that serves /metrics and nothing else.
+type scrapeOnly struct {
+	instance
+	addr string
+}
+
+func (s scrapeOnly) Addr() string { return s.addr }
+
+// TestScrapeClientGolang scrapes what client_golang's handler serves, as
+// sessiond's /metrics does: typed histograms and summaries, and label
+// values that need the text format's escaping.
+func TestScrapeClientGolang(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	events := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sessiond_events_total", Help: "Input events."}, []string{"kind", "outcome"})
+	events.WithLabelValues("action", "applied").Add(550)
+	events.WithLabelValues(`cart "b", 2`, "rejected").Add(2)
+	latency := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sessiond_end_to_end_seconds", Help: "Latency.",
+		Buckets: []float64{0.001, 0.002, 0.004}})
+	for _, v := range []float64{0.0015, 0.003, 0.003, 0.01} {
+		latency.Observe(v)
+	}
+	gc := prometheus.NewSummary(prometheus.SummaryOpts{Name: "go_gc_duration_seconds", Help: "GC pauses.",
+		Objectives: map[float64]float64{0.5: 0.05}})
+	gc.Observe(0.25)
+	gc.Observe(0.5)
+	heap := prometheus.NewGauge(prometheus.GaugeOpts{Name: "go_memstats_heap_inuse_bytes", Help: "Heap."})
+	heap.Set(2.5e8)
+	reg.MustRegister(events, latency, gc, heap)
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+
+	m, err := scrape(context.Background(), scrapeOnly{addr: strings.TrimPrefix(srv.URL, "http://")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.sum("sessiond_events_total"); got != 552 {
+		t.Errorf("sum = %v, want 552", got)
+	}
+	if got := m.by("sessiond_events_total", "kind")[`cart "b", 2`]; got != 2 {
+		t.Errorf("escaped label = %v, want 2 (by kind: %v)", got, m.by("sessiond_events_total", "kind"))
+	}
+	h := m.histogram("sessiond_end_to_end_seconds")
+	if want := []float64{0.001, 0.002, 0.004, math.Inf(1)}; !slices.Equal(h.bounds, want) {
+		t.Errorf("bounds = %v, want %v", h.bounds, want)
+	}
+	if want := []float64{0, 1, 3, 4}; !slices.Equal(h.counts, want) {
+		t.Errorf("counts = %v, want %v", h.counts, want)
+	}
+	if h.count != 4 || math.Abs(h.sum-0.0175) > 1e-12 {
+		t.Errorf("count %v sum %v, want 4 and 0.0175", h.count, h.sum)
+	}
+	// A summary, as go_gc_duration_seconds is: its _sum and _count.
+	if g := m.histogram("go_gc_duration_seconds"); g.count != 2 || g.sum != 0.75 {
+		t.Errorf("gc count %v sum %v, want 2 and 0.75", g.count, g.sum)
+	}
+	if got := m.sum("go_memstats_heap_inuse_bytes"); got != 2.5e8 {
+		t.Errorf("heap = %v, want 2.5e8", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -20,13 +21,20 @@ type subprocess struct {
 	waitErr error
 }
 
-// buildSessiond builds cmd/sessiond of this module into dir.
+// buildSessiond builds cmd/sessiond into dir, in its own module (the
+// repository's root, where bench/go.mod's replace points): with the
+// product's go.mod, not the versions this module's plotting dependencies
+// might select, so that the binary measured is the one shipped.
 func buildSessiond(ctx context.Context, dir string) (string, error) {
+	root, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "github.com/sessiond/sessiond").Output()
+	if err != nil {
+		return "", fmt.Errorf("find the sessiond module (run from the repository, or pass --sessiond-bin): %w", err)
+	}
 	bin := filepath.Join(dir, "sessiond")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/sessiond/sessiond/cmd/sessiond")
+	cmd := exec.CommandContext(ctx, "go", "build", "-C", strings.TrimSpace(string(root)), "-o", bin, "./cmd/sessiond")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build ./cmd/sessiond (run from the module, or pass --sessiond-bin): %w\n%s", err, out)
+		return "", fmt.Errorf("go build ./cmd/sessiond (or pass --sessiond-bin): %w\n%s", err, out)
 	}
 	return bin, nil
 }
