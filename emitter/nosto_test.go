@@ -82,6 +82,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // Every action type and the cart and customer states map as
 // nosto-graphql.md says, and every request validates against the schema.
 func TestNostoMapping(t *testing.T) {
+	t.Parallel()
 	order := &reducer.Action{Type: reducer.ActionAddOrder, Order: &reducer.Order{OrderNumber: "o-1", Items: []reducer.Item{shirt},
 		PaymentProvider: str("card"), OrderStatus: str("paid"), ExternalOrderRef: str("x-9")}}
 	yes := true
@@ -146,6 +147,7 @@ func TestNostoMapping(t *testing.T) {
 // With --nosto-lookup ref, the reference is the id; an update without one
 // is dead-lettered with that reason; with the HMAC key, the hash is sent.
 func TestNostoLookupByReference(t *testing.T) {
+	t.Parallel()
 	f := newFakeNosto(t, testToken)
 	s, dl, _ := newTestNostoSink(t, f, func(c *NostoConfig) { c.Lookup, c.TestTraffic = LookupRef, true })
 	hashed := HashReferences(s, []byte("k"))
@@ -176,6 +178,7 @@ func TestNostoLookupByReference(t *testing.T) {
 // visitor's order, and stays within the concurrency bound; a GraphQL error
 // dead-letters exactly its update; the token never reaches the logs.
 func TestNostoStorm(t *testing.T) {
+	t.Parallel()
 	f := newFakeNosto(t, testToken)
 	f.fail = func(r fakeRequest, attempt int) (int, string, string) {
 		id := fmt.Sprint(param(r, "params.event.target"))
@@ -233,6 +236,7 @@ func TestNostoStorm(t *testing.T) {
 // An update that keeps failing is dead-lettered after --nosto-max-retry,
 // with the status; 4xx other than 408 and 429 are permanent at once.
 func TestNostoGivesUp(t *testing.T) {
+	t.Parallel()
 	f := newFakeNosto(t, testToken)
 	f.fail = func(r fakeRequest, _ int) (int, string, string) {
 		if param(r, "id") == "v-400" {
@@ -262,6 +266,7 @@ func TestNostoGivesUp(t *testing.T) {
 // request before seven intervals have passed, however slow or fast the
 // machine, so the test asserts that lower bound and nothing timed above it.
 func TestNostoRateLimit(t *testing.T) {
+	t.Parallel()
 	f := newFakeNosto(t, testToken)
 	var mu sync.Mutex
 	var last time.Time
@@ -291,6 +296,7 @@ func TestNostoRateLimit(t *testing.T) {
 }
 
 func TestNostoConfigValidate(t *testing.T) {
+	t.Parallel()
 	for name, edit := range map[string]func(*NostoConfig){
 		"no endpoint":    func(c *NostoConfig) { c.Endpoint = "" },
 		"not a URL":      func(c *NostoConfig) { c.Endpoint = "api.nosto.com" },

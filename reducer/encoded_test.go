@@ -34,6 +34,7 @@ func newLazyReducer(t *testing.T, ttl time.Duration, st *store) *reducer.Reducer
 }
 
 func TestRestoreEncoded(t *testing.T) {
+	t.Parallel()
 	c := cart(item("A", 1))
 	u := customer(email("a@x.io"))
 	snap := func() *reducer.Snapshot {

@@ -71,6 +71,7 @@ func (m *model) apply(ev *reducer.Event) reducer.Result {
 // out-of-order times, gaps past the TTL, redelivered actions, resets,
 // unchanged parts and invalid events — to the reducer and to the model.
 func TestAgainstModel(t *testing.T) {
+	t.Parallel()
 	const ttl = time.Hour
 	for seed := range uint64(50) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {

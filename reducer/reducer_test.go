@@ -11,6 +11,7 @@ import (
 )
 
 func TestCartThreeStates(t *testing.T) {
+	t.Parallel()
 	a1, b2, c3 := item("A", 1), item("B", 2), item("C", 3)
 	tests := []struct {
 		name  string
@@ -74,6 +75,7 @@ func TestCartThreeStates(t *testing.T) {
 }
 
 func TestCustomerThreeStates(t *testing.T) {
+	t.Parallel()
 	full := &reducer.Customer{
 		Present: reducer.FieldCustomerReference | reducer.FieldEmail | reducer.FieldFirstName |
 			reducer.FieldLastName | reducer.FieldNewsletter | reducer.FieldMarketingPermission,
@@ -122,6 +124,7 @@ func TestCustomerThreeStates(t *testing.T) {
 }
 
 func TestUpdateCarriesCurrentPointers(t *testing.T) {
+	t.Parallel()
 	r := newReducer(t, reducer.DefaultSessionTTL)
 	first := apply(t, r, act("a0", at(0)))
 	if first.Update == nil || first.Update.Cart != nil || first.Update.Customer != nil {
@@ -143,6 +146,7 @@ func TestUpdateCarriesCurrentPointers(t *testing.T) {
 }
 
 func TestFirstEventActionCreatesSnapshot(t *testing.T) {
+	t.Parallel()
 	r := newReducer(t, reducer.DefaultSessionTTL)
 	apply(t, r, act("a1", at(0)))
 	s := r.Snapshot(defaultVisitor)
@@ -155,6 +159,7 @@ func TestFirstEventActionCreatesSnapshot(t *testing.T) {
 }
 
 func TestLastWriterWins(t *testing.T) {
+	t.Parallel()
 	a1, b2, c3 := item("A", 1), item("B", 2), item("C", 3)
 	ada, bob := customer(firstName("Ada")), customer(firstName("Bob"))
 	tests := []struct {
@@ -225,6 +230,7 @@ func TestLastWriterWins(t *testing.T) {
 }
 
 func TestLateEventKeepsLastSeen(t *testing.T) {
+	t.Parallel()
 	r := newReducer(t, reducer.DefaultSessionTTL)
 	apply(t, r, cartEv("c2", at(time.Hour), cart(item("A", 1))))
 	apply(t, r, cartEv("c1", at(0), cart(item("B", 1))))
@@ -235,6 +241,7 @@ func TestLateEventKeepsLastSeen(t *testing.T) {
 }
 
 func TestDuplicates(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		steps []step
@@ -275,6 +282,7 @@ func TestDuplicates(t *testing.T) {
 }
 
 func TestDuplicateWindow(t *testing.T) {
+	t.Parallel()
 	others := func(n int) []step {
 		var ss []step
 		for i := range n {
@@ -317,6 +325,7 @@ func TestDuplicateWindow(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
+	t.Parallel()
 	const ttl = time.Hour
 	a1 := item("A", 1)
 	ada := customer(firstName("Ada"))
@@ -371,6 +380,7 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestDefaultTTL(t *testing.T) {
+	t.Parallel()
 	r := newReducer(t, reducer.DefaultSessionTTL)
 	run(t, r, []step{
 		{ev: cartEv("c1", at(0), cart(item("A", 1)))},
@@ -380,6 +390,7 @@ func TestDefaultTTL(t *testing.T) {
 }
 
 func TestRejectedEventHasNoEffect(t *testing.T) {
+	t.Parallel()
 	const ttl = time.Hour
 	bad := []*reducer.Event{
 		// Would expire the snapshot if accepted.
@@ -430,6 +441,7 @@ func TestRejectedEventHasNoEffect(t *testing.T) {
 }
 
 func TestExpireBefore(t *testing.T) {
+	t.Parallel()
 	const ttl = time.Hour
 	r := newReducer(t, ttl)
 	apply(t, r, visitor("old", act("a1", at(0))))
@@ -462,6 +474,7 @@ func TestExpireBefore(t *testing.T) {
 }
 
 func TestRestore(t *testing.T) {
+	t.Parallel()
 	c := cart(item("A", 1))
 	u := customer(email("a@x.io"))
 	snap := &reducer.Snapshot{
@@ -505,6 +518,7 @@ func TestRestore(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		ttl     time.Duration
 		wantErr bool
@@ -533,6 +547,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
+	t.Parallel()
 	for k, name := range map[reducer.Kind]string{
 		reducer.KindCart: "cart_changed", reducer.KindCustomer: "customer_changed", reducer.KindAction: "action",
 	} {
@@ -578,6 +593,7 @@ func TestNames(t *testing.T) {
 }
 
 func TestCustomerHas(t *testing.T) {
+	t.Parallel()
 	c := customer(email("a@x.io"))
 	if !c.Has(reducer.FieldEmail) || c.Has(reducer.FieldFirstName) || c.IsReset() {
 		t.Errorf("customer %+v: Has/IsReset wrong", c)
@@ -601,6 +617,7 @@ func apply(t *testing.T, r *reducer.Reducer, ev *reducer.Event) reducer.Result {
 }
 
 func TestBefore(t *testing.T) {
+	t.Parallel()
 	ev := func(t int64, k reducer.Kind) *reducer.Event { return &reducer.Event{OccurredAt: t, Kind: k} }
 	for _, c := range []struct {
 		a, b *reducer.Event

@@ -68,6 +68,7 @@ func with(ev *reducer.Event, f func(*reducer.Event)) *reducer.Event {
 }
 
 func TestValidateAccepts(t *testing.T) {
+	t.Parallel()
 	tests := map[string]*reducer.Event{
 		"cart":                validCart(),
 		"cart unchanged":      cartEv("c1", at(0), nil),
@@ -106,6 +107,7 @@ func TestValidateAccepts(t *testing.T) {
 }
 
 func TestValidateRejects(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		ev    *reducer.Event
@@ -153,6 +155,7 @@ func TestValidateRejects(t *testing.T) {
 // TestValidateUTF8 puts an invalid byte sequence into every string an event
 // can carry, one at a time.
 func TestValidateUTF8(t *testing.T) {
+	t.Parallel()
 	const bad = "ok\xffbad"
 	tests := []struct {
 		field string
@@ -222,6 +225,7 @@ func checkRejected(t *testing.T, ev *reducer.Event, field string) {
 // value overflows the TTL arithmetic (occurred_at - LastSeen). A producer
 // sending microseconds instead of milliseconds lands here (year ~58000).
 func TestValidateOccurredAtRange(t *testing.T) {
+	t.Parallel()
 	minMs := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	maxMs := time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC).UnixMilli()
 	for _, ms := range []int64{minMs, 0, t0, maxMs} {
@@ -240,6 +244,7 @@ func TestValidateOccurredAtRange(t *testing.T) {
 // the rule above: accepted, one cart stamped in microseconds makes every
 // later (correct) cart of the visitor late, and the snapshot never expires.
 func TestMicrosecondTimestampDoesNotPoisonSnapshot(t *testing.T) {
+	t.Parallel()
 	r := newReducer(t, time.Hour)
 	apply(t, r, cartEv("c1", at(0), cart(item("A", 1))))
 	r.Apply(cartEv("c2", at(time.Second)*1000, cart(item("X", 9)))) // µs by mistake: must be rejected

@@ -15,6 +15,7 @@ import (
 // generated stream from the JSON contract to Avro binary and back: the JSON
 // written again must be byte-identical to the canonical form of the input.
 func TestJSONAvroJSON(t *testing.T) {
+	t.Parallel()
 	codecs, err := schemas.Load()
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ func mustReject(t *testing.T, c *Codecs, kind reducer.Kind, data []byte, want er
 }
 
 func TestRejectTruncated(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	for _, ev := range exampleEvents() {
 		data, err := c.EncodeEvent(nil, ev)
@@ -33,6 +34,7 @@ func TestRejectTruncated(t *testing.T) {
 }
 
 func TestRejectTrailingBytes(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	for _, ev := range exampleEvents() {
 		data, _ := c.EncodeEvent(nil, ev)
@@ -49,6 +51,7 @@ func TestRejectTrailingBytes(t *testing.T) {
 }
 
 func TestRejectGarbage(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 20000; i++ {
@@ -79,6 +82,7 @@ func actionBytes(enumIndex byte) []byte {
 }
 
 func TestRejectEnumIndex(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	ev, err := c.DecodeEvent(reducer.KindAction, actionBytes(2*2)) // view_cart
 	if err != nil || ev.Action.Type != reducer.ActionViewCart {
@@ -90,6 +94,7 @@ func TestRejectEnumIndex(t *testing.T) {
 }
 
 func TestRejectUnionIndex(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	mustReject(t, c, reducer.KindCart, append(append([]byte(nil), header...), 4), ErrDecode) // cart branch 2
 	mustReject(t, c, reducer.KindCart, append(append([]byte(nil), header...), 1), ErrDecode) // cart branch -1
@@ -101,6 +106,7 @@ func TestRejectUnionIndex(t *testing.T) {
 // A block count of 2^31-1 items in six bytes must fail fast instead of
 // allocating for them.
 func TestRejectHugeArray(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	data := append(append([]byte(nil), header...), 2, 0xfe, 0xff, 0xff, 0xff, 0x0f) // cart, items block count
 	var before, after runtime.MemStats
@@ -114,6 +120,7 @@ func TestRejectHugeArray(t *testing.T) {
 }
 
 func TestRejectInvalidEvents(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	item := func(f func(*reducer.Item)) *reducer.Event {
 		it := shirt
@@ -151,6 +158,7 @@ func TestRejectInvalidEvents(t *testing.T) {
 }
 
 func TestRejectUnknownKind(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	mustReject(t, c, reducer.Kind(3), actionBytes(4), ErrKind)
 	if _, err := c.EncodeEvent(nil, &reducer.Event{Kind: 7}); !errors.Is(err, ErrKind) {
@@ -159,6 +167,7 @@ func TestRejectUnknownKind(t *testing.T) {
 }
 
 func TestEncodeWithoutAction(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	dst := []byte("keep")
 	out, err := c.EncodeEvent(dst, &reducer.Event{Kind: reducer.KindAction, VisitorID: "v", EventID: "e"})
@@ -172,6 +181,7 @@ func TestEncodeWithoutAction(t *testing.T) {
 }
 
 func TestRejectSnapshotVersion(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	data, err := c.EncodeSnapshot(nil, &reducer.Snapshot{LastSeen: t0})
 	if err != nil {
@@ -185,6 +195,7 @@ func TestRejectSnapshotVersion(t *testing.T) {
 }
 
 func TestRecoverClearsResult(t *testing.T) {
+	t.Parallel()
 	v, err := func() (v *int, err error) {
 		defer recoverDecode(Action, &v, &err)
 		v = new(int)
@@ -204,6 +215,7 @@ func TestRecoverClearsResult(t *testing.T) {
 }
 
 func TestReaderRejectsWrongShapes(t *testing.T) {
+	t.Parallel()
 	var r reader
 	m := map[string]any{"s": 1, "u": map[string]any{"int": 1}, "a": []any{1}}
 	_ = r.str(m, "s")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestEventRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	for _, ev := range exampleEvents() {
 		t.Run(ev.EventID, func(t *testing.T) {
@@ -31,6 +32,7 @@ func TestEventRoundTrip(t *testing.T) {
 }
 
 func TestEncodeEventAppendsToDst(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	ev := exampleEvents()[3]
 	alone, err := c.EncodeEvent(nil, ev)
@@ -53,6 +55,7 @@ func TestEncodeEventAppendsToDst(t *testing.T) {
 // goavro turns timestamp-millis into time.Time and back: every int64 must
 // survive that. Events must also lie in RFC 3339's years 0000-9999.
 func TestTimestampsRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	const first, last = -62167219200000, 253402300799999 // 0000-01-01, 9999-12-31T23:59:59.999Z
 	for _, ms := range []int64{0, 1, -1, -1001, t0, first, last, first - 1, last + 1, math.MaxInt64, math.MinInt64} {
@@ -80,6 +83,7 @@ func TestTimestampsRoundTrip(t *testing.T) {
 }
 
 func TestUpdateRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	action := exampleEvents()[len(exampleEvents())-1].Action
 	mp := func(c reducer.Customer) *reducer.Customer {
@@ -132,6 +136,7 @@ func TestUpdateRoundTrip(t *testing.T) {
 // The update of docs/design.md §4's example, read back: the customer carries
 // marketing_permission false.
 func TestUpdateCustomerWithoutConsent(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	u := &reducer.Update{UpdateID: "e3", VisitorID: "v1", OccurredAt: t0,
 		Action: &reducer.Action{Type: reducer.ActionViewCart}, Customer: &someCustomer}
@@ -149,6 +154,7 @@ func TestUpdateCustomerWithoutConsent(t *testing.T) {
 }
 
 func TestSnapshotRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	recent := []uint64{0, 1, 1 << 63, math.MaxUint64, reducer.HashEventID("e3"), 1<<63 - 1}
 	for _, tc := range []struct {
@@ -182,6 +188,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 // A snapshot written by the reducer comes back able to suppress the same
 // duplicate.
 func TestSnapshotFromReducer(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	r, err := reducer.New(reducer.DefaultConfig())
 	if err != nil {

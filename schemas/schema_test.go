@@ -20,6 +20,7 @@ func parseSchema(t *testing.T, s Schema) map[string]any {
 }
 
 func TestEmbeddedTextIsTheFile(t *testing.T) {
+	t.Parallel()
 	for _, s := range All() {
 		b, err := os.ReadFile(s.File())
 		if err != nil {
@@ -32,6 +33,7 @@ func TestEmbeddedTextIsTheFile(t *testing.T) {
 }
 
 func TestEventSchemasHaveTheEnvelope(t *testing.T) {
+	t.Parallel()
 	ts := map[string]any{"type": "long", "logicalType": "timestamp-millis"}
 	for _, k := range []reducer.Kind{reducer.KindCart, reducer.KindCustomer, reducer.KindAction} {
 		s, ok := EventSchema(k)
@@ -74,6 +76,7 @@ func walk(v any, fn func(map[string]any)) {
 }
 
 func TestFieldRules(t *testing.T) {
+	t.Parallel()
 	for _, s := range All() {
 		root := parseSchema(t, s)
 		if root["namespace"] != "com.sessiond" {
@@ -109,6 +112,7 @@ func TestFieldRules(t *testing.T) {
 }
 
 func TestActionTypeSymbols(t *testing.T) {
+	t.Parallel()
 	for _, s := range []Schema{Action, SessionUpdate} {
 		found := false
 		walk(parseSchema(t, s), func(m map[string]any) {
@@ -179,6 +183,7 @@ func expand(v any, defs map[string]any) any {
 }
 
 func TestNamedTypesAgreeAcrossFiles(t *testing.T) {
+	t.Parallel()
 	first := map[string]Schema{}
 	defs := map[Schema]map[string]any{}
 	for _, s := range All() {
@@ -202,6 +207,7 @@ func TestNamedTypesAgreeAcrossFiles(t *testing.T) {
 }
 
 func TestSchemaNames(t *testing.T) {
+	t.Parallel()
 	for i, s := range All() {
 		if Schema(i) != s || s.Text() == "" || s.File() != s.String()+".avsc" {
 			t.Errorf("schema %d: %s %s", i, s, s.File())

@@ -53,6 +53,7 @@ func checkSnapshotEncoding(t testing.TB, c *Codecs, id string, s *reducer.Snapsh
 
 // Byte equality over the snapshots of every golden case, event by event.
 func TestSnapshotEncoderGoldens(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	n := 0
 	for _, evs := range goldenEvents(t) {
@@ -98,6 +99,7 @@ func goldenEvents(t testing.TB) [][]*reducer.Event {
 // Byte equality over generated streams: carts, resets, customers, orders,
 // up to 32 remembered actions.
 func TestSnapshotEncoderGenerated(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	g, err := gen.New(gen.Config{Seed: 7, Visitors: 300})
 	if err != nil {

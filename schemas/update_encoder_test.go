@@ -58,6 +58,7 @@ func updatesOf(t testing.TB, evs []*reducer.Event) []*reducer.Update {
 }
 
 func TestUpdateEncoderGoldens(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	n := 0
 	for _, evs := range goldenEvents(t) {
@@ -71,6 +72,7 @@ func TestUpdateEncoderGoldens(t *testing.T) {
 
 // Every action type, orders, placements, update_only, carts and customers.
 func TestUpdateEncoderGenerated(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	g, err := gen.New(gen.Config{Seed: 9, Visitors: 300})
 	if err != nil {

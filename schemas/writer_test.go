@@ -12,6 +12,7 @@ import (
 // Encoding reuses pooled maps: every encoding must equal a first one made
 // in any order, so no value leaks from one call into the next.
 func TestEncodeLeavesNoState(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	evs := exampleEvents()
 	first := make([][]byte, len(evs))
@@ -30,6 +31,7 @@ func TestEncodeLeavesNoState(t *testing.T) {
 }
 
 func TestEncodeLargeValues(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	items := make([]reducer.Item, 3000)
 	terms := make([]string, 2000)
@@ -58,6 +60,7 @@ func TestEncodeLargeValues(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	c := loadCodecs(t)
 	evs := exampleEvents()
 	want := make([][]byte, len(evs))

@@ -7,6 +7,7 @@ import (
 )
 
 func TestFieldPaths(t *testing.T) {
+	t.Parallel()
 	inner := Errorf("TLS.CAFile", "consumer: %s is unreadable", "ca.pem")
 	err := fmt.Errorf("kafka connection: %w", Within("Conn", inner))
 	field, ok := FieldOf(err)

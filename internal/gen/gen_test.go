@@ -13,6 +13,7 @@ import (
 )
 
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	for _, tc := range testConfigs {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newGen(t, tc.cfg).Take(20000)
@@ -47,6 +48,7 @@ func stripIDs(evs []*reducer.Event) []reducer.Event {
 }
 
 func TestTakeIsNext(t *testing.T) {
+	t.Parallel()
 	a := newGen(t, Config{Seed: 5}).Take(1000)
 	g := newGen(t, Config{Seed: 5})
 	for i := range a {
@@ -57,6 +59,7 @@ func TestTakeIsNext(t *testing.T) {
 }
 
 func TestEveryEventValid(t *testing.T) {
+	t.Parallel()
 	cfgs := append(testConfigs[:len(testConfigs):len(testConfigs)],
 		struct {
 			name string
@@ -74,6 +77,7 @@ func TestEveryEventValid(t *testing.T) {
 }
 
 func TestTimeNonDecreasing(t *testing.T) {
+	t.Parallel()
 	for _, tc := range testConfigs {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg.WithDefaults()
@@ -96,6 +100,7 @@ func TestTimeNonDecreasing(t *testing.T) {
 }
 
 func TestIDsUnique(t *testing.T) {
+	t.Parallel()
 	for _, tc := range testConfigs {
 		t.Run(tc.name, func(t *testing.T) {
 			seen := make(map[string]int, 100000)
@@ -118,6 +123,7 @@ func TestIDsUnique(t *testing.T) {
 }
 
 func TestVisitorIDs(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		n     int
 		i     int
@@ -137,6 +143,7 @@ func TestVisitorIDs(t *testing.T) {
 }
 
 func TestKindMix(t *testing.T) {
+	t.Parallel()
 	for _, tc := range testConfigs {
 		t.Run(tc.name, func(t *testing.T) {
 			const n = 100000
@@ -153,6 +160,7 @@ func TestKindMix(t *testing.T) {
 }
 
 func TestJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	var line []byte
 	for i, ev := range newGen(t, Config{Seed: 13, DuplicateRate: 0.1, LateRate: 0.1}).Take(20000) {
 		line = eventjson.AppendEvent(line[:0], ev)
@@ -169,6 +177,7 @@ func TestJSONRoundTrip(t *testing.T) {
 // TestRealistic checks that the stream shows what a platform sends: every
 // action type, every cart and customer state, and the data quirks.
 func TestRealistic(t *testing.T) {
+	t.Parallel()
 	var (
 		types                                             = map[reducer.ActionType]int{}
 		cartNil, cartReset, cartReplace, restore          int
@@ -279,6 +288,7 @@ func TestRealistic(t *testing.T) {
 func isASCII(s string) bool { return utf8.RuneCountInString(s) == len(s) }
 
 func TestCatalog(t *testing.T) {
+	t.Parallel()
 	ids := map[string]bool{}
 	for _, p := range products {
 		if ids[p.id] {

@@ -12,6 +12,7 @@ import (
 // duplicate, and the story holds: an order carries the cart the snapshot
 // has, and the visitor's next cart event resets it.
 func TestThroughReducer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range testConfigs {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := reducer.New(reducer.DefaultConfig())
@@ -68,6 +69,7 @@ func TestThroughReducer(t *testing.T) {
 // TestFaults checks that faults are added to the clean stream without
 // changing it, and that the reducer sees them as what they are.
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	const n = 50000
 	clean := newGen(t, Config{Seed: 21}).Take(n)
 	g := newGen(t, Config{Seed: 21, DuplicateRate: 0.1, LateRate: 0.1})

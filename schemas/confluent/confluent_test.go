@@ -87,6 +87,7 @@ func rawDecoded(t *testing.T, c *schemas.Codecs, ev *reducer.Event) *reducer.Eve
 }
 
 func TestRoundTripEveryKind(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	enc, err := confluent.RegisterEvents(ctx, f.reg, f.codecs, topics)
@@ -121,6 +122,7 @@ func TestRoundTripEveryKind(t *testing.T) {
 }
 
 func TestEvolvedProducerGivesTheSameEvents(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	p, err := confluenttest.NewProducer(ctx, f.reg, topics)
@@ -160,6 +162,7 @@ func (f *fixture) register(t *testing.T, subject, schema string) int {
 }
 
 func TestDroppedOptionalFieldKeepsFlowing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	// The action schema without page_url and update_only.
 	s := strings.Replace(schemas.Action.Text(), `{"name": "page_url", "type": ["null", "string"], "default": null},`, "", 1)
@@ -186,6 +189,7 @@ func TestDroppedOptionalFieldKeepsFlowing(t *testing.T) {
 }
 
 func TestIncompatibleSchemasNameTheField(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct{ schema, field string }{
 		"required field removed": {strings.Replace(schemas.Action.Text(), `{"name": "visitor_id", "type": "string", "doc": "Non-empty; also the Kafka record key."},`, "", 1), "field visitor_id"},
 		"type not promotable":    {strings.Replace(schemas.CartChanged.Text(), `{"name": "quantity", "type": "int"`, `{"name": "quantity", "type": "string"`, 1), "field cart.items.quantity"},
@@ -219,6 +223,7 @@ func TestIncompatibleSchemasNameTheField(t *testing.T) {
 }
 
 func TestRejectedHeadersAndIDs(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	hinted := func(err error) string {
@@ -280,6 +285,7 @@ func TestRejectedHeadersAndIDs(t *testing.T) {
 }
 
 func TestNotAvroSchemaIsRejected(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.fake.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == "/schemas/ids/77" {
@@ -296,6 +302,7 @@ func TestNotAvroSchemaIsRejected(t *testing.T) {
 }
 
 func TestRegistryDownAfterWarmUp(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	enc, err := confluent.RegisterEvents(ctx, f.reg, f.codecs, topics)
@@ -323,6 +330,7 @@ func TestRegistryDownAfterWarmUp(t *testing.T) {
 }
 
 func TestRegistryDownOnColdIDWaits(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.register(t, "actions-value", schemas.Action.Text())
 	b, err := f.codecs.EncodeEvent(confluent.AppendHeader(nil, id), &reducer.Event{Kind: reducer.KindAction, VisitorID: "v",
@@ -353,6 +361,7 @@ func TestRegistryDownOnColdIDWaits(t *testing.T) {
 }
 
 func TestBasicAuthAndTLS(t *testing.T) {
+	t.Parallel()
 	const user, pass = "sessiond", "s3cret-pass"
 	fake := srfake.NewRegistry(srfake.WithAuth("Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))))
 	srv := httptest.NewTLSServer(fake.Handler())
@@ -398,6 +407,7 @@ func TestBasicAuthAndTLS(t *testing.T) {
 }
 
 func TestUpdateEncoderFramesWithTheRegisteredID(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	enc, err := confluent.RegisterUpdates(context.Background(), f.reg, f.codecs, "updates")
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDecodeEventGood(t *testing.T) {
+	t.Parallel()
 	cartEv := func(c *reducer.Cart) reducer.Event { ev := event(reducer.KindCart); ev.Cart = c; return ev }
 	custEv := func(c *reducer.Customer) reducer.Event { ev := event(reducer.KindCustomer); ev.Customer = c; return ev }
 	actEv := func(a *reducer.Action) reducer.Event { ev := event(reducer.KindAction); ev.Action = a; return ev }
@@ -85,6 +86,7 @@ func TestDecodeEventGood(t *testing.T) {
 }
 
 func TestDecodeNegativeZeroPrice(t *testing.T) {
+	t.Parallel()
 	ev, err := DecodeEvent([]byte(head("cart_changed") + `,"cart":{"items":[{"product_id":"q","name":"n","quantity":1,"unit_price":-0.0,"price_currency_code":"USD"}]}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +97,7 @@ func TestDecodeNegativeZeroPrice(t *testing.T) {
 }
 
 func TestDecodeEventBad(t *testing.T) {
+	t.Parallel()
 	action := func(a string) string { return head("action") + `,"action":` + a + `}` }
 	cart := func(c string) string { return head("cart_changed") + `,"cart":` + c + `}` }
 	items := func(it string) string { return cart(`{"items":[` + it + `]}`) }
@@ -240,6 +243,7 @@ func TestDecodeEventBad(t *testing.T) {
 // TestDecodeErrorsHideValues puts shopper data where it does not belong
 // and checks that no error message repeats it.
 func TestDecodeErrorsHideValues(t *testing.T) {
+	t.Parallel()
 	const email, name = "devnull@nosto.com", "Nosto"
 	for _, line := range []string{
 		`{"type":"` + email + `"}`,

@@ -14,6 +14,7 @@ import (
 // TestDesignExample runs docs/design.md §4's example through the decoder, the
 // reducer and the encoder and checks the update byte for byte.
 func TestDesignExample(t *testing.T) {
+	t.Parallel()
 	r, err := reducer.New(reducer.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +63,7 @@ func updates() []*reducer.Update {
 // encoding/json with HTML escaping off, as the reference for escapes,
 // numbers and omissions.
 func TestAppendUpdateMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	for _, u := range updates() {
 		want, err := referenceUpdate(u)
 		if err != nil {
@@ -74,6 +76,7 @@ func TestAppendUpdateMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestAppendUpdateExact(t *testing.T) {
+	t.Parallel()
 	u := updates()[2]
 	const want = `{"update_id":"e3","visitor_id":"v\u0001\u001f\b\f\t","occurred_at":"1969-12-31T23:59:59.999Z","action":{"type":"view_other","update_only":false},"cart":{"items":[]},"customer":{"marketing_permission":true}}`
 	if got := AppendUpdate(nil, u); string(got) != want {
@@ -87,6 +90,7 @@ func TestAppendUpdateExact(t *testing.T) {
 }
 
 func TestAppendFloat(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		f    float64
 		want string
@@ -117,6 +121,7 @@ func TestAppendFloat(t *testing.T) {
 }
 
 func TestAppendTime(t *testing.T) {
+	t.Parallel()
 	check := func(ms int64) {
 		t.Helper()
 		want := `"` + time.UnixMilli(ms).UTC().Format(timeLayout) + `"`
@@ -135,6 +140,7 @@ func TestAppendTime(t *testing.T) {
 }
 
 func TestAppendString(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"", "plain", `"\`, "<>&", "é✓😀", "\x00\x1f\x7f", "\u2028\u2029", "bad \xff utf8 \xc3", strings.Repeat("x", 100)} {
 		want, _ := jsonString(s)
 		if got := string(AppendString(nil, s)); got != want {
@@ -153,6 +159,7 @@ func jsonString(s string) (string, error) {
 }
 
 func TestAppendEventKeyOrder(t *testing.T) {
+	t.Parallel()
 	ev := event(reducer.KindCustomer)
 	ev.Customer = &reducer.Customer{Present: reducer.FieldEmail | reducer.FieldNewsletter, Email: "a@b.c"}
 	const want = `{"type":"customer_changed","visitor_id":"v1","event_id":"e1","occurred_at":"2026-11-27T10:00:00.000Z","customer":{"email":"a@b.c","newsletter":false}}`
@@ -162,6 +169,7 @@ func TestAppendEventKeyOrder(t *testing.T) {
 }
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	us := updates()
 	events := []reducer.Event{
 		{Kind: reducer.KindAction, VisitorID: "v1", EventID: "e1", OccurredAt: t0, Action: us[0].Action},

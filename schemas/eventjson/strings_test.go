@@ -9,6 +9,7 @@ import (
 // TestRuns checks the eight-bytes-at-a-time scans against a byte-by-byte
 // reference, with every special byte at every position of the word.
 func TestRuns(t *testing.T) {
+	t.Parallel()
 	plainRef := func(b []byte, i int) int {
 		for i < len(b) && plain[b[i]] {
 			i++

@@ -95,6 +95,7 @@ func FuzzCompile(f *testing.F) {
 }
 
 func TestEvolvedActionCompiles(t *testing.T) {
+	t.Parallel()
 	p, err := compileText(evolvedAction, schemas.Action.Text())
 	if err != nil || p.Identity() {
 		t.Fatalf("identity %v, err %v", p != nil && p.Identity(), err)

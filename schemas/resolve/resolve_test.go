@@ -64,6 +64,7 @@ func compileText(writer, reader string) (*Plan, error) {
 }
 
 func TestResolutionRules(t *testing.T) {
+	t.Parallel()
 	nullStr := `["null","string"]`
 	cases := []struct {
 		name           string
@@ -218,6 +219,7 @@ func TestResolutionRules(t *testing.T) {
 }
 
 func TestIdentityPlan(t *testing.T) {
+	t.Parallel()
 	s := rec("E", `{"name":"a","type":"string"}`, `{"name":"u","type":["null",{"type":"array","items":"int"}]}`,
 		`{"name":"k","type":{"type":"enum","name":"K","symbols":["x","y"]}}`,
 		`{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}}`)
@@ -246,6 +248,7 @@ func TestIdentityPlan(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
+	t.Parallel()
 	for name, s := range map[string]string{
 		"not json":        `{`,
 		"unknown type":    rec("E", `{"name":"a","type":"Nope"}`),
@@ -266,6 +269,7 @@ func TestParseRejects(t *testing.T) {
 }
 
 func TestBadDefaultIsACompileError(t *testing.T) {
+	t.Parallel()
 	_, err := compileText(rec("E"), rec("E", `{"name":"n","type":"int","default":"seven"}`))
 	if err == nil || !strings.Contains(err.Error(), "field n: sessiond's default seven is not a int") {
 		t.Fatalf("err = %v", err)
