@@ -5,9 +5,14 @@
 //
 //	sessiond <command> [flags]
 //
-// Commands: run, demo, reduce, replay, produce. `sessiond <command> -h` lists
-// each command's flags; every flag can also be set through its SESSIOND_*
-// environment variable.
+// Commands: run, demo, reduce, replay, produce, tail, snapshot, version.
+// `sessiond <command> -h` lists each command's flags; every flag can also
+// be set through its SESSIOND_* environment variable.
+//
+// Exit status: 0 done; 1 a failure the command line cannot fix (a broker
+// or sink that stays down, a write refused for good); 2 a refused
+// invocation, naming the flag to change; 130 a second signal during the
+// drain.
 package main
 
 import (
