@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,7 @@ type assembly struct {
 	// registers before the pipeline starts.
 	encoders []registration
 	closers  []func() error
+	closed   bool
 }
 
 // registration is an output encoder and the topic its schema is
@@ -45,11 +47,16 @@ type registration struct {
 	topic string
 }
 
+// openAssemblies counts the assemblies built and not closed yet: what the
+// tests check to prove that a failed New or Replay leaks nothing.
+var openAssemblies atomic.Int64
+
 // assemble builds the parts every pipeline shares from c (already
 // validated). It does no I/O. metrics, if not nil, receives the schema
 // registry's metrics.
 func assemble(c Common, log *slog.Logger, metrics *prometheus.Registry) (a *assembly, err error) {
 	a = &assembly{common: c, log: log, metrics: metrics}
+	openAssemblies.Add(1)
 	defer func() {
 		if err != nil {
 			a.close()
@@ -212,8 +219,14 @@ func (a *assembly) nostoSink(plan sinkPlan) (*emitter.NostoSink, error) {
 	return s, nil
 }
 
-// close releases what the assembly opened, the connection last.
+// close releases what the assembly opened, the connection last. It may be
+// called more than once.
 func (a *assembly) close() error {
+	if a.closed {
+		return nil
+	}
+	a.closed = true
+	openAssemblies.Add(-1)
 	var errs []error
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		errs = append(errs, a.closers[i]())

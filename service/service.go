@@ -29,14 +29,14 @@ type Service struct {
 
 // New builds the service from cfg: codecs, sinks, processor and metrics.
 // It does no I/O. When it fails, what it built is released.
-func New(cfg Config, log *slog.Logger) (s *Service, err error) {
+func New(cfg Config, log *slog.Logger) (_ *Service, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if err := cfg.Consumer.ValidateSettings(); err != nil {
 		return nil, config.Within("Consumer", err)
 	}
-	s = &Service{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	s := &Service{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
 	if s.parts, err = assemble(cfg.Common, log, s.registry); err != nil {
 		return nil, err
 	}

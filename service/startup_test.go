@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -63,5 +64,33 @@ func TestRunPreparesOnce(t *testing.T) {
 	}
 	if n := counts[kmsg.CreateTopics].Load() - before; n != 1 {
 		t.Errorf("%d CreateTopics requests at start, want 1", n)
+	}
+}
+
+// A New that fails once it has built parts (here the Nosto sink, refused
+// for its missing token after the dead-letter writer and the connection
+// exist) releases them; a New that succeeds holds them until Close.
+func TestNewReleasesWhatItBuiltWhenItFails(t *testing.T) {
+	base := openAssemblies.Load()
+	cfg := DefaultConfig()
+	cfg.Nosto.Endpoint = "http://127.0.0.1:1/v1/graphql" // no token
+	_, err := New(cfg, quiet())
+	if field, _ := config.FieldOf(err); field != "Nosto.Token" {
+		t.Fatalf("New without a Nosto token: %v (field %q), want a refusal of Nosto.Token", err, field)
+	}
+	if n := openAssemblies.Load() - base; n != 0 {
+		t.Fatalf("%d assemblies left open by a failed New", n)
+	}
+	svc, err := New(DefaultConfig(), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := openAssemblies.Load() - base; n != 1 {
+		t.Fatalf("%d assemblies open after New, want 1", n)
+	}
+	svc.Close()
+	svc.Close()
+	if n := openAssemblies.Load() - base; n != 0 {
+		t.Fatalf("%d assemblies open after Close", n)
 	}
 }
