@@ -32,11 +32,17 @@ import (
 // finds no round in flight starts one, which runs rounds until nothing is
 // left. Records of one WriteMessages call go out in their order; a record
 // that fails is reported in the call's kafka.WriteErrors, for Write to
-// retry. It is safe for concurrent use.
+// retry, and the call's later records for the same partition are not sent
+// (ErrNotSent), so that the retry resends them after it, in order: a call
+// split across rounds is never reordered by a partial failure. It is safe
+// for concurrent use.
 type Producer struct {
 	rt      kafka.RoundTripper
 	addr    net.Addr
 	timeout time.Duration // of one round's requests, and the brokers' ack timeout
+	// roundBytes and roundRecords bound a partition's share of one round:
+	// roundPartitionBytes and roundPartitionRecords (tests lower them).
+	roundBytes, roundRecords int
 
 	mu      sync.Mutex
 	queue   []*produceCall
@@ -70,7 +76,8 @@ const (
 // per member.
 func (c *Conn) Producer() *Producer {
 	c.producerOnce.Do(func() {
-		c.producer = &Producer{rt: c.transport, addr: kafka.TCP(c.brokers...), timeout: produceTimeout}
+		c.producer = &Producer{rt: c.transport, addr: kafka.TCP(c.brokers...), timeout: produceTimeout,
+			roundBytes: roundPartitionBytes, roundRecords: roundPartitionRecords}
 	})
 	return c.producer
 }
@@ -90,12 +97,27 @@ type produceCall struct {
 	errs []error // by record
 	left int     // records without an outcome yet
 	done chan struct{}
+	// failed holds the partitions for which a record of the call failed:
+	// the call's later records for them are not sent (see take).
+	failed map[partitionKey]bool
 }
+
+// ErrNotSent is the outcome of a record that was not sent because an
+// earlier record of its call for the same partition failed: sending it
+// would put it before that record's retry. Write resends both, in order.
+var ErrNotSent = errors.New("not sent: an earlier record of its partition failed")
 
 // finish records the outcome of record i; the call is done when every
 // record has one. The caller holds p.mu.
 func (c *produceCall) finish(i int, err error) {
 	c.errs[i] = err
+	if err != nil {
+		m := &c.msgs[i]
+		if c.failed == nil {
+			c.failed = map[partitionKey]bool{}
+		}
+		c.failed[partitionKey{m.Topic, int32(m.Partition)}] = true
+	}
 	c.left--
 	if c.left == 0 {
 		close(c.done)
@@ -191,6 +213,11 @@ func (p *Producer) take() *round {
 		for c.next < len(c.msgs) {
 			m := &c.msgs[c.next]
 			k := partitionKey{m.Topic, int32(m.Partition)}
+			if c.failed[k] { // rounds run one at a time: an earlier one failed it
+				c.finish(c.next, fmt.Errorf("produce to %s/%d: %w", k.topic, k.partition, ErrNotSent))
+				c.next++
+				continue
+			}
 			b := r.batches[k]
 			if b == nil {
 				b = &partitionBatch{}
@@ -201,7 +228,7 @@ func (p *Producer) take() *round {
 			for _, h := range m.Headers {
 				size += len(h.Key) + len(h.Value)
 			}
-			if len(b.msgs) > 0 && (b.bytes+size > roundPartitionBytes || len(b.msgs) >= roundPartitionRecords) {
+			if len(b.msgs) > 0 && (b.bytes+size > p.roundBytes || len(b.msgs) >= p.roundRecords) {
 				full = true
 				break
 			}
