@@ -192,7 +192,7 @@ func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, 
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("read changelog %s/%d: %w", c.topic, partition, ctx.Err())
 			}
-			if !IsRetryable(err) {
+			if !kclient.IsRetryable(err) {
 				return nil, fmt.Errorf("read changelog %s/%d: %w", c.topic, partition, err)
 			}
 			select { // a broker that moves or restarts: try again

@@ -114,7 +114,7 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 			if errors.Is(err, kafka.OffsetOutOfRange) && s.reposition(ctx) {
 				continue
 			}
-			s.log.Warn("fetch failed, retrying", "topic", s.topic, "error", err, "retryable", IsRetryable(err))
+			s.log.Warn("fetch failed, retrying", "topic", s.topic, "error", err, "retryable", kclient.IsRetryable(err))
 			select {
 			case <-ctx.Done():
 				return

@@ -95,12 +95,12 @@ func (t *task) run(ctx context.Context, starts map[string]int64) {
 }
 
 // retryOp runs op until it succeeds or ctx ends. An error that retrying
-// cannot cure (IsPermanent: a record the broker will never take, refused
+// cannot cure (kclient.IsPermanent: a record the broker will never take, refused
 // credentials) is retried all the same — dropping the batch would lose
 // updates — but logged as an error, so that the stall is seen.
 func (t *task) retryOp(ctx context.Context, what string, op func() error) error {
 	return t.retry.Retry(ctx, op, func(err error, wait time.Duration) {
-		if IsPermanent(err) {
+		if kclient.IsPermanent(err) {
 			t.log.Error(what+" failed and cannot succeed until the cause is fixed; the partition waits", "error", err, "wait", wait)
 			return
 		}
