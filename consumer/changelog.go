@@ -166,8 +166,8 @@ func (c *changelog) restore(ctx context.Context, partition int, sink snapshotSin
 // response), which restores faster than a kafka-go Reader, whose
 // per-message channel and goroutine cost a third of the restore's CPU.
 func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, progress func(read, left int64)) (map[string]latestRecord, error) {
-	f := &fetcher{rt: c.conn.Transport(), addr: kafka.TCP(c.conn.Brokers()...), topic: c.topic, partition: partition,
-		offset: rng.First, isolation: readUncommitted, maxBytes: restoreMaxBytes, maxWait: sourceMaxWait}
+	f := kclient.NewDirectPartitionFetcher(c.conn, c.topic, partition, rng.First, kclient.ReadUncommitted)
+	f.MaxBytes = restoreMaxBytes
 	latest := map[string]latestRecord{}
 	yield := func(msg kafka.Message, _ int64) bool {
 		rec := latestRecord{ts: msg.Time.UnixMilli()}
@@ -185,14 +185,14 @@ func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, 
 	// past the last record (a transaction marker, say) and nothing more
 	// will come.
 	moved := time.Now()
-	for f.offset < rng.End {
-		from := f.offset
-		_, err := f.fetch(ctx, yield)
-		if err != nil && !errors.Is(err, errStopped) {
+	for f.Offset() < rng.End {
+		from := f.Offset()
+		_, err := f.Fetch(ctx, yield)
+		if err != nil && !errors.Is(err, kclient.ErrStopped) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("read changelog %s/%d: %w", c.topic, partition, ctx.Err())
 			}
-			if !IsRetryable(err) {
+			if !kclient.IsRetryable(err) {
 				return nil, fmt.Errorf("read changelog %s/%d: %w", c.topic, partition, err)
 			}
 			select { // a broker that moves or restarts: try again
@@ -202,12 +202,12 @@ func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, 
 			}
 		}
 		switch {
-		case f.offset > from:
+		case f.Offset() > from:
 			moved = time.Now()
 		case time.Since(moved) >= restoreStall:
 			return latest, nil
 		}
-		if errors.Is(err, errStopped) {
+		if errors.Is(err, kclient.ErrStopped) {
 			break
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // commitFunc commits offsets through a generation.
@@ -101,7 +103,7 @@ func (c *committer) commitPending() bool {
 			c.touch()
 		}
 		return true
-	case IsFenced(err):
+	case kclient.IsFenced(err):
 		c.metrics.CommitFailure.Inc()
 		c.log.Warn("offset commit refused; records since the last commit will be replayed", "error", err)
 		return true

@@ -69,7 +69,7 @@ func (o *outputs) writeSink(ctx context.Context, s Sink, updates []*reducer.Upda
 	permanent := false
 	err := o.retry.Retry(ctx, func() error {
 		err := s.Write(ctx, updates)
-		permanent = IsPermanent(err)
+		permanent = kclient.IsPermanent(err)
 		if permanent {
 			return backoff.Permanent(err)
 		}

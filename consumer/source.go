@@ -56,29 +56,35 @@ type source struct {
 	// busy is set while a fetched record is being decoded and handed
 	// over: the merger waits for a busy lane whatever the time (a decoder
 	// may wait minutes for a schema registry; the partition waits too).
-	busy   atomic.Bool
-	stopAt int64  // end offset of a bounded read; -1 reads on
-	touch  func() // told of every answer from the brokers (readiness)
-	client *kafka.Client
-	topic  string
-	kind   reducer.Kind
-	f      *fetcher
-	ch     chan record
-	log    *slog.Logger
+	busy      atomic.Bool
+	stopAt    int64  // end offset of a bounded read; -1 reads on
+	touch     func() // told of every answer from the brokers (readiness)
+	client    *kafka.Client
+	topic     string
+	partition int
+	kind      reducer.Kind
+	f         *kclient.PartitionFetcher
+	ch        chan record
+	log       *slog.Logger
 }
 
-// Fetch settings of the sources.
+// Fetch settings of the sources: their fetchers keep kclient's default
+// limits (256 KiB a response, held while its records are handed over; a
+// 500ms long poll once caught up).
 const (
-	sourceBuffer     = 2048      // decoded records buffered per source
-	sourceMaxBytes   = 256 << 10 // per fetch: the whole response is held while its records are handed over
-	sourceMaxWait    = 500 * time.Millisecond
+	sourceBuffer     = 2048 // decoded records buffered per source
 	fetchRetryPeriod = 200 * time.Millisecond
 )
 
+// Isolation levels of the inputs, as the pipeline passes them on.
+const (
+	readUncommitted = int8(kclient.ReadUncommitted)
+	readCommitted   = int8(kclient.ReadCommitted)
+)
+
 func newSource(conn *kclient.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation int8, log *slog.Logger) *source {
-	f := &fetcher{rt: conn.FetchBatcher(), addr: kafka.TCP(conn.Brokers()...), topic: topic, partition: partition,
-		offset: offset, isolation: isolation, maxBytes: sourceMaxBytes, maxWait: sourceMaxWait}
-	return &source{stopAt: -1, touch: func() {}, client: conn.Client(), topic: topic, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
+	f := kclient.NewPartitionFetcher(conn, topic, partition, offset, kclient.Isolation(isolation))
+	return &source{stopAt: -1, touch: func() {}, client: conn.Client(), topic: topic, partition: partition, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
 }
 
 // fetch reads until ctx ends, then closes the channel.
@@ -99,22 +105,22 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 		return s.send(ctx, rec)
 	}
 	for ctx.Err() == nil {
-		if s.stopAt >= 0 && s.f.offset >= s.stopAt {
+		if s.stopAt >= 0 && s.f.Offset() >= s.stopAt {
 			return // a bounded read (replay) reached its end offset
 		}
-		from := s.f.offset
-		res, err := s.f.fetch(ctx, yield)
-		if err == nil || errors.Is(err, errStopped) {
+		from := s.f.Offset()
+		res, err := s.f.Fetch(ctx, yield)
+		if err == nil || errors.Is(err, kclient.ErrStopped) {
 			s.touch()
 		}
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, errStopped) {
+			if ctx.Err() != nil || errors.Is(err, kclient.ErrStopped) {
 				return
 			}
 			if errors.Is(err, kafka.OffsetOutOfRange) && s.reposition(ctx) {
 				continue
 			}
-			s.log.Warn("fetch failed, retrying", "topic", s.topic, "error", err, "retryable", IsRetryable(err))
+			s.log.Warn("fetch failed, retrying", "topic", s.topic, "error", err, "retryable", kclient.IsRetryable(err))
 			select {
 			case <-ctx.Done():
 				return
@@ -124,8 +130,8 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 		}
 		// Markers or aborted records after the last record handed over:
 		// tell the merger, so that it does not wait for them as data.
-		if res.next > from && res.next > res.last+1 {
-			if !s.send(ctx, record{src: int(s.kind), skipTo: res.next, msg: kafka.Message{HighWaterMark: res.end}}) {
+		if res.Next > from && res.Next > res.Last+1 {
+			if !s.send(ctx, record{src: int(s.kind), skipTo: res.Next, msg: kafka.Message{HighWaterMark: res.End}}) {
 				return
 			}
 		}
@@ -136,21 +142,21 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 // by retention while it was consumed) to the log start, or one beyond the
 // end to the end, and reports whether it moved.
 func (s *source) reposition(ctx context.Context) bool {
-	offs, err := kclient.Offsets(ctx, s.client, s.topic, s.f.partition)
+	offs, err := kclient.Offsets(ctx, s.client, s.topic, s.partition)
 	if err != nil {
 		return false
 	}
-	rng, from := offs[s.f.partition], s.f.offset
+	rng, from := offs[s.partition], s.f.Offset()
 	switch {
 	case from < rng.First:
-		s.f.offset = rng.First
+		s.f.SetOffset(rng.First)
 	case from > rng.End:
-		s.f.offset = rng.End
+		s.f.SetOffset(rng.End)
 	default:
 		return false
 	}
 	s.log.Warn("offset out of range: records deleted by retention are skipped", "topic", s.topic,
-		"from", from, "to", s.f.offset)
+		"from", from, "to", s.f.Offset())
 	return true
 }
 

@@ -106,7 +106,7 @@ func (t *task) finish(wctx context.Context, err error) error {
 }
 
 // retryOp runs op until it succeeds or ctx ends. An error that retrying
-// cannot cure (IsPermanent: a record the broker will never take, refused
+// cannot cure (kclient.IsPermanent: a record the broker will never take, refused
 // credentials) is retried all the same — dropping the batch would lose
 // updates — but logged as an error, so that the stall is seen. A bounded
 // task (replay) instead returns such an error at once, and others once its
@@ -124,7 +124,7 @@ func (t *task) retryOp(ctx context.Context, what string, op func() error) error 
 // classify makes backoff stop on a permanent error in a bounded task (it
 // then returns err itself), and retry it in an unbounded one.
 func (t *task) classify(err error) error {
-	if err == nil || !IsPermanent(err) {
+	if err == nil || !kclient.IsPermanent(err) {
 		return err
 	}
 	if t.bounded {

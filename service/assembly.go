@@ -233,7 +233,7 @@ func (a *assembly) close() error {
 	}
 	a.closers = nil
 	if a.conn != nil {
-		errs = append(errs, closeConn(a.conn))
+		errs = append(errs, a.conn.Close())
 		a.conn = nil
 	}
 	return errors.Join(errs...)

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/consumer"
-	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/gen"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
@@ -53,16 +51,11 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 	if err := wire.load(); err != nil {
 		return err
 	}
-	if err := connCfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
+	conn, err := openConn(ctx, connCfg, passwordFile)
+	if err != nil {
 		return err
 	}
-	conn, err := kclient.NewConn(connCfg)
-	if err != nil {
-		return fieldUsage(fmt.Errorf("kafka connection: %w", config.Within("Conn", err)))
-	}
-	if err := conn.Probe(ctx); err != nil {
-		return fmt.Errorf("kafka: %w", err)
-	}
+	defer conn.Close()
 	names := []string{*topics[0], *topics[1], *topics[2]}
 	if _, err := kclient.PartitionCounts(ctx, conn.Client(), names...); err != nil {
 		return fmt.Errorf("input topics: %w (create them first)", err)

@@ -37,6 +37,7 @@ func runSnapshot(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
 	line, err := readSnapshot(ctx, conn, *changelog, *actionTopic, ids[0])
 	if err != nil {
 		return err

@@ -48,6 +48,7 @@ func runTail(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
 	return tailTopic(ctx, conn, topicArgs[0], *fromBeginning, *follow, io.out)
 }
 
@@ -94,13 +95,14 @@ func takesValue(flag string) bool {
 // openConn loads the secrets, builds the connection and probes it.
 func openConn(ctx context.Context, cfg kclient.ConnConfig, passwordFile string) (*kclient.Conn, error) {
 	if err := cfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
-		return nil, err
+		return nil, fieldUsage(config.Within("Conn", err))
 	}
 	conn, err := kclient.NewConn(cfg)
 	if err != nil {
 		return nil, fieldUsage(fmt.Errorf("kafka connection: %w", config.Within("Conn", err)))
 	}
 	if err := conn.Probe(ctx); err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("kafka: %w", err)
 	}
 	return conn, nil

@@ -115,6 +115,7 @@ type Conn struct {
 	sasl        sasl.Mechanism
 	dialTimeout time.Duration
 	transport   *kafka.Transport
+	life        *lifetime // of the Producer's and FetchBatcher's goroutines
 
 	producerOnce sync.Once
 	producer     *Producer
@@ -127,7 +128,7 @@ func NewConn(cfg ConnConfig) (*Conn, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Conn{brokers: append([]string(nil), cfg.Brokers...), dialTimeout: cfg.DialTimeout}
+	c := &Conn{brokers: append([]string(nil), cfg.Brokers...), dialTimeout: cfg.DialTimeout, life: newLifetime()}
 	var err error
 	if cfg.TLS.Enabled {
 		if c.tls, err = tlsConfig(cfg.TLS); err != nil {
@@ -243,4 +244,16 @@ func (c *Conn) Client() *kafka.Client {
 // fetch sizes.
 func (c *Conn) ReaderConfig(topic string, partition int) kafka.ReaderConfig {
 	return kafka.ReaderConfig{Brokers: c.brokers, Dialer: c.Dialer(), Topic: topic, Partition: partition}
+}
+
+// Close cancels every produce and fetch round in flight, waits for all
+// the goroutines the Conn's Producer and FetchBatcher started, and closes
+// the transport's idle connections. Writes and fetches through the
+// Producer or FetchBatcher then fail with ErrClosed; the Dialer, Client
+// and Writers made from the Conn are their owners' to close. Close is
+// safe to call more than once and always returns nil.
+func (c *Conn) Close() error {
+	c.life.close()
+	c.transport.CloseIdleConnections()
+	return nil
 }

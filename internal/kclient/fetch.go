@@ -31,8 +31,12 @@ import (
 // of several partitions, or one that does not wait (MaxWaitTime 0: a reader
 // catching up, whose answer is large and comes at once; merged, the long
 // polls of caught-up readers in the same round would wait for that large
-// answer to be read). It is safe for concurrent use.
+// answer to be read). Its rounds and gather timers are the Conn's
+// goroutines: they run on the Conn's lifetime, Conn.Close cancels them and
+// waits for them, and a merged fetch after Close fails with ErrClosed. It
+// is safe for concurrent use.
 type FetchBatcher struct {
+	life   *lifetime // its Conn's: the rounds' context, and Close's wait
 	rt     kafka.RoundTripper
 	gather time.Duration
 
@@ -92,7 +96,7 @@ type fetchCall struct {
 // reader of the process that uses it.
 func (c *Conn) FetchBatcher() *FetchBatcher {
 	c.fetchOnce.Do(func() {
-		c.fetches = &FetchBatcher{rt: c.transport, gather: gatherWait, groups: map[fetchGroupKey]*fetchGroup{}}
+		c.fetches = &FetchBatcher{life: c.life, rt: c.transport, gather: gatherWait, groups: map[fetchGroupKey]*fetchGroup{}}
 	})
 	return c.fetches
 }
@@ -103,6 +107,9 @@ func (b *FetchBatcher) RoundTrip(ctx context.Context, addr net.Addr, msg protoco
 	req, ok := msg.(*fetchAPI.Request)
 	if !ok || len(req.Topics) != 1 || len(req.Topics[0].Partitions) != 1 || req.SessionID != -1 || req.MaxWaitTime <= 0 {
 		return b.rt.RoundTrip(ctx, addr, msg)
+	}
+	if b.life.isClosed() {
+		return nil, ErrClosed
 	}
 	b.fetches.Add(1)
 	c := &fetchCall{ctx: ctx, topic: req.Topics[0].Topic, part: req.Topics[0].Partitions[0], done: make(chan struct{})}
@@ -144,21 +151,40 @@ func (b *FetchBatcher) schedule(g *fetchGroup) {
 		b.startLocked(g)
 		return
 	}
-	if g.timer == nil {
-		g.timer = time.AfterFunc(b.gather, func() {
-			b.mu.Lock()
-			defer b.mu.Unlock()
+	if g.timer != nil {
+		return
+	}
+	if !b.life.add() { // the timer's callback is counted as a goroutine
+		b.refuse(g)
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(b.gather, func() {
+		defer b.life.done()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if g.timer == t { // else startLocked stopped it too late: nothing to do
 			g.timer = nil
 			b.startLocked(g)
-		})
-	}
+		}
+	})
+	g.timer = t
+}
+
+// refuse answers g's waiting requests with ErrClosed. The caller holds
+// b.mu.
+func (b *FetchBatcher) refuse(g *fetchGroup) {
+	b.answer(g.queue, nil, ErrClosed)
+	g.queue = nil
 }
 
 // startLocked takes g's live waiting requests into a round and sends it.
 // The caller holds b.mu.
 func (b *FetchBatcher) startLocked(g *fetchGroup) {
 	if g.timer != nil {
-		g.timer.Stop()
+		if g.timer.Stop() {
+			b.life.done() // its callback will never run
+		}
 		g.timer = nil
 	}
 	var calls []*fetchCall
@@ -172,19 +198,23 @@ func (b *FetchBatcher) startLocked(g *fetchGroup) {
 	if len(calls) == 0 {
 		return
 	}
-	g.inFlight++
-	go func() {
+	ok := b.life.goRun(func() {
 		b.round(g, calls)
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		g.inFlight--
 		b.schedule(g)
-	}()
+	})
+	if !ok {
+		b.answer(calls, nil, ErrClosed)
+		return
+	}
+	g.inFlight++
 }
 
 // round sends calls, one request per leader, and answers each call.
 func (b *FetchBatcher) round(g *fetchGroup, calls []*fetchCall) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(g.key.maxWait)*time.Millisecond+produceTimeout)
+	ctx, cancel := context.WithTimeout(b.life.ctx, time.Duration(g.key.maxWait)*time.Millisecond+produceTimeout)
 	defer cancel()
 	groups, err := byLeader(ctx, b.rt, g.addr, calls, func(c *fetchCall) partitionKey { return partitionKey{c.topic, c.part.Partition} })
 	if err != nil {
@@ -242,7 +272,7 @@ func (b *FetchBatcher) answer(calls []*fetchCall, res *fetchAPI.Response, err er
 	for _, c := range calls {
 		switch {
 		case err != nil:
-			c.err = err
+			c.err = b.life.closedErr(err)
 		default:
 			p := parts[partitionKey{c.topic, c.part.Partition}]
 			if p == nil {

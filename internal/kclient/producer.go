@@ -30,13 +30,21 @@ import (
 //
 // A Producer needs no goroutine of its own while idle: the first write that
 // finds no round in flight starts one, which runs rounds until nothing is
-// left. Records of one WriteMessages call go out in their order; a record
+// left. That goroutine is the Conn's: its rounds run on the Conn's
+// lifetime, and Conn.Close cancels them and waits for it. Records of one WriteMessages call go out in their order; a record
 // that fails is reported in the call's kafka.WriteErrors, for Write to
-// retry. It is safe for concurrent use.
+// retry, and the call's later records for the same partition are not sent
+// (ErrNotSent), so that the retry resends them after it, in order: a call
+// split across rounds is never reordered by a partial failure. It is safe
+// for concurrent use.
 type Producer struct {
+	life    *lifetime // its Conn's: the rounds' context, and Close's wait
 	rt      kafka.RoundTripper
 	addr    net.Addr
 	timeout time.Duration // of one round's requests, and the brokers' ack timeout
+	// roundBytes and roundRecords bound a partition's share of one round:
+	// roundPartitionBytes and roundPartitionRecords (tests lower them).
+	roundBytes, roundRecords int
 
 	mu      sync.Mutex
 	queue   []*produceCall
@@ -70,7 +78,8 @@ const (
 // per member.
 func (c *Conn) Producer() *Producer {
 	c.producerOnce.Do(func() {
-		c.producer = &Producer{rt: c.transport, addr: kafka.TCP(c.brokers...), timeout: produceTimeout}
+		c.producer = &Producer{life: c.life, rt: c.transport, addr: kafka.TCP(c.brokers...), timeout: produceTimeout,
+			roundBytes: roundPartitionBytes, roundRecords: roundPartitionRecords}
 	})
 	return c.producer
 }
@@ -90,12 +99,27 @@ type produceCall struct {
 	errs []error // by record
 	left int     // records without an outcome yet
 	done chan struct{}
+	// failed holds the partitions for which a record of the call failed:
+	// the call's later records for them are not sent (see take).
+	failed map[partitionKey]bool
 }
+
+// ErrNotSent is the outcome of a record that was not sent because an
+// earlier record of its call for the same partition failed: sending it
+// would put it before that record's retry. Write resends both, in order.
+var ErrNotSent = errors.New("not sent: an earlier record of its partition failed")
 
 // finish records the outcome of record i; the call is done when every
 // record has one. The caller holds p.mu.
 func (c *produceCall) finish(i int, err error) {
 	c.errs[i] = err
+	if err != nil {
+		m := &c.msgs[i]
+		if c.failed == nil {
+			c.failed = map[partitionKey]bool{}
+		}
+		c.failed[partitionKey{m.Topic, int32(m.Partition)}] = true
+	}
 	c.left--
 	if c.left == 0 {
 		close(c.done)
@@ -105,12 +129,16 @@ func (c *produceCall) finish(i int, err error) {
 // send queues msgs (Topic and Partition set) and waits for their outcome:
 // nil, or kafka.WriteErrors with one entry per record. When ctx ends first
 // it returns ctx's error; records already in flight may still be written.
+// After the Conn's Close it returns ErrClosed.
 func (p *Producer) send(ctx context.Context, msgs []kafka.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if p.life.isClosed() {
+		return ErrClosed
 	}
 	now := time.Now()
 	for i := range msgs {
@@ -121,13 +149,15 @@ func (p *Producer) send(ctx context.Context, msgs []kafka.Message) error {
 	p.writes.Add(1)
 	c := &produceCall{ctx: ctx, msgs: msgs, errs: make([]error, len(msgs)), left: len(msgs), done: make(chan struct{})}
 	p.mu.Lock()
-	p.queue = append(p.queue, c)
-	start := !p.running
-	p.running = true
-	p.mu.Unlock()
-	if start {
-		go p.drain()
+	if !p.running {
+		if !p.life.goRun(p.drain) {
+			p.mu.Unlock()
+			return ErrClosed
+		}
+		p.running = true
 	}
+	p.queue = append(p.queue, c)
+	p.mu.Unlock()
 	select {
 	case <-c.done:
 	case <-ctx.Done():
@@ -182,7 +212,11 @@ func (p *Producer) take() *round {
 	full := false
 	for len(p.queue) > 0 && !full {
 		c := p.queue[0]
-		if err := c.ctx.Err(); err != nil { // its writer gave up: send no more of it
+		err := c.ctx.Err() // its writer gave up: send no more of it
+		if p.life.isClosed() {
+			err = ErrClosed
+		}
+		if err != nil {
 			for i := c.next; i < len(c.msgs); i++ {
 				c.finish(i, err)
 			}
@@ -191,6 +225,11 @@ func (p *Producer) take() *round {
 		for c.next < len(c.msgs) {
 			m := &c.msgs[c.next]
 			k := partitionKey{m.Topic, int32(m.Partition)}
+			if c.failed[k] { // rounds run one at a time: an earlier one failed it
+				c.finish(c.next, fmt.Errorf("produce to %s/%d: %w", k.topic, k.partition, ErrNotSent))
+				c.next++
+				continue
+			}
 			b := r.batches[k]
 			if b == nil {
 				b = &partitionBatch{}
@@ -201,7 +240,7 @@ func (p *Producer) take() *round {
 			for _, h := range m.Headers {
 				size += len(h.Key) + len(h.Value)
 			}
-			if len(b.msgs) > 0 && (b.bytes+size > roundPartitionBytes || len(b.msgs) >= roundPartitionRecords) {
+			if len(b.msgs) > 0 && (b.bytes+size > p.roundBytes || len(b.msgs) >= p.roundRecords) {
 				full = true
 				break
 			}
@@ -226,7 +265,7 @@ func (p *Producer) take() *round {
 // round sends r, one request per partition leader, concurrently, and
 // records every record's outcome.
 func (p *Producer) round(r *round) {
-	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	ctx, cancel := context.WithTimeout(p.life.ctx, p.timeout)
 	defer cancel()
 	outcome := make(map[partitionKey]error, len(r.order))
 	groups, err := byLeader(ctx, p.rt, p.addr, r.order, func(k partitionKey) partitionKey { return k })
@@ -255,7 +294,7 @@ func (p *Producer) round(r *round) {
 	defer p.mu.Unlock()
 	for _, k := range r.order {
 		for _, ref := range r.batches[k].refs {
-			ref.call.finish(ref.i, outcome[k])
+			ref.call.finish(ref.i, p.life.closedErr(outcome[k]))
 		}
 	}
 }

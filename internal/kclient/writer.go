@@ -56,8 +56,10 @@ func topicOf(w MessageWriter) string {
 	return "?"
 }
 
-// Write sends msgs and retries, with policy, the ones that failed, until all
-// are acknowledged or ctx ends. notify is told of each failed attempt.
+// Write sends msgs and retries, with policy, the ones that failed (in their
+// order), until all are acknowledged, an error is permanent (IsPermanent:
+// a record too large, a closed Conn) or ctx ends. notify is told of each
+// failed attempt.
 func Write(ctx context.Context, w MessageWriter, msgs []kafka.Message, policy RetryPolicy, notify func(error, time.Duration)) error {
 	pending := msgs
 	op := func() error {
@@ -79,11 +81,27 @@ func Write(ctx context.Context, w MessageWriter, msgs []kafka.Message, policy Re
 			}
 			pending = failed
 		}
-		var tooLarge kafka.MessageTooLargeError
-		if errors.As(err, &tooLarge) {
+		if permanentWrite(err) {
 			return backoff.Permanent(fmt.Errorf("write to %s: %w", topicOf(w), err))
 		}
 		return fmt.Errorf("write %d messages to %s: %w", len(pending), topicOf(w), err)
 	}
 	return policy.Retry(ctx, op, notify)
+}
+
+// permanentWrite reports whether a write's error, or the error of one of
+// its records, is permanent.
+func permanentWrite(err error) bool {
+	if IsPermanent(err) {
+		return true
+	}
+	var werrs kafka.WriteErrors
+	if errors.As(err, &werrs) {
+		for _, e := range werrs {
+			if e != nil && IsPermanent(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

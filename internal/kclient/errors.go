@@ -1,4 +1,4 @@
-package consumer
+package kclient
 
 import (
 	"context"
@@ -8,8 +8,9 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// Error classes. Every decision to retry, give up or stop is taken from
-// these three, so the rules live in one place (see errors_test.go).
+// Error classes of Kafka errors. Every decision to retry, give up or stop,
+// here (Write) and in the consumer, is taken from these three, so the rules
+// live in one place, next to the retry policy (see errors_test.go).
 
 // IsFenced reports an error meaning this member no longer owns the
 // partition: its generation ended. A commit refused so is dropped; the next
@@ -20,12 +21,12 @@ func IsFenced(err error) bool {
 }
 
 // IsPermanent reports an error that retrying cannot cure: a record the
-// broker will never take, a failed authentication, or one marked with
-// backoff.Permanent.
+// broker will never take, a failed authentication, a closed Conn, or one
+// marked with backoff.Permanent.
 func IsPermanent(err error) bool {
 	var perm *backoff.PermanentError
 	var tooLarge kafka.MessageTooLargeError
-	return errors.As(err, &perm) || errors.As(err, &tooLarge) ||
+	return errors.As(err, &perm) || errors.As(err, &tooLarge) || errors.Is(err, ErrClosed) ||
 		errors.Is(err, kafka.MessageSizeTooLarge) ||
 		errors.Is(err, kafka.SASLAuthenticationFailed) ||
 		errors.Is(err, kafka.TopicAuthorizationFailed) ||

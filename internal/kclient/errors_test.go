@@ -1,4 +1,4 @@
-package consumer
+package kclient
 
 import (
 	"context"
@@ -30,6 +30,8 @@ func TestErrorClasses(t *testing.T) {
 		{"message size too large", kafka.MessageSizeTooLarge, false, true, false},
 		{"sasl failed", wrap(kafka.SASLAuthenticationFailed), false, true, false},
 		{"topic authorization", kafka.TopicAuthorizationFailed, false, true, false},
+		{"connection closed", wrap(ErrClosed), false, true, false},
+		{"not sent after an earlier failure", wrap(ErrNotSent), false, false, true},
 		{"marked permanent", backoff.Permanent(errors.New("bad")), false, true, false},
 		{"context canceled", wrap(context.Canceled), false, false, false},
 		{"deadline", context.DeadlineExceeded, false, false, false},
