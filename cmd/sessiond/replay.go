@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/kclient"
@@ -47,7 +48,7 @@ func runReplay(ctx context.Context, args []string, io stdio) error {
 	f := replayFlags{nosto: emitter.DefaultNostoConfig(), wireFormat: service.WireRaw, registry: confluent.DefaultConfig()}
 	var passwordFile string
 	fs := newFlagSet("replay", io)
-	kclient.BindFlags(fs, &connCfg, &passwordFile)
+	kafkaflags.Bind(fs, &connCfg, &passwordFile)
 	fs.StringVar(&cfg.CartTopic, "cart-topic", cfg.CartTopic, "cart_changed input topic")
 	fs.StringVar(&cfg.CustomerTopic, "customer-topic", cfg.CustomerTopic, "customer_changed input topic")
 	fs.StringVar(&cfg.ActionTopic, "action-topic", cfg.ActionTopic, "action input topic")
@@ -73,7 +74,7 @@ func runReplay(ctx context.Context, args []string, io stdio) error {
 	if err := f.apply(&cfg, time.Now()); err != nil {
 		return err
 	}
-	if err := connCfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
+	if err := kafkaflags.LoadSecrets(&connCfg, passwordFile); err != nil {
 		return err
 	}
 	log, err := newLogger(io.err, f.logLevel)

@@ -8,8 +8,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/emitter"
-	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/service"
 )
 
@@ -21,7 +21,7 @@ func init() {
 // cfg's current values (service.DefaultConfig) are the defaults.
 func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *string, secrets *secretFiles) *wireFlags {
 	c, k, n := &cfg.Consumer, &cfg.Kafka, &cfg.Nosto
-	kclient.BindFlags(fs, &cfg.Conn, passwordFile)
+	kafkaflags.Bind(fs, &cfg.Conn, passwordFile)
 	fs.Var((*isolationLevel)(&c.ReadUncommitted), "isolation-level", "how input topics written in transactions are read: read_committed (aborted records never applied) or read_uncommitted")
 	fs.StringVar(&c.Group, "group", c.Group, "consumer group; also prefixes the changelog topic <group>-snapshots")
 	fs.StringVar(&c.CartTopic, "cart-topic", c.CartTopic, "cart_changed input topic")
@@ -109,7 +109,7 @@ func runService(ctx context.Context, args []string, io stdio) error {
 	if err := wire.load(); err != nil {
 		return err
 	}
-	if err := cfg.Conn.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
+	if err := kafkaflags.LoadSecrets(&cfg.Conn, passwordFile); err != nil {
 		return err
 	}
 	if err := secrets.load(&cfg, os.LookupEnv); err != nil {
@@ -172,6 +172,9 @@ var configFlags = []struct{ phrase, flag string }{
 // configError turns a refused configuration into a usage error (exit 2)
 // that names the flag to change.
 func configError(err error) error {
+	if f := kafkaflags.Flag(err); f != "" {
+		return usagef("%s: %v", f, err)
+	}
 	msg := err.Error()
 	for _, c := range configFlags {
 		if strings.Contains(msg, c.phrase) {

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/schemas"
@@ -30,7 +30,7 @@ func runTail(ctx context.Context, args []string, io stdio) error {
 	connCfg := kclient.DefaultConnConfig()
 	var passwordFile string
 	fs := newFlagSet("tail", io)
-	kclient.BindFlags(fs, &connCfg, &passwordFile)
+	kafkaflags.Bind(fs, &connCfg, &passwordFile)
 	fromBeginning := fs.Bool("from-beginning", false, "start at the earliest offsets (default: the end)")
 	follow := fs.Bool("follow", false, "keep printing new records (default: stop at the end offsets found at start)")
 	topicArgs, flagArgs := splitPositional(args)
@@ -92,7 +92,7 @@ func takesValue(flag string) bool {
 
 // openConn loads the secrets, builds the connection and probes it.
 func openConn(ctx context.Context, cfg kclient.ConnConfig, passwordFile string) (*kclient.Conn, error) {
-	if err := cfg.LoadSecrets(passwordFile, os.LookupEnv); err != nil {
+	if err := kafkaflags.LoadSecrets(&cfg, passwordFile); err != nil {
 		return nil, err
 	}
 	conn, err := kclient.NewConn(cfg)
