@@ -201,6 +201,7 @@ func (s *Service) Check(ctx context.Context) error {
 // missing, then serves until ctx ends and drains. ready, if not nil, is
 // called with the HTTP listener's address once everything is checked.
 func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error {
+	defer s.conn.Close() // after the sinks: their last writes go through it
 	defer s.closeSinks()
 	if err := s.Check(ctx); err != nil {
 		return err

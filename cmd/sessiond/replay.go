@@ -209,6 +209,7 @@ func replay(ctx context.Context, cfg *consumer.ReplayConfig, f *replayFlags, con
 	if err != nil {
 		return usagef("kafka connection: %v", err)
 	}
+	defer conn.Close()
 	if err := conn.Probe(ctx); err != nil {
 		return fmt.Errorf("kafka: %w", err)
 	}
