@@ -27,7 +27,7 @@ func Replay(ctx context.Context, cfg ReplayConfig, log *slog.Logger) (consumer.R
 	}
 	defer a.close()
 	if err := a.conn.Probe(ctx); err != nil {
-		return consumer.ReplaySummary{}, fmt.Errorf("kafka: %w", err)
+		return consumer.ReplaySummary{}, fmt.Errorf("kafka: %w", config.Within("Conn", err))
 	}
 	if cfg.kafkaSinkOn() {
 		if _, err := kclient.PartitionCounts(ctx, a.conn.Client(), cfg.Kafka.Topic); err != nil {

@@ -111,7 +111,7 @@ func (s *Service) Check(ctx context.Context) error {
 		s.log.Warn("TLS certificate verification is OFF (--kafka-tls-insecure-skip-verify): the brokers are not authenticated")
 	}
 	if err := s.parts.conn.Probe(ctx); err != nil {
-		return fmt.Errorf("kafka: %w", err)
+		return fmt.Errorf("kafka: %w", config.Within("Conn", err))
 	}
 	if err := s.proc.Check(ctx); err != nil {
 		return err

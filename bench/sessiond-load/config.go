@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/internal/kclient"
 )
 
@@ -51,7 +52,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	}
 	c.connCfg = kclient.DefaultConnConfig()
 	c.connCfg.Brokers = kclient.Brokers(def) // $KAFKA_BROKERS, if set, is the default
-	kclient.BindFlags(fs, &c.connCfg, &c.passwordFile)
+	kafkaflags.Bind(fs, &c.connCfg, &c.passwordFile)
 	fs.IntVar(&c.partitions, "partitions", 12, "partitions of every topic")
 	fs.IntVar(&c.events, "events", 1_000_000, "events to preload")
 	fs.IntVar(&c.visitors, "visitors", 100_000, "distinct visitors of the generated stream")

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/sessiond/sessiond/internal/kclient"
-
 	"context"
 	"fmt"
 	"net"
@@ -10,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // instance is one running sessiond: a subprocess, or (--profile) a pipeline
@@ -42,7 +43,7 @@ type runArgs struct {
 
 // flags returns args as `sessiond run` flags.
 func (a runArgs) flags() []string {
-	args := append(append([]string{"run"}, a.connCfg.Args(a.passwordFile)...), "--group", a.t.group,
+	args := append(append([]string{"run"}, kafkaflags.Args(&a.connCfg, a.passwordFile)...), "--group", a.t.group,
 		"--cart-topic", a.t.input[0], "--customer-topic", a.t.input[1], "--action-topic", a.t.input[2],
 		"--output-topic", a.t.output, "--dlq-topic", a.t.dlq,
 		"--http-addr", a.httpAddr, "--log-level", a.logLevel)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/internal/kclient"
 )
 
@@ -36,7 +37,7 @@ func replayPhase(ctx context.Context, cfg *config, t *topics, l *launcher, ends 
 		return nil
 	}
 	settle(ctx, "replay", log)
-	args := append([]string{"replay"}, cfg.connCfg.Args(cfg.passwordFile)...)
+	args := append([]string{"replay"}, kafkaflags.Args(&cfg.connCfg, cfg.passwordFile)...)
 	args = append(args, "--cart-topic", t.input[0], "--customer-topic", t.input[1], "--action-topic", t.input[2],
 		"--from", "1970-01-01T00:00:00Z", "--to", "9999-12-31T00:00:00Z", "--output-topic", t.replayed,
 		"--end-offsets", ends)

@@ -2,30 +2,20 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/internal/config"
 )
 
 // fieldFlags names the flag (or variable) behind each configuration
 // field, by the field's dotted path in service.Config or
-// service.ReplayConfig. Packages below cmd know no flag: their Validate
+// service.ReplayConfig; the connection's ("Conn.…") are cmd/kafkaflags'. Packages below cmd know no flag: their Validate
 // returns a config.FieldError, and this table turns it into a usage error
 // that names what the user set. A path is looked up whole, then without
 // its leading parts ("Consumer.SessionTTL", then "SessionTTL").
 var fieldFlags = map[string]string{
-	"Conn.Brokers":            "--brokers",
-	"Conn.DialTimeout":        "--kafka-dial-timeout",
-	"Conn.TLS":                "--kafka-tls",
-	"Conn.TLS.Enabled":        "--kafka-tls",
-	"Conn.TLS.CAFile":         "--kafka-tls-ca-file",
-	"Conn.TLS.CertFile":       "--kafka-tls-cert-file, --kafka-tls-key-file",
-	"Conn.TLS.KeyFile":        "--kafka-tls-cert-file, --kafka-tls-key-file",
-	"Conn.TLS.ServerName":     "--kafka-tls-server-name",
-	"Conn.SASL":               "--kafka-sasl-mechanism",
-	"Conn.SASL.Mechanism":     "--kafka-sasl-mechanism",
-	"Conn.SASL.User":          "--kafka-sasl-user",
-	"Conn.SASL.Password":      "--kafka-sasl-password-file or SESSIOND_KAFKA_SASL_PASSWORD",
 	"WireFormat":              "--wire-format",
 	"Registry.URLs":           "--schema-registry-url",
 	"Registry.User":           "--schema-registry-basic-auth-file or SESSIOND_SCHEMA_REGISTRY_USER/_PASSWORD",
@@ -64,6 +54,10 @@ var fieldFlags = map[string]string{
 // flagOfField returns the flag behind field, trying shorter suffixes of
 // the path.
 func flagOfField(field string) (string, bool) {
+	if conn, ok := strings.CutPrefix(field, "Conn."); ok {
+		f := kafkaflags.FlagOfField(conn)
+		return f, f != ""
+	}
 	for p := field; p != ""; {
 		if f, ok := fieldFlags[p]; ok {
 			return f, true
@@ -92,6 +86,20 @@ func fieldUsage(err error) error {
 		return usagef("%s: %v", f, err)
 	}
 	return usagef("%v", err)
+}
+
+// explain prefixes err with the flag behind its field error, if any, for
+// errors that are not usage errors (a probe's diagnosis while running
+// names the setting to change).
+func explain(err error) error {
+	field, ok := config.FieldOf(err)
+	if !ok {
+		return err
+	}
+	if f, ok := flagOfField(field); ok {
+		return fmt.Errorf("%s: %w", f, err)
+	}
+	return err
 }
 
 // isUsage reports whether err is already a usage error.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/internal/gen"
 	"github.com/sessiond/sessiond/internal/kclient"
@@ -29,7 +30,7 @@ func runProduce(ctx context.Context, args []string, io stdio) error {
 	fs := newFlagSet("produce", io)
 	connCfg := kclient.DefaultConnConfig()
 	var passwordFile string
-	kclient.BindFlags(fs, &connCfg, &passwordFile)
+	kafkaflags.Bind(fs, &connCfg, &passwordFile)
 	topics := [reducer.NumKinds]*string{
 		reducer.KindCart:     fs.String("cart-topic", consumer.DefaultCartTopic, "topic for cart_changed events"),
 		reducer.KindCustomer: fs.String("customer-topic", consumer.DefaultCustomerTopic, "topic for customer_changed events"),

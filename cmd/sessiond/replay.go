@@ -183,6 +183,12 @@ func parsePartitions(s string) ([]int, error) {
 // replay opens the output file, if any, runs the replay through the
 // service's assembly and prints the summary.
 func replay(ctx context.Context, cfg service.ReplayConfig, outputFile string, log *slog.Logger, std stdio) error {
+	if outputFile != "" {
+		cfg.File = io.Discard // counted as the output while validating
+	}
+	if err := cfg.Validate(); err != nil {
+		return fieldUsage(err)
+	}
 	var file *os.File
 	switch outputFile {
 	case "":
@@ -206,10 +212,7 @@ func replay(ctx context.Context, cfg service.ReplayConfig, outputFile string, lo
 		return usagef("--partitions: %v", err)
 	}
 	if err != nil {
-		if _, ok := config.FieldOf(err); ok {
-			return fieldUsage(err)
-		}
-		return err
+		return explain(err)
 	}
 	line, _ := json.Marshal(sum)
 	fmt.Fprintf(std.err, "%s\n", line)

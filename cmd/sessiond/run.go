@@ -7,10 +7,10 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/config"
-	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/service"
 )
 
@@ -23,7 +23,7 @@ func init() {
 // settings, the Kafka and Nosto sinks, the secrets' files) into c and p,
 // whose current values are the defaults.
 func bindCommonFlags(fs *flag.FlagSet, c *service.Common, p *consumer.Pipeline, passwordFile *string, secrets *secretFiles) *wireFlags {
-	kclient.BindFlags(fs, &c.Conn, passwordFile)
+	kafkaflags.Bind(fs, &c.Conn, passwordFile)
 	fs.Var((*isolationLevel)(&p.ReadUncommitted), "isolation-level", "how input topics written in transactions are read: read_committed (aborted records never applied) or read_uncommitted")
 	fs.StringVar(&p.CartTopic, "cart-topic", p.CartTopic, "cart_changed input topic")
 	fs.StringVar(&p.CustomerTopic, "customer-topic", p.CustomerTopic, "customer_changed input topic")
@@ -135,7 +135,7 @@ func runService(ctx context.Context, args []string, io stdio) error {
 	}
 	if err := svc.Run(ctx, nil); err != nil {
 		// The service logs JSON: its fatal error is a JSON line too.
-		log.Error("fatal", "error", err)
+		log.Error("fatal", "error", explain(err))
 		return exitError(1)
 	}
 	return nil

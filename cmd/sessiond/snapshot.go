@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/schemas"
@@ -19,7 +20,7 @@ func runSnapshot(ctx context.Context, args []string, io stdio) error {
 	connCfg := kclient.DefaultConnConfig()
 	var passwordFile string
 	fs := newFlagSet("snapshot", io)
-	kclient.BindFlags(fs, &connCfg, &passwordFile)
+	kafkaflags.Bind(fs, &connCfg, &passwordFile)
 	group := fs.String("group", consumer.DefaultGroup, "consumer group whose changelog <group>-snapshots is read")
 	changelog := fs.String("changelog-topic", "", "changelog topic (default: <group>-snapshots)")
 	actionTopic := fs.String("action-topic", consumer.DefaultActionTopic, "an input topic, for the partition count")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/internal/kclient"
@@ -31,7 +32,7 @@ func runTail(ctx context.Context, args []string, io stdio) error {
 	connCfg := kclient.DefaultConnConfig()
 	var passwordFile string
 	fs := newFlagSet("tail", io)
-	kclient.BindFlags(fs, &connCfg, &passwordFile)
+	kafkaflags.Bind(fs, &connCfg, &passwordFile)
 	fromBeginning := fs.Bool("from-beginning", false, "start at the earliest offsets (default: the end)")
 	follow := fs.Bool("follow", false, "keep printing new records (default: stop at the end offsets found at start)")
 	topicArgs, flagArgs := splitPositional(args)
@@ -103,7 +104,7 @@ func openConn(ctx context.Context, cfg kclient.ConnConfig, passwordFile string) 
 	}
 	if err := conn.Probe(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("kafka: %w", err)
+		return nil, fmt.Errorf("kafka: %w", explain(config.Within("Conn", err)))
 	}
 	return conn, nil
 }

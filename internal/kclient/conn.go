@@ -76,33 +76,52 @@ func DefaultConnConfig() ConnConfig {
 	return ConnConfig{Brokers: []string{"localhost:9092"}, DialTimeout: DefaultDialTimeout}
 }
 
-// Validate reports the first problem with c. It changes nothing and reads
-// no file.
+// Validate reports the first problem with c, as a *config.FieldError naming the
+// setting. It changes nothing and reads no file.
 func (c *ConnConfig) Validate() error {
 	if len(c.Brokers) == 0 {
-		return errors.New("no brokers")
+		return fieldErr("Brokers", errors.New("no brokers"))
 	}
 	if c.DialTimeout <= 0 {
-		return fmt.Errorf("dial timeout %v must be positive", c.DialTimeout)
+		return fieldErr("DialTimeout", fmt.Errorf("dial timeout %v must be positive", c.DialTimeout))
 	}
-	t := &c.TLS
+	if err := c.TLS.validate(); err != nil {
+		return err
+	}
+	return c.SASL.validate()
+}
+
+// validate reports the first problem with t, as a *config.FieldError.
+func (t *TLSConfig) validate() error {
 	if !t.Enabled && (t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.ServerName != "" || t.InsecureSkipVerify) {
-		return errors.New("TLS settings are given but TLS is off (set --kafka-tls)")
+		return fieldErr("TLS.Enabled", errors.New("TLS settings are given but TLS is off"))
 	}
 	if (t.CertFile == "") != (t.KeyFile == "") {
-		return errors.New("a TLS client certificate needs both the certificate and the key file")
+		field := "TLS.KeyFile"
+		if t.CertFile == "" {
+			field = "TLS.CertFile"
+		}
+		return fieldErr(field, errors.New("a TLS client certificate needs both the certificate and the key file"))
 	}
-	switch c.SASL.Mechanism {
+	return nil
+}
+
+// validate reports the first problem with s, as a *config.FieldError.
+func (s *SASLConfig) validate() error {
+	switch s.Mechanism {
 	case "":
-		if c.SASL.User != "" || c.SASL.Password != "" {
-			return errors.New("a SASL user or password is given but no SASL mechanism")
+		if s.User != "" || s.Password != "" {
+			return fieldErr("SASL.Mechanism", errors.New("a SASL user or password is given but no SASL mechanism"))
 		}
 	case SASLPlain, SASLScramSHA256, SASLScramSHA512:
-		if c.SASL.User == "" || c.SASL.Password == "" {
-			return fmt.Errorf("SASL %s needs a user and a password", c.SASL.Mechanism)
+		if s.User == "" {
+			return fieldErr("SASL.User", fmt.Errorf("SASL %s needs a user and a password", s.Mechanism))
+		}
+		if s.Password == "" {
+			return fieldErr("SASL.Password", fmt.Errorf("SASL %s needs a user and a password", s.Mechanism))
 		}
 	default:
-		return fmt.Errorf("SASL mechanism %q is not one of plain, scram-sha-256, scram-sha-512", c.SASL.Mechanism)
+		return fieldErr("SASL.Mechanism", fmt.Errorf("SASL mechanism %q is not one of plain, scram-sha-256, scram-sha-512", s.Mechanism))
 	}
 	return nil
 }
@@ -156,7 +175,7 @@ func PlainConn(brokers []string) *Conn {
 }
 
 // CAPool reads a PEM bundle of CA certificates (the Kafka connection's
-// and the schema registry's --*-ca-file).
+// TLS.CAFile, and the schema registry's).
 func CAPool(file string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(file)
 	if err != nil {

@@ -1,32 +1,31 @@
 package kclient
 
 import (
-	"flag"
-	"io"
+	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/sessiond/sessiond/internal/config"
 )
 
 func TestConnConfigValidate(t *testing.T) {
 	tests := []struct {
-		name, wantErr string
-		edit          func(*ConnConfig)
+		name, wantErr, field string
+		edit                 func(*ConnConfig)
 	}{
-		{"defaults", "", func(*ConnConfig) {}},
-		{"tls with a CA", "", func(c *ConnConfig) { c.TLS.Enabled, c.TLS.CAFile = true, "ca.pem" }},
-		{"scram", "", func(c *ConnConfig) { c.SASL = SASLConfig{Mechanism: SASLScramSHA512, User: "u", Password: "p"} }},
-		{"no brokers", "no brokers", func(c *ConnConfig) { c.Brokers = nil }},
-		{"zero dial timeout", "dial timeout", func(c *ConnConfig) { c.DialTimeout = 0 }},
-		{"CA without TLS", "TLS is off", func(c *ConnConfig) { c.TLS.CAFile = "ca.pem" }},
-		{"skip-verify without TLS", "TLS is off", func(c *ConnConfig) { c.TLS.InsecureSkipVerify = true }},
-		{"cert without key", "both", func(c *ConnConfig) { c.TLS.Enabled, c.TLS.CertFile = true, "c.pem" }},
-		{"unknown mechanism", "not one of", func(c *ConnConfig) { c.SASL = SASLConfig{Mechanism: "gssapi", User: "u", Password: "p"} }},
-		{"mechanism without password", "user and a password", func(c *ConnConfig) { c.SASL = SASLConfig{Mechanism: SASLPlain, User: "u"} }},
-		{"user without mechanism", "no SASL mechanism", func(c *ConnConfig) { c.SASL.User = "u" }},
+		{"defaults", "", "", func(*ConnConfig) {}},
+		{"tls with a CA", "", "", func(c *ConnConfig) { c.TLS.Enabled, c.TLS.CAFile = true, "ca.pem" }},
+		{"scram", "", "", func(c *ConnConfig) { c.SASL = SASLConfig{Mechanism: SASLScramSHA512, User: "u", Password: "p"} }},
+		{"no brokers", "no brokers", "Brokers", func(c *ConnConfig) { c.Brokers = nil }},
+		{"zero dial timeout", "dial timeout", "DialTimeout", func(c *ConnConfig) { c.DialTimeout = 0 }},
+		{"CA without TLS", "TLS is off", "TLS.Enabled", func(c *ConnConfig) { c.TLS.CAFile = "ca.pem" }},
+		{"skip-verify without TLS", "TLS is off", "TLS.Enabled", func(c *ConnConfig) { c.TLS.InsecureSkipVerify = true }},
+		{"cert without key", "both", "TLS.KeyFile", func(c *ConnConfig) { c.TLS.Enabled, c.TLS.CertFile = true, "c.pem" }},
+		{"unknown mechanism", "not one of", "SASL.Mechanism", func(c *ConnConfig) { c.SASL = SASLConfig{Mechanism: "gssapi", User: "u", Password: "p"} }},
+		{"mechanism without password", "user and a password", "SASL.Password", func(c *ConnConfig) { c.SASL = SASLConfig{Mechanism: SASLPlain, User: "u"} }},
+		{"user without mechanism", "no SASL mechanism", "SASL.Mechanism", func(c *ConnConfig) { c.SASL.User = "u" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,6 +34,13 @@ func TestConnConfigValidate(t *testing.T) {
 			err := c.Validate()
 			if (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("Validate() = %v, want %q", err, tt.wantErr)
+			}
+			var fe *config.FieldError
+			if err != nil && (!errors.As(err, &fe) || fe.Field != tt.field) {
+				t.Errorf("Validate() = %#v, want a *config.FieldError for %s", err, tt.field)
+			}
+			if err != nil && strings.Contains(err.Error(), "--") {
+				t.Errorf("Validate() = %v: names a flag", err)
 			}
 		})
 	}
@@ -103,7 +109,7 @@ func TestLoadSecrets(t *testing.T) {
 		{"file, newline trimmed", file, "", "from-file", ""},
 		{"environment", "", "from-env", "from-env", ""},
 		{"both", file, "from-env", "", "twice"},
-		{"missing file", filepath.Join(dir, "none"), "", "", "password-file"},
+		{"missing file", filepath.Join(dir, "none"), "", "", "password file"},
 		{"empty file", empty, "", "", "empty"},
 	}
 	for _, tt := range tests {
@@ -113,35 +119,13 @@ func TestLoadSecrets(t *testing.T) {
 			if (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("LoadSecrets = %v, want %q", err, tt.wantErr)
 			}
+			var fe *config.FieldError
+			if err != nil && (!errors.As(err, &fe) || fe.Field != "SASL.Password") {
+				t.Errorf("LoadSecrets = %#v, want a *config.FieldError for SASL.Password", err)
+			}
 			if err == nil && c.SASL.Password != tt.want {
 				t.Errorf("password %q, want %q", c.SASL.Password, tt.want)
 			}
 		})
-	}
-}
-
-// Args renders what BindFlags parses back: a child process gets the same
-// connection, and no password on its command line.
-func TestArgsRoundTrip(t *testing.T) {
-	c := DefaultConnConfig()
-	c.Brokers = []string{"a:1", "b:2"}
-	c.TLS = TLSConfig{Enabled: true, CAFile: "ca.pem", CertFile: "c.pem", KeyFile: "k.pem", ServerName: "kafka"}
-	c.SASL = SASLConfig{Mechanism: SASLScramSHA256, User: "u", Password: "never-an-arg"}
-	c.DialTimeout = 3 * time.Second
-	args := c.Args("/run/secrets/pw")
-	if slices.Contains(args, "never-an-arg") {
-		t.Fatalf("the password is an argument: %v", args)
-	}
-	got := DefaultConnConfig()
-	var file string
-	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	BindFlags(fs, &got, &file)
-	if err := fs.Parse(args); err != nil {
-		t.Fatal(err)
-	}
-	c.SASL.Password = ""
-	if !slices.Equal(got.Brokers, c.Brokers) || got.TLS != c.TLS || got.SASL != c.SASL || got.DialTimeout != c.DialTimeout || file != "/run/secrets/pw" {
-		t.Errorf("parsed back %+v (file %q), want %+v", got, file, c)
 	}
 }

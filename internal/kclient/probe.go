@@ -102,20 +102,20 @@ func describeTLSError(err error) error {
 	var rec tls.RecordHeaderError
 	switch {
 	case errors.As(err, &unknown):
-		return fmt.Errorf("TLS: the broker's certificate is not signed by a trusted CA (set --kafka-tls-ca-file): %w", err)
+		return fieldErr("TLS.CAFile", fmt.Errorf("TLS: the broker's certificate is not signed by a trusted CA: %w", err))
 	case errors.As(err, &hostname):
-		return fmt.Errorf("TLS: the broker's certificate is not for this address (see --kafka-tls-server-name): %w", err)
+		return fieldErr("TLS.ServerName", fmt.Errorf("TLS: the broker's certificate is not for this address: %w", err))
 	case errors.As(err, &invalid):
 		return fmt.Errorf("TLS: the broker's certificate is invalid: %w", err)
 	case errors.As(err, &rec):
-		return fmt.Errorf("TLS: the broker answered without TLS: is this a PLAINTEXT listener? (drop --kafka-tls): %w", err)
+		return fieldErr("TLS.Enabled", fmt.Errorf("TLS: the broker answered without TLS: is this a PLAINTEXT listener?: %w", err))
 	case isTimeout(err):
-		return fmt.Errorf("TLS: no handshake answer: is this a PLAINTEXT listener? (drop --kafka-tls): %w", err)
+		return fieldErr("TLS.Enabled", fmt.Errorf("TLS: no handshake answer: is this a PLAINTEXT listener?: %w", err))
 	case errors.Is(err, io.EOF) || isReset(err):
-		return fmt.Errorf("TLS: the broker closed the connection during the handshake: a PLAINTEXT listener (drop --kafka-tls), or a client certificate required (--kafka-tls-cert-file)?: %w", err)
+		return fieldErr("TLS.Enabled", fmt.Errorf("TLS: the broker closed the connection during the handshake: a PLAINTEXT listener, or a client certificate required (TLS.CertFile)?: %w", err))
 	}
 	if strings.Contains(err.Error(), "certificate required") || strings.Contains(err.Error(), "bad certificate") {
-		return fmt.Errorf("TLS: the broker requires a client certificate it trusts (--kafka-tls-cert-file, --kafka-tls-key-file): %w", err)
+		return fieldErr("TLS.CertFile", fmt.Errorf("TLS: the broker requires a client certificate it trusts: %w", err))
 	}
 	return fmt.Errorf("TLS handshake: %w", err)
 }
@@ -151,10 +151,10 @@ func apiVersions(conn net.Conn, tlsOn bool) error {
 	var head [8]byte
 	if _, err := io.ReadFull(conn, head[:]); err != nil {
 		if isTimeout(err) {
-			return fmt.Errorf("%w: no answer to a Kafka request (an HTTP or other port? a TLS listener without --kafka-tls?): %v", ErrNotKafka, err)
+			return fieldErr("TLS.Enabled", fmt.Errorf("%w: no answer to a Kafka request (an HTTP or other port? a TLS listener with TLS off?): %v", ErrNotKafka, err))
 		}
 		if !tlsOn && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err)) {
-			return fmt.Errorf("the broker closed the connection on a plaintext request: is it a TLS listener? (set --kafka-tls): %w", err)
+			return fieldErr("TLS.Enabled", fmt.Errorf("the broker closed the connection on a plaintext request: is it a TLS listener?: %w", err))
 		}
 		if tlsOn && strings.Contains(err.Error(), "tls:") { // TLS 1.3 reports a refused client certificate here
 			return describeTLSError(err)
@@ -179,7 +179,7 @@ func (c *Conn) probeAuth(ctx context.Context, addr string) error {
 	if err != nil {
 		if errors.Is(err, kafka.SASLAuthenticationFailed) || errors.Is(err, kafka.UnsupportedSASLMechanism) ||
 			errors.Is(err, kafka.IllegalSASLState) {
-			return fmt.Errorf("SASL authentication failed (check --kafka-sasl-mechanism, the user and the password): %w", err)
+			return fieldErr("SASL.Mechanism", fmt.Errorf("SASL authentication failed (check the mechanism, the user and the password): %w", err))
 		}
 		return fmt.Errorf("connect: %w", err)
 	}
@@ -189,7 +189,7 @@ func (c *Conn) probeAuth(ctx context.Context, addr string) error {
 	}
 	if _, err := conn.Brokers(); err != nil {
 		if c.sasl == nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err)) {
-			return fmt.Errorf("the broker closed the connection after the first request: does the listener require SASL? (see --kafka-sasl-mechanism): %w", err)
+			return fieldErr("SASL.Mechanism", fmt.Errorf("the broker closed the connection after the first request: does the listener require SASL?: %w", err))
 		}
 		return fmt.Errorf("metadata request: %w", err)
 	}
