@@ -5,12 +5,10 @@ import (
 	"errors"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/segmentio/kafka-go"
 	fetchAPI "github.com/segmentio/kafka-go/protocol/fetch"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // clientFrames returns the stacks of the goroutines running the Conn's
@@ -41,16 +39,8 @@ func TestCloseWaitsForTheRounds(t *testing.T) {
 	if err := w.WriteMessages(ctx, kafka.Message{Value: []byte("warm")}); err != nil {
 		t.Fatal(err)
 	}
-	held, release := make(chan struct{}), make(chan struct{})
-	defer close(release)
-	var once sync.Once
-	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-		once.Do(func() {
-			close(held)
-			c.SleepControl(func() { <-release })
-		})
-		return nil, nil, false
-	})
+	held, release := holdFirstProduce(c)
+	defer release()
 	written := make(chan error, 1)
 	go func() { written <- w.WriteMessages(ctx, kafka.Message{Value: []byte("held")}) }()
 	fetched := make(chan error, 1)

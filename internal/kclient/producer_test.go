@@ -40,6 +40,22 @@ func countProduce(c *kfake.Cluster) *atomic.Int64 {
 	return &n
 }
 
+// holdFirstProduce makes the broker hold the next Produce request until
+// release is called (more than once is fine); held is closed once the
+// request is in the broker.
+func holdFirstProduce(c *kfake.Cluster) (held <-chan struct{}, release func()) {
+	in, out := make(chan struct{}), make(chan struct{})
+	var once, released sync.Once
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		once.Do(func() {
+			close(in)
+			c.SleepControl(func() { <-out })
+		})
+		return nil, nil, false
+	})
+	return in, func() { released.Do(func() { close(out) }) }
+}
+
 // readPartition returns the values of topic/partition from the start.
 func readPartition(t *testing.T, conn *Conn, topic string, partition int) []string {
 	t.Helper()
@@ -87,15 +103,7 @@ func TestProducerBatchesWhatWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	requests := countProduce(c)
-	held, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-		once.Do(func() {
-			close(held)
-			c.SleepControl(func() { <-release })
-		})
-		return nil, nil, false
-	})
+	held, release := holdFirstProduce(c)
 	first := make(chan error, 1)
 	go func() {
 		first <- conn.BatchWriter("updates", PartitionBalancer{}).WriteMessages(ctx, kafka.Message{Value: []byte("first")})
@@ -121,7 +129,7 @@ func TestProducerBatchesWhatWaits(t *testing.T) {
 		}()
 	}
 	waitQueued(t, p, writers)
-	close(release)
+	release()
 	wg.Wait()
 	if err := <-first; err != nil {
 		t.Fatal(err)
