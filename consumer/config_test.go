@@ -27,6 +27,15 @@ func (nopCodec) DecodeEvent(context.Context, reducer.Kind, []byte) (*reducer.Eve
 func (nopCodec) EncodeSnapshot(dst []byte, _ *reducer.Snapshot) ([]byte, error) { return dst, nil }
 func (nopCodec) DecodeSnapshot([]byte) (*reducer.Snapshot, error)               { return nil, nil }
 
+// manySinks returns n sinks.
+func manySinks(n int) []Sink {
+	sinks := make([]Sink, n)
+	for i := range sinks {
+		sinks[i] = discardSink{}
+	}
+	return sinks
+}
+
 // validConfig is the defaults with the components set: it passes Validate.
 func validConfig() Config {
 	c := DefaultConfig()
@@ -141,6 +150,9 @@ func TestConfigValidate(t *testing.T) {
 		{"zero session timeout", func(c *Config) { c.SessionTimeout = 0 }, "positive"},
 		{"zero drain timeout", func(c *Config) { c.DrainTimeout = 0 }, "positive"},
 		{"batch below one", func(c *Config) { c.MaxBatch = 0 }, "max batch"},
+		{"64 sinks: the batch's mask is full", func(c *Config) { c.Sinks = manySinks(MaxSinks) }, ""},
+		{"65 sinks: beyond the batch's mask", func(c *Config) { c.Sinks = manySinks(MaxSinks + 1) }, "at most 64"},
+		{"a retry policy without waits", func(c *Config) { c.Retry = kclient.RetryPolicy{} }, "first wait"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
