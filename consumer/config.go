@@ -53,6 +53,14 @@ type Pipeline struct {
 	Logger *slog.Logger
 }
 
+// Isolation is the inputs' isolation level.
+func (c *Pipeline) Isolation() kclient.Isolation {
+	if c.ReadUncommitted {
+		return kclient.ReadUncommitted
+	}
+	return kclient.ReadCommitted
+}
+
 // MaxSinks is how many sinks a pipeline may have: a batch marks the sinks
 // that acknowledged it in a 64-bit mask.
 const MaxSinks = 64

@@ -181,14 +181,6 @@ func (p *Processor) closeWriters() {
 // Partitions returns the input partition count found by Check or Prepare.
 func (p *Processor) Partitions() int { return p.partitions }
 
-// isolation is the inputs' isolation level.
-func (p *Processor) isolation() int8 {
-	if p.cfg.ReadUncommitted {
-		return readUncommitted
-	}
-	return readCommitted
-}
-
 // taskDeps returns what the task of partition n needs in this generation.
 func (p *Processor) taskDeps(n int, commit func(map[string]map[int]int64)) taskDeps {
 	topics := p.cfg.InputTopics()
@@ -199,7 +191,7 @@ func (p *Processor) taskDeps(n int, commit func(map[string]map[int]int64)) taskD
 		topics:       topics,
 		conn:         p.cfg.Conn,
 		client:       p.client,
-		isolation:    p.isolation(),
+		isolation:    p.cfg.Isolation(),
 		decoder:      p.cfg.Decoder,
 		state:        p.partitionState(n, commit, metrics, log),
 		outputs:      p.outputs,

@@ -239,14 +239,10 @@ func offsetsAtTime(ctx context.Context, client *kafka.Client, topic string, part
 func replayDeps(cfg *ReplayConfig, client *kafka.Client, p int, counts *runCounts) taskDeps {
 	topics := cfg.inputTopics()
 	from, to := cfg.From.UnixMilli(), cfg.To.UnixMilli()
-	isolation := readCommitted
-	if cfg.ReadUncommitted {
-		isolation = readUncommitted
-	}
 	metrics := NewMetrics()
 	pm := metrics.forPartition(p, topics)
 	return taskDeps{
-		partition: p, topics: topics, conn: cfg.Conn, client: client, isolation: isolation, decoder: cfg.Decoder,
+		partition: p, topics: topics, conn: cfg.Conn, client: client, isolation: cfg.Isolation(), decoder: cfg.Decoder,
 		state:   &memoryStore{cfg: reducer.Config{SessionTTL: cfg.SessionTTL}, maxSkew: cfg.MaxClockSkew, metrics: pm},
 		outputs: &outputs{sinks: cfg.Sinks, retry: cfg.Retry, metrics: metrics, log: cfg.Logger},
 		emit:    func(u *reducer.Update) bool { return u.OccurredAt >= from && u.OccurredAt < to },

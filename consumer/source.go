@@ -76,14 +76,8 @@ const (
 	fetchRetryPeriod = 200 * time.Millisecond
 )
 
-// Isolation levels of the inputs, as the pipeline passes them on.
-const (
-	readUncommitted = int8(kclient.ReadUncommitted)
-	readCommitted   = int8(kclient.ReadCommitted)
-)
-
-func newSource(conn *kclient.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation int8, log *slog.Logger) *source {
-	f := kclient.NewPartitionFetcher(conn, topic, partition, offset, kclient.Isolation(isolation))
+func newSource(conn *kclient.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation kclient.Isolation, log *slog.Logger) *source {
+	f := kclient.NewPartitionFetcher(conn, topic, partition, offset, isolation)
 	return &source{stopAt: -1, touch: func() {}, client: conn.Client(), topic: topic, partition: partition, kind: kind, f: f, ch: make(chan record, sourceBuffer), log: log}
 }
 
@@ -181,7 +175,7 @@ type sourceSet struct {
 // With stops (bounded reads), source k ends at stops[k], closing its
 // channel.
 func startSources(ctx context.Context, conn *kclient.Conn, topics [numKinds]string, partition int,
-	offsets [numKinds]int64, stops *[numKinds]int64, isolation int8, dec Decoder, touch func(), log *slog.Logger) *sourceSet {
+	offsets [numKinds]int64, stops *[numKinds]int64, isolation kclient.Isolation, dec Decoder, touch func(), log *slog.Logger) *sourceSet {
 	ctx, cancel := context.WithCancel(ctx)
 	set := &sourceSet{cancel: cancel}
 	for k, topic := range topics {

@@ -43,7 +43,7 @@ func TestSourceRepositionsAfterRetention(t *testing.T) {
 	}
 	deleteBefore(t, ctx, brokers, topic, 5)
 
-	src := newSource(conn, topic, 0, reducer.KindCart, 0, readCommitted, slog.New(slog.DiscardHandler))
+	src := newSource(conn, topic, 0, reducer.KindCart, 0, kclient.ReadCommitted, slog.New(slog.DiscardHandler))
 	go src.fetch(ctx, rejectAll{})
 	select {
 	case rec := <-src.ch:

@@ -18,7 +18,7 @@ type taskDeps struct {
 	topics    [numKinds]string // input topics, by reducer.Kind
 	conn      *kclient.Conn
 	client    *kafka.Client // offset requests
-	isolation int8          // readCommitted or readUncommitted
+	isolation kclient.Isolation
 	decoder   Decoder
 	state     partitionState // where the reducer comes from and its state goes
 	outputs   *outputs       // sinks and dead letters
