@@ -55,7 +55,16 @@ func DefaultReplayConfig() ReplayConfig {
 
 // Validate reports the first problem with c. It changes nothing.
 func (c *ReplayConfig) Validate() error {
-	if err := c.Pipeline.validate(); err != nil {
+	if err := c.ValidateSettings(); err != nil {
+		return err
+	}
+	return c.Pipeline.validateComponents()
+}
+
+// ValidateSettings reports the first problem with the settings a user
+// gives, before the components are built.
+func (c *ReplayConfig) ValidateSettings() error {
+	if err := c.Pipeline.validateSettings(); err != nil {
 		return err
 	}
 	switch {

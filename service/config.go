@@ -1,7 +1,6 @@
 package service
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -152,6 +151,9 @@ func (c *ReplayConfig) Validate() error {
 	if err := c.Common.validate(); err != nil {
 		return err
 	}
+	if err := c.Replay.ValidateSettings(); err != nil {
+		return config.Within("Replay", err)
+	}
 	outputs := 0
 	for _, on := range []bool{c.kafkaSinkOn(), c.nostoSinkOn(), c.File != nil, c.DryRun} {
 		if on {
@@ -172,6 +174,3 @@ func (c *ReplayConfig) Validate() error {
 	}
 	return nil
 }
-
-// errNoComponent is a component the assembly should have set.
-var errNoComponent = errors.New("service: a component is missing")

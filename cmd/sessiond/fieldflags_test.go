@@ -59,6 +59,11 @@ func TestFieldUsage(t *testing.T) {
 	if err := fieldUsage(plain); err != plain || isUsage(err) {
 		t.Errorf("fieldUsage(plain) = %v, want it unchanged (exit 1)", err)
 	}
+	var stderr strings.Builder
+	replay := []string{"replay", "--brokers", "127.0.0.1:1", "--from", "2026-01-01T00:00:00Z", "--dry-run", "--max-retry", "-1s"}
+	if code := Main(t.Context(), replay, stdio{in: strings.NewReader(""), out: io.Discard, err: &stderr}); code != 2 || !strings.Contains(stderr.String(), "--max-retry") {
+		t.Errorf("replay --max-retry -1s: exit %d, %q; want 2 naming --max-retry before connecting", code, stderr.String())
+	}
 	if Main(t.Context(), []string{"run", "--log-level", "verbose"}, stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard}) != 2 {
 		t.Error("--log-level verbose: want exit 2")
 	}
