@@ -8,8 +8,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/sessiond/sessiond/consumer"
-	"github.com/sessiond/sessiond/emitter"
 	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/reducer"
 	"github.com/sessiond/sessiond/schemas"
@@ -89,14 +87,6 @@ func (w *wireFlags) open(log *slog.Logger) (*confluent.Registry, error) {
 	return reg, nil
 }
 
-// decoder returns the input decoder for the wire format.
-func decoderFor(reg *confluent.Registry, codecs *schemas.Codecs) (consumer.Decoder, error) {
-	if reg == nil {
-		return consumer.RawDecoder(codecs), nil
-	}
-	return confluent.NewDecoder(reg, codecs)
-}
-
 // eventEncoder writes input events (produce, demo).
 type eventEncoder interface {
 	EncodeEvent(dst []byte, ev *reducer.Event) ([]byte, error)
@@ -110,20 +100,6 @@ func eventEncoderFor(ctx context.Context, reg *confluent.Registry, codecs *schem
 		return codecs, nil
 	}
 	enc, err := confluent.RegisterEvents(ctx, reg, codecs, topics)
-	if err != nil {
-		return nil, fmt.Errorf("schema registry: %w", err)
-	}
-	return enc, nil
-}
-
-// updateEncoderFor returns the encoder of updates written to topic: with a
-// registry, framed with the id of session_update.avsc under
-// "<topic>-value" (registered here).
-func updateEncoderFor(ctx context.Context, reg *confluent.Registry, codecs *schemas.Codecs, topic string) (emitter.UpdateEncoder, error) {
-	if reg == nil {
-		return codecs, nil
-	}
-	enc, err := confluent.RegisterUpdates(ctx, reg, codecs, topic)
 	if err != nil {
 		return nil, fmt.Errorf("schema registry: %w", err)
 	}
