@@ -3,7 +3,6 @@ package consumer
 import (
 	"context"
 	"reflect"
-	"sync/atomic"
 	"time"
 
 	"github.com/sessiond/sessiond/reducer"
@@ -13,74 +12,56 @@ import (
 // high watermark promised before it treats the lane as caught up.
 const mergePendingTimeout = 30 * time.Second
 
-// lane is the merger's view of one source.
-type lane struct {
-	ch         <-chan record
-	busy       *atomic.Bool // the source is decoding a record (nil: never)
-	head       record
-	hasHead    bool
-	closed     bool
-	next       int64     // offset after the last record taken
-	hwm        int64     // newest high watermark known
-	emptySince time.Time // when the lane was last found empty and caught up
-	waitingFor time.Time // when the merger started waiting for pending data
-	newest     int64     // the largest occurred_at the lane has delivered
-	delivered  bool      // newest is set
-}
-
-// pending reports whether the broker holds records the lane has not
-// delivered yet.
-func (l *lane) pending() bool { return !l.closed && l.next < l.hwm }
-
-// take receives r from the lane's channel: a record becomes the head; a
-// progress note (skipped transaction markers or aborted records) only
-// moves the lane's offset.
-func (l *lane) take(r record) {
-	if r.msg.HighWaterMark > l.hwm {
-		l.hwm = r.msg.HighWaterMark
-	}
-	if r.skipTo > 0 { // progress: restart the wait for pending data, not the idle clock
-		l.next = max(l.next, r.skipTo)
-		l.waitingFor = time.Time{}
-		return
-	}
-	l.head, l.hasHead = r, true
-	l.emptySince, l.waitingFor = time.Time{}, time.Time{}
-	if r.ev != nil && (!l.delivered || r.ev.OccurredAt > l.newest) {
-		l.newest, l.delivered = r.ev.OccurredAt, true
-	}
-}
-
-// merger interleaves the records of a task's sources in event-time order
-// (docs/design.md §2): smallest occurred_at first, ties by kind (the lane order:
-// cart, customer, action), then offset. Records that failed to decode have
-// no time and go out as soon as they reach the head of their lane. A lane
-// with data still on the broker is always waited for; a caught-up lane is
-// waited for at most maxIdle from when it ran dry.
+// merger interleaves the records of a task's sources (docs/design.md §2,
+// "Merge order"): smallest occurred_at first, ties by kind (the lane
+// order: cart, customer, action), then offset. Two kinds of head do not
+// wait for their turn: a record that failed to decode has no time and goes
+// out at once, and a record far ahead of its own lane (lane.classify) is
+// merged where it stands, right after the record before it, so that it
+// cannot hold its lane — and every other visitor's records behind it —
+// back. A lane with data still on the broker (for its head or its
+// look-ahead) is always waited for; a caught-up lane is waited for at most
+// maxIdle from when it ran dry.
 type merger struct {
 	lanes          []*lane
 	maxIdle        time.Duration
+	aheadBy        int64         // ms: how far ahead of its lane a head is merged where it stands
 	pendingTimeout time.Duration // give up on a lane whose advertised data never comes
 	now            func() time.Time
 }
 
-// less orders two heads.
+// newMerger returns the merger of lanes, waiting at most maxIdle for a
+// caught-up lane, with maxSkew as the allowance of the ahead rule.
+func newMerger(lanes []*lane, maxIdle, maxSkew time.Duration) *merger {
+	return &merger{lanes: lanes, maxIdle: maxIdle, aheadBy: maxSkew.Milliseconds(),
+		pendingTimeout: mergePendingTimeout, now: time.Now}
+}
+
+// less orders two heads by time: occurred_at, then kind, then offset.
 func less(a, b *record) bool {
-	if (a.err != nil) != (b.err != nil) {
-		return a.err != nil
-	}
-	if a.err == nil {
-		switch {
-		case reducer.Before(a.ev, b.ev):
-			return true
-		case reducer.Before(b.ev, a.ev):
-			return false
-		}
+	switch {
+	case reducer.Before(a.ev, b.ev):
+		return true
+	case reducer.Before(b.ev, a.ev):
+		return false
 	}
 	if a.src != b.src {
 		return a.src < b.src
 	}
 	return a.msg.Offset < b.msg.Offset
+}
+
+// precedes reports whether lane a's head goes before lane b's: rejected
+// heads first, then heads that are ahead, each by lane; then by time.
+func (m *merger) precedes(a, b *lane) bool {
+	ca, cb := a.classify(m.aheadBy), b.classify(m.aheadBy)
+	if ca != cb {
+		return ca < cb
+	}
+	if ca != classTimed {
+		return a.head().src < b.head().src
+	}
+	return less(a.head(), b.head())
 }
 
 // fill moves waiting records into empty heads without blocking.
@@ -92,7 +73,7 @@ func (m *merger) fill() {
 
 // fillLane receives from l until it has a head, is closed or is empty.
 func (m *merger) fillLane(l *lane) {
-	for !l.hasHead && !l.closed {
+	for !l.full() && !l.closed {
 		select {
 		case r, ok := <-l.ch:
 			if ok {
@@ -116,13 +97,13 @@ type decision struct {
 func (m *merger) decide(now time.Time) decision {
 	var d decision
 	for _, l := range m.lanes {
-		if l.hasHead && (d.best == nil || less(&l.head, &d.best.head)) {
+		if l.hasHead() && (d.best == nil || m.precedes(l, d.best)) {
 			d.best = l
 		}
 	}
 	for i, l := range m.lanes {
 		switch {
-		case l.hasHead || l.closed:
+		case l.closed && !l.hasHead(), l.full():
 		case l.busy != nil && l.busy.Load():
 			d.mustWait = true // a record is in hand, however long its decoding takes
 		case l.pending():
@@ -132,9 +113,11 @@ func (m *merger) decide(now time.Time) decision {
 			if now.Sub(l.waitingFor) < m.pendingTimeout {
 				d.mustWait = true
 			} else {
-				l.hwm = l.next // the advertised data never came: treat as caught up
+				l.hwm = l.recvd // the advertised data never came: treat as caught up
 			}
-		case d.best != nil && l.cannotPrecede(i, &d.best.head):
+		case l.hasHead(), l.closed:
+			// caught up with a head: its look-ahead is what there is
+		case d.best != nil && l.cannotPrecede(i, d.best.head()):
 			// caught up, but it already delivered a record at or after the
 			// head: nothing older can come from an in-order lane
 		default:
@@ -149,26 +132,6 @@ func (m *merger) decide(now time.Time) decision {
 	return d
 }
 
-// cannotPrecede reports whether no later record of lane i (its kind) can
-// come before head in the merge order, given that the lane's records come
-// in event-time order: its newest delivered time is after head's, or equal
-// with a kind that sorts after head's.
-func (l *lane) cannotPrecede(i int, head *record) bool {
-	if !l.delivered || head.err != nil {
-		return false
-	}
-	at := head.ev.OccurredAt
-	return l.newest > at || l.newest == at && i > int(head.ev.Kind)
-}
-
-// pop removes and returns the best head.
-func (m *merger) pop(l *lane) record {
-	r := l.head
-	l.head, l.hasHead = record{}, false
-	l.next = r.msg.Offset + 1
-	return r
-}
-
 // next returns the next record in merge order. With block false it returns
 // false instead of waiting; with block true it waits until a record can be
 // returned or ctx ends.
@@ -176,8 +139,8 @@ func (m *merger) next(ctx context.Context, block bool) (record, bool) {
 	for {
 		m.fill()
 		d := m.decide(m.now())
-		if d.best != nil && (d.best.head.err != nil || !d.mustWait && d.until.IsZero()) {
-			return m.pop(d.best), true
+		if d.best != nil && m.ready(d) {
+			return d.best.pop(), true
 		}
 		if !block || ctx.Err() != nil || m.exhausted() {
 			return record{}, false
@@ -188,11 +151,24 @@ func (m *merger) next(ctx context.Context, block bool) (record, bool) {
 	}
 }
 
+// ready reports whether the best head may go now: a rejected one at once;
+// one that is ahead once no lane is missing data from the broker; any
+// other once no lane is to be waited for either.
+func (m *merger) ready(d decision) bool {
+	switch d.best.classify(m.aheadBy) {
+	case classRejected:
+		return true
+	case classAhead:
+		return !d.mustWait
+	}
+	return !d.mustWait && d.until.IsZero()
+}
+
 // exhausted reports whether every lane is closed and drained: a bounded
 // read (replay) is over.
 func (m *merger) exhausted() bool {
 	for _, l := range m.lanes {
-		if l.hasHead || !l.closed {
+		if l.hasHead() || !l.closed {
 			return false
 		}
 	}
@@ -203,7 +179,7 @@ func (m *merger) exhausted() bool {
 func (m *merger) pendingDeadline() time.Time {
 	var dl time.Time
 	for _, l := range m.lanes {
-		if !l.waitingFor.IsZero() && !l.hasHead {
+		if !l.waitingFor.IsZero() && !l.full() {
 			if t := l.waitingFor.Add(m.pendingTimeout); dl.IsZero() || t.Before(dl) {
 				dl = t
 			}
@@ -212,7 +188,7 @@ func (m *merger) pendingDeadline() time.Time {
 	return dl
 }
 
-// wait blocks until a lane without a head receives something, the idle
+// wait blocks until a lane with room receives something, the idle
 // deadline or the pending re-check passes, or ctx ends. It reports false
 // when ctx ended.
 func (m *merger) wait(ctx context.Context, d decision) bool {
@@ -248,13 +224,13 @@ func (m *merger) wait(ctx context.Context, d decision) bool {
 	return true
 }
 
-// waitCases returns a receive case for every open lane without a head,
-// and those lanes in the same order.
+// waitCases returns a receive case for every open lane that has room for
+// a record, and those lanes in the same order.
 func (m *merger) waitCases() ([]reflect.SelectCase, []*lane) {
 	cases := make([]reflect.SelectCase, 0, len(m.lanes)+2)
 	lanes := make([]*lane, 0, len(m.lanes))
 	for _, l := range m.lanes {
-		if !l.hasHead && !l.closed {
+		if !l.full() && !l.closed {
 			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(l.ch)})
 			lanes = append(lanes, l)
 		}

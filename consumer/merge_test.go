@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,6 +30,7 @@ const (
 const (
 	testMaxIdle        = 50 * time.Millisecond
 	testPendingTimeout = 30 * time.Second
+	testAheadBy        = 1000 // ms: far more than the tables' times differ, unless a test says so
 )
 
 // bad, given as an occurred_at to the table helpers, stands for a record
@@ -123,7 +126,7 @@ type testMerger struct {
 func newTestMerger(t testing.TB, setups [numKinds]laneSetup) *testMerger {
 	t.Helper()
 	tm := &testMerger{clock: newFakeClock()}
-	tm.m = &merger{maxIdle: testMaxIdle, pendingTimeout: testPendingTimeout, now: tm.clock.now}
+	tm.m = &merger{maxIdle: testMaxIdle, aheadBy: testAheadBy, pendingTimeout: testPendingTimeout, now: tm.clock.now}
 	for i, s := range setups {
 		ch := make(chan record, len(s.recs)+64)
 		for _, r := range s.recs {
@@ -133,7 +136,7 @@ func newTestMerger(t testing.TB, setups [numKinds]laneSetup) *testMerger {
 			close(ch)
 		}
 		tm.chs[i] = ch
-		tm.m.lanes = append(tm.m.lanes, &lane{ch: ch, next: s.next, hwm: s.hwm})
+		tm.m.lanes = append(tm.m.lanes, newLane(ch, nil, s.next, s.hwm))
 	}
 	return tm
 }
@@ -497,15 +500,16 @@ func TestMergerPendingTimeout(t *testing.T) {
 	tm.clock.advance(testMaxIdle)
 	tm.mustNext(t, k(cartLane, 101))
 
-	// The data arrives after all: it goes out, and the lane's next
-	// advertised data is waited for again.
+	// The data arrives after all: the rest the lane advertises is waited
+	// for again, as the look-ahead of its head, then all of it goes out.
 	tm.close(cartLane)
 	tm.send(rec(actionLane, 0, 5, 3))
-	tm.mustNext(t, k(actionLane, 0))
+	tm.mustBlock(t)
 	tm.clock.advance(10 * testMaxIdle)
 	tm.mustBlock(t)
 	tm.send(rec(actionLane, 1, 6, 3))
 	tm.send(rec(actionLane, 2, 7, 3))
+	tm.mustNext(t, k(actionLane, 0))
 	tm.mustNext(t, k(actionLane, 1))
 	tm.mustNext(t, k(actionLane, 2))
 }
@@ -705,4 +709,220 @@ func TestMergerWaitsForBusyLane(t *testing.T) {
 	if got, want := tm.nextBlocking(t), k(actionLane, 0); got != want {
 		t.Fatalf("next: %v, want the busy lane's record %v", got, want)
 	}
+}
+
+// ahead is a time far past every other time in these tables.
+const ahead int64 = 1 << 40
+
+// The ahead rule (docs/design.md §2, "Merge order"): a head whose
+// occurred_at is more than the allowance past the median of the records
+// behind it, or past its own Kafka timestamp, is merged where it stands
+// and holds nobody back; the rest of its lane merges by time as if it
+// were not there.
+func TestMergerAheadRule(t *testing.T) {
+	withTS := func(r record, ts int64) record { r.msg.Time = time.UnixMilli(ts); return r }
+	tests := []struct {
+		name   string
+		setups [numKinds]laneSetup
+		want   []key
+	}{
+		{"a future head goes where it stands",
+			[numKinds]laneSetup{fetched(cartLane, 0, 5, 15, 25).thenClosed(), closedLane(), fetched(actionLane, 0, ahead, 10, 20, 30).thenClosed()},
+			[]key{k(actionLane, 0), k(cartLane, 0), k(actionLane, 1), k(cartLane, 1), k(actionLane, 2), k(cartLane, 2), k(actionLane, 3)}},
+		{"two future records in a row: both",
+			[numKinds]laneSetup{fetched(cartLane, 0, 5, 15).thenClosed(), closedLane(), fetched(actionLane, 0, ahead, ahead, 10, 20, 30).thenClosed()},
+			[]key{k(actionLane, 0), k(actionLane, 1), k(cartLane, 0), k(actionLane, 2), k(cartLane, 1), k(actionLane, 3), k(actionLane, 4)}},
+		{"one late record behind a head does not make it ahead",
+			[numKinds]laneSetup{fetched(cartLane, 0, 5, 3000).thenClosed(), closedLane(), fetched(actionLane, 0, 2000, -5000, 2010, 2020).thenClosed()},
+			[]key{k(cartLane, 0), k(actionLane, 0), k(actionLane, 1), k(actionLane, 2), k(actionLane, 3), k(cartLane, 1)}},
+		{"within the allowance: merged by time",
+			[numKinds]laneSetup{fetched(cartLane, 0, 5, 15).thenClosed(), closedLane(), fetched(actionLane, 0, 900, 10, 20, 30).thenClosed()},
+			[]key{k(cartLane, 0), k(cartLane, 1), k(actionLane, 0), k(actionLane, 1), k(actionLane, 2), k(actionLane, 3)}},
+		{"the last record of a lane has nothing behind it: by time",
+			[numKinds]laneSetup{fetched(cartLane, 0, 5, 15).thenClosed(), closedLane(), fetched(actionLane, 0, ahead).thenClosed()},
+			[]key{k(cartLane, 0), k(cartLane, 1), k(actionLane, 0)}},
+		{"past its own Kafka timestamp: ahead with nothing behind it",
+			[numKinds]laneSetup{fetched(cartLane, 0, 5, 15).thenClosed(), closedLane(),
+				laneSetup{next: 0, hwm: 1, recs: []record{withTS(rec(actionLane, 0, 3000, 1), 1000)}, closed: true}},
+			[]key{k(actionLane, 0), k(cartLane, 0), k(cartLane, 1)}},
+		{"a rejected record still goes first",
+			[numKinds]laneSetup{fetched(cartLane, 0, 5, bad).thenClosed(), closedLane(), fetched(actionLane, 0, ahead, 10).thenClosed()},
+			[]key{k(actionLane, 0), k(cartLane, 0), k(cartLane, 1), k(actionLane, 1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tm := newTestMerger(t, tt.setups)
+			if got := tm.drain(t); !slices.Equal(got, tt.want) {
+				t.Fatalf("order\n got %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// The look-ahead that decides where a head goes is waited for while the
+// broker holds it, as a missing head is: a replay gives the same order
+// however its fetches are cut.
+func TestMergerWaitsForTheLookAhead(t *testing.T) {
+	tm := newTestMerger(t, [numKinds]laneSetup{fetched(cartLane, 0, 5, 15), closedLane(), pendingData(0, 4)})
+	tm.send(rec(actionLane, 0, ahead, 4))
+	tm.mustBlock(t)
+	tm.clock.advance(10 * testMaxIdle)
+	tm.mustBlock(t)
+	tm.send(rec(actionLane, 1, 10, 4))
+	tm.send(rec(actionLane, 2, 20, 4))
+	tm.mustBlock(t)
+	tm.send(rec(actionLane, 3, 30, 4))
+	tm.mustNext(t, k(actionLane, 0)) // ahead of 10, 20, 30: where it stands
+	tm.mustNext(t, k(cartLane, 0))
+}
+
+// visitorRec is a decoded record of visitor v with event id id.
+func visitorRec(src int, off, at, hwm int64, v, id string) record {
+	r := rec(src, off, at, hwm)
+	r.ev.VisitorID, r.ev.EventID = v, id
+	return r
+}
+
+// outlierLanes builds three lanes of a few visitors' records, each lane
+// roughly in time order (jitter well inside the allowance), with
+// future-dated records among them (some two in a row), and returns the
+// event ids of the future-dated ones.
+func outlierLanes(r *rand.Rand) (lanes [numKinds][]record, outliers []string) {
+	id := 0
+	for src := range lanes {
+		at := int64(r.IntN(100))
+		n := 5 + r.IntN(25)
+		for range n {
+			id++
+			v := fmt.Sprintf("v%d", r.IntN(5))
+			t := at + int64(r.IntN(testAheadBy/3))
+			if r.IntN(6) == 0 && sparse(lanes[src]) {
+				t = ahead + int64(r.IntN(1000))
+				v = fmt.Sprintf("skewed%d", id)
+				outliers = append(outliers, fmt.Sprint(id))
+			}
+			lanes[src] = append(lanes[src], visitorRec(src, 0, t, 0, v, fmt.Sprint(id)))
+			at += int64(r.IntN(50))
+		}
+	}
+	return lanes, outliers
+}
+
+// sparse reports whether one more future-dated record may follow recs:
+// the rule holds for at most two in any lookAhead+1 records in a row (two
+// future-dated devices side by side), not for a lane that is mostly them.
+func sparse(recs []record) bool {
+	n := 0
+	for _, rc := range recs[max(0, len(recs)-lookAhead):] {
+		if rc.ev.OccurredAt >= ahead {
+			n++
+		}
+	}
+	return n < 2
+}
+
+// without returns the lanes without the record of event id drop, every
+// lane's records numbered from offset 0, as fetched and closed.
+func without(lanes [numKinds][]record, drop string) [numKinds]laneSetup {
+	var setups [numKinds]laneSetup
+	for src, recs := range lanes {
+		var kept []record
+		for _, rc := range recs {
+			if rc.ev.EventID != drop {
+				kept = append(kept, rc)
+			}
+		}
+		n := int64(len(kept))
+		setups[src] = laneSetup{hwm: n, closed: true}
+		for i, rc := range kept {
+			rc.msg.Offset, rc.msg.HighWaterMark = int64(i), n
+			setups[src].recs = append(setups[src].recs, rc)
+		}
+	}
+	return setups
+}
+
+// perVisitor merges the setups and returns each visitor's event ids in
+// the order they come out.
+func perVisitor(t *testing.T, setups [numKinds]laneSetup) map[string][]string {
+	t.Helper()
+	tm := newTestMerger(t, setups)
+	out := map[string][]string{}
+	for {
+		rc, ok := tm.m.next(context.Background(), false)
+		if !ok {
+			break
+		}
+		out[rc.ev.VisitorID] = append(out[rc.ev.VisitorID], rc.ev.EventID)
+	}
+	return out
+}
+
+// The property of issue 19: removing any one future-dated record changes
+// no other visitor's order (so none of their updates), and the order is the
+// same however the records arrive.
+func TestMergerPropertyOneRecordDecidesNobodyElse(t *testing.T) {
+	checked := 0
+	for seed := range uint64(300) {
+		r := rand.New(rand.NewPCG(seed, 19))
+		lanes, outliers := outlierLanes(r)
+		all := perVisitor(t, without(lanes, ""))
+		for _, drop := range outliers {
+			got := perVisitor(t, without(lanes, drop))
+			for v, ids := range all {
+				if strings.HasPrefix(v, "skewed") {
+					continue
+				}
+				if !slices.Equal(got[v], ids) {
+					t.Fatalf("seed %d: removing %s changed %s's order\n with %v\n without %v", seed, drop, v, ids, got[v])
+				}
+				checked++
+			}
+		}
+		if got := perVisitorConcurrent(t, seed, without(lanes, "")); !maps.EqualFunc(got, all, slices.Equal) {
+			t.Fatalf("seed %d: the order depends on how the records arrive\n fetched %v\n arriving %v", seed, all, got)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no visitor checked: the generator makes no outliers")
+	}
+}
+
+// perVisitorConcurrent is perVisitor with the records advertised at the
+// start and sent by one goroutine per lane, in any interleaving.
+func perVisitorConcurrent(t *testing.T, seed uint64, setups [numKinds]laneSetup) map[string][]string {
+	t.Helper()
+	var pending [numKinds]laneSetup
+	for src, s := range setups {
+		pending[src] = pendingData(0, s.hwm)
+	}
+	tm := newTestMerger(t, pending)
+	tm.m.maxIdle, tm.m.pendingTimeout = time.Hour, time.Hour
+	var wg sync.WaitGroup
+	n := 0
+	for src, s := range setups {
+		n += len(s.recs)
+		yields := rand.New(rand.NewPCG(seed, uint64(src)))
+		wg.Go(func() {
+			for _, rc := range s.recs {
+				for range yields.IntN(3) {
+					runtime.Gosched()
+				}
+				tm.send(rc)
+			}
+			tm.close(src)
+		})
+	}
+	out := map[string][]string{}
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	for range n {
+		rc, ok := tm.m.next(ctx, true)
+		if !ok {
+			t.Fatal("next(ctx, true) returned nothing")
+		}
+		out[rc.ev.VisitorID] = append(out[rc.ev.VisitorID], rc.ev.EventID)
+	}
+	wg.Wait()
+	return out
 }

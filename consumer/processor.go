@@ -202,6 +202,7 @@ func (p *Processor) taskDeps(n int, commit func(map[string]map[int]int64)) taskD
 		retry:        p.cfg.Retry,
 		log:          log,
 		maxIdle:      p.cfg.MaxIdle,
+		maxSkew:      p.cfg.MaxClockSkew,
 		maxBatchAge:  p.cfg.MaxBatchAge,
 		drainTimeout: p.cfg.DrainTimeout,
 		maxBatch:     p.cfg.MaxBatch,

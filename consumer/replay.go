@@ -256,7 +256,7 @@ func replayDeps(cfg *ReplayConfig, client *kafka.Client, p int, counts *runCount
 		outputs: &outputs{sinks: cfg.Sinks, retry: cfg.Retry, metrics: metrics, log: cfg.Logger},
 		emit:    func(u *reducer.Update) bool { return u.OccurredAt >= from && u.OccurredAt < to },
 		counts:  counts, status: NewStatus(), metrics: pm, retry: cfg.Retry, bounded: true,
-		log: cfg.Logger.With("partition", p), maxBatch: cfg.MaxBatch, maxBatchAge: time.Hour,
+		log: cfg.Logger.With("partition", p), maxBatch: cfg.MaxBatch, maxBatchAge: time.Hour, maxSkew: cfg.MaxClockSkew,
 	}
 }
 
@@ -275,9 +275,9 @@ func (t *task) runBounded(ctx context.Context, ranges [numKinds]replayRange) err
 	t.sources = startSources(ctx, t.conn, t.topics, t.partition, starts, &ends, t.isolation, t.decoder, nil, t.log)
 	defer t.sources.stop()
 	for k, src := range t.sources.list {
-		lanes[k] = &lane{ch: src.ch, busy: &src.busy, next: starts[k], hwm: ends[k]}
+		lanes[k] = newLane(src.ch, &src.busy, starts[k], ends[k])
 	}
-	t.merger = &merger{lanes: lanes, maxIdle: 0, pendingTimeout: mergePendingTimeout, now: time.Now}
+	t.merger = newMerger(lanes, 0, t.maxSkew)
 	t.state.open(ctx)
 	err := t.finish(ctx, t.loop(ctx, ctx))
 	t.state.drain(ctx, false)

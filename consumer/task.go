@@ -31,6 +31,7 @@ type taskDeps struct {
 	log       *slog.Logger // with the partition
 
 	maxIdle, maxBatchAge, drainTimeout time.Duration
+	maxSkew                            time.Duration // the merge's ahead rule (merger.aheadBy)
 	maxBatch                           int
 }
 
@@ -158,9 +159,9 @@ func (t *task) start(ctx context.Context, starts map[string]int64) error {
 	t.sources = srcs
 	lanes := make([]*lane, numKinds)
 	for k, src := range srcs.list {
-		lanes[k] = &lane{ch: src.ch, busy: &src.busy, next: offsets[k], hwm: ends[k]}
+		lanes[k] = newLane(src.ch, &src.busy, offsets[k], ends[k])
 	}
-	t.merger = &merger{lanes: lanes, maxIdle: t.maxIdle, pendingTimeout: mergePendingTimeout, now: time.Now}
+	t.merger = newMerger(lanes, t.maxIdle, t.maxSkew)
 	return nil
 }
 
