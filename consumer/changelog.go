@@ -62,7 +62,7 @@ func (c *changelog) messages(red *reducer.Reducer, partition int, dirty map[stri
 			return nil, fmt.Errorf("encode snapshot: %w", err)
 		}
 		msgs = append(msgs, kafka.Message{Key: []byte(id), Value: v, Partition: partition,
-			Headers: []kafka.Header{lastSeenHeader(s.LastSeen)}})
+			Headers: snapshotHeaders(s)})
 	}
 	for _, id := range gone {
 		msgs = append(msgs, kafka.Message{Key: []byte(id), Partition: partition})
@@ -89,6 +89,7 @@ type restoreResult struct {
 type latestRecord struct {
 	value      []byte // nil: a tombstone
 	ts         int64
+	touched    int64 // the snapshot's Touched: its header, else ts
 	lastSeen   int64
 	lastSeenOK bool
 }
@@ -101,14 +102,31 @@ type latestRecord struct {
 // existed) are decoded during the restore.
 const HeaderLastSeen = "sessiond.last_seen"
 
-func lastSeenHeader(ms int64) kafka.Header {
-	return kafka.Header{Key: HeaderLastSeen, Value: strconv.AppendInt(nil, ms, 10)}
+// HeaderTouched is the changelog header that carries a snapshot's
+// Touched: the Kafka timestamp of the visitor's last input record (ms, in
+// decimal), which the sweep's broker-time grace is counted from
+// (streamtime.go). Without it (records written before the header
+// existed, or inputs without timestamps) the record's own timestamp
+// stands in.
+const HeaderTouched = "sessiond.touched"
+
+// snapshotHeaders returns the headers of s's changelog record.
+func snapshotHeaders(s *reducer.Snapshot) []kafka.Header {
+	hs := make([]kafka.Header, 1, 2)
+	hs[0] = kafka.Header{Key: HeaderLastSeen, Value: strconv.AppendInt(nil, s.LastSeen, 10)}
+	if s.Touched > 0 {
+		hs = append(hs, kafka.Header{Key: HeaderTouched, Value: strconv.AppendInt(nil, s.Touched, 10)})
+	}
+	return hs
 }
 
 // lastSeenOf returns the LastSeen a changelog record's header carries.
-func lastSeenOf(headers []kafka.Header) (int64, bool) {
+func lastSeenOf(headers []kafka.Header) (int64, bool) { return msHeader(headers, HeaderLastSeen) }
+
+// msHeader returns the value of header key as milliseconds.
+func msHeader(headers []kafka.Header, key string) (int64, bool) {
 	for _, h := range headers {
-		if h.Key == HeaderLastSeen {
+		if h.Key == key {
 			ms, err := strconv.ParseInt(string(h.Value), 10, 64)
 			return ms, err == nil
 		}
@@ -117,11 +135,11 @@ func lastSeenOf(headers []kafka.Header) (int64, bool) {
 }
 
 // snapshotSink is where a restore installs what it read: decoded
-// snapshots, and snapshots kept encoded with their LastSeen, each with its
-// record's timestamp.
+// snapshots (their Touched set), and snapshots kept encoded with their
+// LastSeen and Touched, each with its record's timestamp.
 type snapshotSink interface {
 	decoded(id string, s *reducer.Snapshot, ts int64)
-	encoded(id string, lastSeen int64, data []byte, ts int64) bool
+	encoded(id string, lastSeen, touched int64, data []byte, ts int64) bool
 }
 
 // restore reads partition's changelog from its start to the high watermark
@@ -146,7 +164,7 @@ func (c *changelog) restore(ctx context.Context, partition int, sink snapshotSin
 	}
 	res.records = int(rng.End - rng.First)
 	for id, rec := range latest {
-		if rec.value != nil && rec.lastSeenOK && sink.encoded(id, rec.lastSeen, rec.value, rec.ts) {
+		if rec.value != nil && rec.lastSeenOK && sink.encoded(id, rec.lastSeen, rec.touched, rec.value, rec.ts) {
 			res.snapshots++
 			delete(latest, id)
 		}
@@ -154,6 +172,7 @@ func (c *changelog) restore(ctx context.Context, partition int, sink snapshotSin
 	snaps, corrupt := c.decodeAll(latest)
 	res.corrupt = corrupt
 	for id, s := range snaps {
+		s.Touched = latest[id].touched
 		sink.decoded(id, s, latest[id].ts)
 		res.snapshots++
 	}
@@ -174,6 +193,10 @@ func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, 
 		if len(msg.Value) > 0 {
 			rec.value = msg.Value
 			rec.lastSeen, rec.lastSeenOK = lastSeenOf(msg.Headers)
+			rec.touched = rec.ts
+			if t, ok := msHeader(msg.Headers, HeaderTouched); ok {
+				rec.touched = t
+			}
 		}
 		latest[string(msg.Key)] = rec
 		if read := msg.Offset + 1 - rng.First; read%restoreReportEvery == 0 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/reducer"
 )
 
 // FuzzLastSeenHeader: the LastSeen a changelog header carries reads back
@@ -21,9 +22,11 @@ func FuzzLastSeenHeader(f *testing.F) {
 			t.Fatalf("lastSeenOf(%q) = %d, %v; want %d, %v", value, ms, ok, want, err == nil)
 		}
 		if ok {
-			back, ok2 := lastSeenOf([]kafka.Header{lastSeenHeader(ms)})
-			if !ok2 || back != ms {
-				t.Fatalf("round trip of %d gave %d, %v", ms, back, ok2)
+			hs := snapshotHeaders(&reducer.Snapshot{LastSeen: ms, Touched: ms})
+			back, ok2 := lastSeenOf(hs)
+			touched, ok3 := msHeader(hs, HeaderTouched)
+			if !ok2 || back != ms || ms > 0 && (!ok3 || touched != ms) {
+				t.Fatalf("round trip of %d gave %d, %v (touched %d, %v)", ms, back, ok2, touched, ok3)
 			}
 		}
 	})

@@ -20,6 +20,7 @@ type changelogStore struct {
 	topics         [numKinds]string
 	cfg            reducer.Config
 	maxSkew        time.Duration
+	sweepGrace     time.Duration
 	commitInterval time.Duration // 0: hand off every batch
 	changelog      *changelog
 	write          func(context.Context, []kafka.Message) error // writes to the changelog

@@ -28,6 +28,13 @@ type Pipeline struct {
 	// the TTL. See streamtime.go for the conditions under which the sweep
 	// changes no update. Default: 1h.
 	MaxClockSkew time.Duration
+	// SweepGrace is how long, in broker time, a visitor is kept in memory
+	// after its last record: the sweep drops a visitor only when it is idle
+	// in event time (above) and its last record's Kafka timestamp is more
+	// than SweepGrace behind the partition's newest, so that history
+	// produced now (old occurred_at, fresh timestamps) is never swept
+	// apart. Zero: event time alone decides. Default: 1h.
+	SweepGrace time.Duration
 	// MaxBatch caps the events processed between two flushes. Default: 2000.
 	MaxBatch int
 	// ReadUncommitted reads the input topics with read_uncommitted
@@ -78,6 +85,7 @@ func defaultPipeline() Pipeline {
 		ActionTopic:   DefaultActionTopic,
 		SessionTTL:    DefaultSessionTTL,
 		MaxClockSkew:  DefaultMaxClockSkew,
+		SweepGrace:    DefaultSweepGrace,
 		MaxBatch:      DefaultMaxBatch,
 		Retry:         kclient.DefaultRetryPolicy(),
 		Logger:        slog.Default(),
@@ -100,6 +108,8 @@ func (c *Pipeline) validateSettings() error {
 		return config.Errorf("SessionTTL", "consumer: session TTL %v must be positive", c.SessionTTL)
 	case c.MaxClockSkew < 0:
 		return config.Errorf("MaxClockSkew", "consumer: max clock skew %v must not be negative", c.MaxClockSkew)
+	case c.SweepGrace < 0:
+		return config.Errorf("SweepGrace", "consumer: sweep grace %v must not be negative", c.SweepGrace)
 	case c.MaxBatch < 1:
 		return config.Errorf("MaxBatch", "consumer: max batch %d must be at least 1", c.MaxBatch)
 	}
@@ -217,6 +227,7 @@ const (
 	DefaultMaxBatchAge     = 50 * time.Millisecond
 	DefaultSessionTTL      = reducer.DefaultSessionTTL
 	DefaultMaxClockSkew    = time.Hour
+	DefaultSweepGrace      = time.Hour
 	DefaultSessionTimeout  = 10 * time.Second
 	DefaultDrainTimeout    = 15 * time.Second
 	DefaultCommitInterval  = time.Second

@@ -74,8 +74,12 @@ func TestChangelogRoundTrip(t *testing.T) {
 		}
 	}
 	write([]string{"v1", "v2", "v3"}, nil)
-	apply(t, red, cartEvent("v1", "c4", 2000, "p9")) // v1 changes again: its later record must win
-	write([]string{"v1"}, []string{"v3"})            // and v3 is tombstoned
+	// v1 changes again (its later record must win), this time with a
+	// broker time, which its record's touched header carries.
+	if _, err := red.ApplyAt(cartEvent("v1", "c4", 2000, "p9"), 7777); err != nil {
+		t.Fatal(err)
+	}
+	write([]string{"v1"}, []string{"v3"}) // and v3 is tombstoned
 
 	for _, lazy := range []bool{true, false} {
 		restored := newReducer(t)
@@ -104,8 +108,12 @@ func TestChangelogRoundTrip(t *testing.T) {
 			t.Errorf("LastSeen from the headers = %v, want v1 2000, v2 1000", sink.lastSeen)
 		}
 		for _, id := range []string{"v1", "v2"} {
-			if !reflect.DeepEqual(restored.Snapshot(id), red.Snapshot(id)) {
-				t.Errorf("lazy %v: %s restored as %+v, want %+v", lazy, id, restored.Snapshot(id), red.Snapshot(id))
+			want := *red.Snapshot(id)
+			if want.Touched == 0 { // no header: the record's timestamp stands in
+				want.Touched = installed[id]
+			}
+			if !reflect.DeepEqual(restored.Snapshot(id), &want) {
+				t.Errorf("lazy %v: %s restored as %+v, want %+v", lazy, id, restored.Snapshot(id), &want)
 			}
 		}
 		if restored.Snapshot("v3") != nil {
@@ -153,8 +161,10 @@ func TestChangelogRestoresRecordsWithoutHeader(t *testing.T) {
 		t.Errorf("decoded %v, encoded %v; want both decoded", sink.decodedTS, sink.encodedTS)
 	}
 	for _, id := range []string{"v1", "v2"} {
-		if !reflect.DeepEqual(restored.Snapshot(id), red.Snapshot(id)) {
-			t.Errorf("%s restored as %+v, want %+v", id, restored.Snapshot(id), red.Snapshot(id))
+		want := *red.Snapshot(id)
+		want.Touched = sink.decodedTS[id]
+		if !reflect.DeepEqual(restored.Snapshot(id), &want) {
+			t.Errorf("%s restored as %+v, want %+v", id, restored.Snapshot(id), &want)
 		}
 	}
 }
@@ -171,8 +181,8 @@ func (s *restoreRecorder) decoded(id string, snap *reducer.Snapshot, ts int64) {
 	s.decodedTS[id] = ts
 }
 
-func (s *restoreRecorder) encoded(id string, lastSeen int64, data []byte, ts int64) bool {
-	if !s.red.RestoreEncoded(id, lastSeen, data) {
+func (s *restoreRecorder) encoded(id string, lastSeen, touched int64, data []byte, ts int64) bool {
+	if !s.red.RestoreEncoded(id, lastSeen, touched, data) {
 		return false
 	}
 	if s.lastSeen == nil {
@@ -273,7 +283,7 @@ func flushTask(t *testing.T, j *journal, sinks ...Sink) (*task, []string, string
 		write:     func(context.Context, []kafka.Message) error { j.add("changelog"); return nil },
 		commit:    func(map[string]map[int]int64) { j.add("commit") },
 		retained:  &retainedStates{}, status: NewStatus(), metrics: metrics, log: log, staged: newStaged(),
-		red: newReducer(t), clock: newStreamClock(DefaultMaxClockSkew),
+		red: newReducer(t), clock: newStreamClock(DefaultMaxClockSkew, DefaultSweepGrace),
 	}
 	tk := newTask(taskDeps{
 		partition: 0, topics: topics, state: st,
@@ -464,7 +474,7 @@ func TestTaskDecodesRestoredSnapshotsOnFirstUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	into := restoreInto{red: tk.red, clock: tk.clock}
-	if !into.encoded("good", 1000, data, 1000) || !into.encoded("bad", 1000, []byte{0xff, 0x01}, 1000) {
+	if !into.encoded("good", 1000, 1000, data, 1000) || !into.encoded("bad", 1000, 1000, []byte{0xff, 0x01}, 1000) {
 		t.Fatal("the reducer refused encoded snapshots")
 	}
 	processAll(tk, actionEvent("good", "a1", 2000), actionEvent("bad", "a2", 2000))

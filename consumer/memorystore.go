@@ -11,11 +11,12 @@ import (
 // an empty reducer. Nothing is written, committed or kept; the idle
 // visitors are still swept from memory after every batch.
 type memoryStore struct {
-	cfg     reducer.Config
-	maxSkew time.Duration
-	metrics *partitionMetrics
-	red     *reducer.Reducer
-	clock   *streamClock
+	cfg        reducer.Config
+	maxSkew    time.Duration
+	sweepGrace time.Duration
+	metrics    *partitionMetrics
+	red        *reducer.Reducer
+	clock      *streamClock
 }
 
 func (s *memoryStore) load(context.Context) (*reducer.Reducer, *streamClock, error) {
@@ -23,7 +24,7 @@ func (s *memoryStore) load(context.Context) (*reducer.Reducer, *streamClock, err
 	if err != nil {
 		return nil, nil, err
 	}
-	s.red, s.clock = red, newStreamClock(s.maxSkew)
+	s.red, s.clock = red, newStreamClock(s.maxSkew, s.sweepGrace)
 	return s.red, s.clock, nil
 }
 

@@ -252,7 +252,7 @@ func replayDeps(cfg *ReplayConfig, client *kafka.Client, p int, counts *runCount
 	pm := metrics.forPartition(p, topics)
 	return taskDeps{
 		partition: p, topics: topics, conn: cfg.Conn, client: client, isolation: cfg.Isolation(), decoder: cfg.Decoder,
-		state:   &memoryStore{cfg: reducer.Config{SessionTTL: cfg.SessionTTL}, maxSkew: cfg.MaxClockSkew, metrics: pm},
+		state:   &memoryStore{cfg: reducer.Config{SessionTTL: cfg.SessionTTL}, maxSkew: cfg.MaxClockSkew, sweepGrace: cfg.SweepGrace, metrics: pm},
 		outputs: &outputs{sinks: cfg.Sinks, retry: cfg.Retry, metrics: metrics, log: cfg.Logger},
 		emit:    func(u *reducer.Update) bool { return u.OccurredAt >= from && u.OccurredAt < to },
 		counts:  counts, status: NewStatus(), metrics: pm, retry: cfg.Retry, bounded: true,

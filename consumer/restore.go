@@ -32,7 +32,7 @@ func (s *changelogStore) restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("partition %d: %w", s.partition, err)
 	}
-	s.red, s.clock = red, newStreamClock(s.maxSkew)
+	s.red, s.clock = red, newStreamClock(s.maxSkew, s.sweepGrace)
 	begin := time.Now()
 	res, err := s.changelog.restore(ctx, s.partition, restoreInto{s.red, s.clock}, s.restoreProgress(begin))
 	if err != nil {
@@ -59,8 +59,8 @@ func (r restoreInto) decoded(id string, s *reducer.Snapshot, ts int64) {
 	r.clock.restored(id, s.LastSeen, ts)
 }
 
-func (r restoreInto) encoded(id string, lastSeen int64, data []byte, ts int64) bool {
-	if !r.red.RestoreEncoded(id, lastSeen, data) {
+func (r restoreInto) encoded(id string, lastSeen, touched int64, data []byte, ts int64) bool {
+	if !r.red.RestoreEncoded(id, lastSeen, touched, data) {
 		return false
 	}
 	r.clock.restored(id, lastSeen, ts)

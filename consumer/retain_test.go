@@ -14,7 +14,7 @@ func retainedWith(t *testing.T, n int) retained {
 	for i := range n {
 		apply(t, red, actionEvent(string(rune('a'+i)), "e", 1000))
 	}
-	return retained{red: red, clock: newStreamClock(DefaultMaxClockSkew)}
+	return retained{red: red, clock: newStreamClock(DefaultMaxClockSkew, DefaultSweepGrace)}
 }
 
 // keepOnly drops the states of the partitions no longer owned and says how

@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"math"
 	"time"
 
 	"github.com/sessiond/sessiond/reducer"
@@ -22,20 +23,30 @@ import (
 // only visitors with a record ahead of the bound are kept in `ahead`.
 //
 // The sweep drops a visitor whose housekeeping time is more than the TTL
-// plus 2×maxSkew behind stream time. That changes no update as long as
-// every record's occurred_at is within maxSkew of its Kafka timestamp and
-// Kafka timestamps within a partition do not run backwards by more than
-// that: a later event of such a visitor then has an occurred_at beyond the
-// TTL after its last one, so the reducer would expire the snapshot anyway.
+// plus 2×maxSkew behind stream time, and whose last record's Kafka
+// timestamp (Snapshot.Touched) is more than the grace behind the newest
+// the partition has seen (broker time). That changes no update when either
+// holds:
+//   - every record's occurred_at is within maxSkew of its Kafka timestamp
+//     and Kafka timestamps within a partition do not run backwards by more
+//     than that (live traffic): a later event of such a visitor has an
+//     occurred_at beyond the TTL after its last one, so the reducer would
+//     expire the snapshot anyway;
+//   - each visitor's consecutive records were produced within the grace of
+//     each other (history produced now: a backfill, a flushed queue), so
+//     the visitor is never idle in broker time between them.
 type streamClock struct {
 	maxSkew int64            // ms
+	grace   int64            // ms: broker time a visitor is kept after its last record
 	now     int64            // stream time, ms
 	swept   int64            // stream time at the last sweep
+	broker  int64            // the newest Kafka timestamp applied, ms (0: none)
+	bswept  int64            // broker time at the last sweep
 	ahead   map[string]int64 // housekeeping time of visitors whose LastSeen is beyond it
 }
 
-func newStreamClock(maxSkew time.Duration) *streamClock {
-	return &streamClock{maxSkew: maxSkew.Milliseconds(), ahead: map[string]int64{}}
+func newStreamClock(maxSkew, grace time.Duration) *streamClock {
+	return &streamClock{maxSkew: maxSkew.Milliseconds(), grace: grace.Milliseconds(), ahead: map[string]int64{}}
 }
 
 // Record skew, as counted by sessiond_clock_skew_events_total{direction}.
@@ -73,9 +84,12 @@ func (c *streamClock) apply(red *reducer.Reducer, ev *reducer.Event, ts int64) (
 			prev = c.housekeeping(ev.VisitorID, s)
 		}
 	}
-	res, err := red.Apply(ev)
+	res, err := red.ApplyAt(ev, ts)
 	if err != nil {
 		return res, skew, err
+	}
+	if ts > c.broker {
+		c.broker = ts
 	}
 	switch {
 	case slow:
@@ -129,20 +143,37 @@ func (c *streamClock) restored(visitor string, lastSeen int64, ts int64) {
 	c.observe(visitor, b, -1, lastSeen)
 }
 
-// due reports whether stream time moved enough since the last sweep.
-func (c *streamClock) due(every int64) bool { return c.now-c.swept >= every }
+// due reports whether stream time moved enough since the last sweep, and
+// broker time too (by every, or the grace if shorter): while history
+// produced now is read, event time races ahead and broker time barely
+// moves, and a sweep would find nobody to drop.
+func (c *streamClock) due(every int64) bool {
+	return c.now-c.swept >= every && (c.broker == 0 || c.broker-c.bswept >= min(every, c.grace))
+}
+
+// touchedBefore is the broker time before which a visitor's last record
+// must be for the sweep to drop it: the grace behind the newest. Without
+// any Kafka timestamp (records that carry none) broker time decides
+// nothing.
+func (c *streamClock) touchedBefore() int64 {
+	if c.broker == 0 {
+		return math.MaxInt64
+	}
+	return c.broker - c.grace
+}
 
 // sweep drops from red the visitors whose housekeeping time is more than
-// the TTL plus 2×maxSkew behind stream time, and returns their ids.
+// the TTL plus 2×maxSkew behind stream time and whose last record is more
+// than the grace behind broker time, and returns their ids.
 func (c *streamClock) sweep(red *reducer.Reducer) []string {
-	c.swept = c.now
-	cutoff := c.now - 2*c.maxSkew
-	gone := red.ExpireBefore(cutoff)
+	c.swept, c.bswept = c.now, c.broker
+	cutoff, before := c.now-2*c.maxSkew, c.touchedBefore()
+	gone := red.ExpireIdle(cutoff, before)
 	for _, id := range gone {
 		delete(c.ahead, id)
 	}
 	for id, hk := range c.ahead {
-		if cutoff-hk > red.TTL() {
+		if cutoff-hk > red.TTL() && red.Touched(id) < before {
 			red.Restore(id, nil)
 			delete(c.ahead, id)
 			gone = append(gone, id)

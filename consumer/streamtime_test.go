@@ -22,7 +22,7 @@ type clockTask struct {
 }
 
 func newClockTask(t *testing.T) *clockTask {
-	return &clockTask{t: t, red: newReducer(t), clock: newStreamClock(time.Hour)}
+	return &clockTask{t: t, red: newReducer(t), clock: newStreamClock(time.Hour, time.Hour)}
 }
 
 // apply applies one event as a task does.
@@ -34,7 +34,7 @@ func (c *clockTask) apply(ev *reducer.Event, ts int64) {
 }
 
 func TestStreamClockBound(t *testing.T) {
-	c := newStreamClock(time.Hour)
+	c := newStreamClock(time.Hour, time.Hour)
 	tests := []struct {
 		name          string
 		occurred, ts  int64
@@ -132,7 +132,7 @@ func TestStreamClockTracksSkewedVisitor(t *testing.T) {
 // A snapshot restored from the changelog moves the clock no further than
 // its record's timestamp plus the skew.
 func TestStreamClockRestored(t *testing.T) {
-	c := newStreamClock(time.Hour)
+	c := newStreamClock(time.Hour, time.Hour)
 	now := 100 * day
 	c.restored("alice", now, now+time.Second.Milliseconds())
 	c.restored("mallory", 8000*365*day, now)
@@ -141,5 +141,74 @@ func TestStreamClockRestored(t *testing.T) {
 	}
 	if !c.tracked("mallory") || c.tracked("alice") {
 		t.Errorf("tracked %v, want mallory only", c.ahead)
+	}
+}
+
+// History produced now (old occurred_at, fresh Kafka timestamps, visitors'
+// clocks far apart): a visitor idle in event time but seen within the
+// grace in broker time is kept, so its next record, minutes away on the
+// broker, finds its snapshot; once broker time moves past the grace, it
+// goes.
+func TestStreamClockGraceKeepsHistoryProducedNow(t *testing.T) {
+	c := newClockTask(t)
+	now := 1000 * day
+	c.apply(cartEvent("alice", "c1", 100*day, "p1"), now)
+	c.apply(actionEvent("bob", "b1", 150*day), now+time.Second.Milliseconds())
+	if gone := c.clock.sweep(c.red); len(gone) != 0 {
+		t.Fatalf("sweep dropped %v, seen a second ago in broker time", gone)
+	}
+	c.apply(actionEvent("alice", "a1", 100*day+hour), now+time.Minute.Milliseconds())
+	if s := c.red.Snapshot("alice"); s == nil || s.Cart == nil {
+		t.Fatalf("alice's snapshot %+v lost her cart", s)
+	}
+	c.apply(actionEvent("carol", "x1", 150*day), now+2*hour)
+	gone := c.clock.sweep(c.red)
+	slices.Sort(gone)
+	if !slices.Equal(gone, []string{"alice"}) {
+		t.Errorf("sweep after 2h of broker time dropped %v, want alice (bob is not idle in event time)", gone)
+	}
+}
+
+// Skewed (tracked) visitors obey the grace too (here longer than the TTL,
+// which only a tracked visitor's bounded time can tell apart).
+func TestStreamClockGraceKeepsTrackedVisitors(t *testing.T) {
+	c := newClockTask(t)
+	c.clock = newStreamClock(time.Hour, 48*time.Hour)
+	now := 1000 * day
+	c.apply(actionEvent("mallory", "m1", now+10*day), now)
+	c.apply(actionEvent("bob", "b1", now+28*hour), now+28*hour) // mallory idle in event time, not in broker time
+	if gone := c.clock.sweep(c.red); len(gone) != 0 || !c.clock.tracked("mallory") {
+		t.Fatalf("sweep dropped %v (mallory tracked: %v)", gone, c.clock.tracked("mallory"))
+	}
+	c.apply(actionEvent("bob", "b2", now+49*hour), now+49*hour)
+	if gone := c.clock.sweep(c.red); !slices.Equal(gone, []string{"mallory"}) {
+		t.Errorf("sweep dropped %v, want mallory", gone)
+	}
+}
+
+// A sweep is due when stream time moved by the interval and broker time by
+// the interval or the grace, whichever is shorter; records without
+// timestamps leave event time alone to decide.
+func TestStreamClockDue(t *testing.T) {
+	tests := []struct {
+		name               string
+		now, broker, grace int64
+		want               bool
+	}{
+		{"both moved", 2 * hour, 2 * hour, hour, true},
+		{"event time only (history produced now)", 2 * hour, time.Minute.Milliseconds(), hour, false},
+		{"broker time by the grace", 2 * hour, 10 * time.Minute.Milliseconds(), 10 * time.Minute.Milliseconds(), true},
+		{"no timestamps", 2 * hour, 0, hour, true},
+		{"zero grace", 2 * hour, 1, 0, true},
+		{"event time did not move", hour / 2, 2 * hour, hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newStreamClock(time.Hour, time.Duration(tt.grace)*time.Millisecond)
+			c.now, c.broker = tt.now, tt.broker
+			if got := c.due(hour); got != tt.want {
+				t.Errorf("due = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

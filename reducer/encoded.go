@@ -4,11 +4,13 @@ package reducer
 // its bytes and the LastSeen they hold, which is all expiry needs.
 type encoded struct {
 	lastSeen int64
+	touched  int64 // Snapshot.Touched, once decoded
 	data     []byte
 }
 
 // RestoreEncoded installs a snapshot still in its stored form, replacing
-// any the visitor had. lastSeen must be the LastSeen the bytes hold. The
+// any the visitor had. lastSeen must be the LastSeen the bytes hold;
+// touched becomes the snapshot's Touched (the encodings leave it out). The
 // bytes are decoded with Config.Decode the first time the visitor's
 // snapshot is needed (an event, Snapshot); a visitor that expires first is
 // never decoded. So a restore costs reading the state, not decoding it,
@@ -16,12 +18,12 @@ type encoded struct {
 //
 // It reports false, and installs nothing, when the Reducer has no
 // Config.Decode.
-func (r *Reducer) RestoreEncoded(visitorID string, lastSeen int64, data []byte) bool {
+func (r *Reducer) RestoreEncoded(visitorID string, lastSeen, touched int64, data []byte) bool {
 	if r.decode == nil {
 		return false
 	}
 	delete(r.visitors, visitorID)
-	r.encoded[visitorID] = encoded{lastSeen: lastSeen, data: data}
+	r.encoded[visitorID] = encoded{lastSeen: lastSeen, touched: touched, data: data}
 	return true
 }
 
@@ -43,6 +45,7 @@ func (r *Reducer) thaw(visitorID string) *Snapshot {
 	if err != nil || s == nil {
 		return nil
 	}
+	s.Touched = max(s.Touched, e.touched)
 	r.visitors[visitorID] = s
 	return s
 }

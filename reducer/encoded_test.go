@@ -44,7 +44,7 @@ func TestRestoreEncoded(t *testing.T) {
 	t.Run("decoded on the first event, then behaves as Restore", func(t *testing.T) {
 		st := &store{snaps: map[string]*reducer.Snapshot{"s1": snap()}}
 		r := newLazyReducer(t, time.Hour, st)
-		if !r.RestoreEncoded(defaultVisitor, at(time.Minute), []byte("s1")) {
+		if !r.RestoreEncoded(defaultVisitor, at(time.Minute), 0, []byte("s1")) {
 			t.Fatal("RestoreEncoded refused with a Decode configured")
 		}
 		if r.Len() != 1 || r.Encoded() != 1 || len(st.decoded) != 0 {
@@ -71,13 +71,13 @@ func TestRestoreEncoded(t *testing.T) {
 		run(t, eager, steps)
 		st := &store{snaps: map[string]*reducer.Snapshot{"s1": snap()}}
 		lazy := newLazyReducer(t, time.Hour, st)
-		lazy.RestoreEncoded(defaultVisitor, at(time.Minute), []byte("s1"))
+		lazy.RestoreEncoded(defaultVisitor, at(time.Minute), 0, []byte("s1"))
 		run(t, lazy, steps)
 	})
 	t.Run("Snapshot decodes", func(t *testing.T) {
 		st := &store{snaps: map[string]*reducer.Snapshot{"s1": snap()}}
 		r := newLazyReducer(t, time.Hour, st)
-		r.RestoreEncoded(defaultVisitor, at(time.Minute), []byte("s1"))
+		r.RestoreEncoded(defaultVisitor, at(time.Minute), 0, []byte("s1"))
 		if s := r.Snapshot(defaultVisitor); s == nil || s.LastSeen != at(time.Minute) {
 			t.Fatalf("Snapshot = %+v", s)
 		}
@@ -85,11 +85,25 @@ func TestRestoreEncoded(t *testing.T) {
 			t.Fatalf("decodes %v, want one", st.decoded)
 		}
 	})
+	t.Run("keeps its touched time, encoded and decoded", func(t *testing.T) {
+		st := &store{snaps: map[string]*reducer.Snapshot{"s1": snap()}}
+		r := newLazyReducer(t, time.Hour, st)
+		r.RestoreEncoded(defaultVisitor, at(time.Minute), 4242, []byte("s1"))
+		if got := r.Touched(defaultVisitor); got != 4242 || len(st.decoded) != 0 {
+			t.Fatalf("Touched = %d (decodes %v), want 4242 without decoding", got, st.decoded)
+		}
+		if got := r.ExpireIdle(at(5*time.Hour), 4242); got != nil {
+			t.Errorf("ExpireIdle dropped %v touched at the bound", got)
+		}
+		if s := r.Snapshot(defaultVisitor); s == nil || s.Touched != 4242 {
+			t.Fatalf("decoded snapshot %+v, want Touched 4242", s)
+		}
+	})
 	t.Run("expires by the given LastSeen without decoding", func(t *testing.T) {
 		st := &store{snaps: map[string]*reducer.Snapshot{"s1": snap(), "s2": snap()}}
 		r := newLazyReducer(t, time.Hour, st)
-		r.RestoreEncoded("old", at(0), []byte("s1"))
-		r.RestoreEncoded("new", at(time.Hour), []byte("s2"))
+		r.RestoreEncoded("old", at(0), 0, []byte("s1"))
+		r.RestoreEncoded("new", at(time.Hour), 0, []byte("s2"))
 		got := r.ExpireBefore(at(time.Hour + time.Minute))
 		if !slices.Equal(got, []string{"old"}) || len(st.decoded) != 0 || r.Len() != 1 {
 			t.Fatalf("ExpireBefore = %v, decodes %v, Len %d; want [old], none, 1", got, st.decoded, r.Len())
@@ -101,13 +115,13 @@ func TestRestoreEncoded(t *testing.T) {
 	t.Run("an event past the TTL expires it", func(t *testing.T) {
 		st := &store{snaps: map[string]*reducer.Snapshot{"s1": snap()}}
 		r := newLazyReducer(t, time.Hour, st)
-		r.RestoreEncoded(defaultVisitor, at(time.Minute), []byte("s1"))
+		r.RestoreEncoded(defaultVisitor, at(time.Minute), 0, []byte("s1"))
 		run(t, r, []step{{ev: act("a1", at(2*time.Hour)), expired: true, emit: true, cart: nil}})
 	})
 	t.Run("undecodable bytes are no snapshot", func(t *testing.T) {
 		st := &store{}
 		r := newLazyReducer(t, time.Hour, st)
-		r.RestoreEncoded(defaultVisitor, at(time.Minute), []byte("garbage"))
+		r.RestoreEncoded(defaultVisitor, at(time.Minute), 0, []byte("garbage"))
 		run(t, r, []step{{ev: act("a1", at(2*time.Minute)), emit: true, cart: nil}})
 		if r.Len() != 1 || r.Encoded() != 0 {
 			t.Fatalf("Len %d, Encoded %d; want 1 (the fresh snapshot), 0", r.Len(), r.Encoded())
@@ -116,21 +130,21 @@ func TestRestoreEncoded(t *testing.T) {
 	t.Run("Restore and tombstones replace encoded", func(t *testing.T) {
 		st := &store{snaps: map[string]*reducer.Snapshot{"s1": snap()}}
 		r := newLazyReducer(t, time.Hour, st)
-		r.RestoreEncoded("v2", at(0), []byte("s1"))
+		r.RestoreEncoded("v2", at(0), 0, []byte("s1"))
 		r.Restore("v2", nil)
-		r.RestoreEncoded(defaultVisitor, at(0), []byte("s1"))
+		r.RestoreEncoded(defaultVisitor, at(0), 0, []byte("s1"))
 		r.Restore(defaultVisitor, &reducer.Snapshot{LastSeen: at(0)})
 		if r.Len() != 1 || r.Encoded() != 0 || len(st.decoded) != 0 {
 			t.Fatalf("Len %d, Encoded %d, decodes %v; want 1, 0, none", r.Len(), r.Encoded(), st.decoded)
 		}
 		run(t, r, []step{{ev: act("a1", at(time.Second)), emit: true, cart: nil}})
 		apply(t, r, cartEv("c1", at(2*time.Second), c))
-		r.RestoreEncoded(defaultVisitor, at(time.Minute), []byte("s1")) // replaces a decoded one
+		r.RestoreEncoded(defaultVisitor, at(time.Minute), 0, []byte("s1")) // replaces a decoded one
 		run(t, r, []step{{ev: act("a1", at(2*time.Minute)), dup: true}})
 	})
 	t.Run("refused without Decode", func(t *testing.T) {
 		r := newReducer(t, time.Hour)
-		if r.RestoreEncoded(defaultVisitor, at(0), []byte("s1")) || r.Len() != 0 {
+		if r.RestoreEncoded(defaultVisitor, at(0), 0, []byte("s1")) || r.Len() != 0 {
 			t.Fatal("RestoreEncoded accepted without a Decode")
 		}
 	})

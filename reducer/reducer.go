@@ -68,7 +68,12 @@ func (r *Reducer) Len() int { return len(r.visitors) + len(r.encoded) }
 
 // Apply validates ev and folds it into its visitor's snapshot. A rejected
 // event returns an error wrapping ErrInvalid and changes nothing.
-func (r *Reducer) Apply(ev *Event) (Result, error) {
+func (r *Reducer) Apply(ev *Event) (Result, error) { return r.ApplyAt(ev, 0) }
+
+// ApplyAt is Apply for an event the caller saw at touched (its own time,
+// such as a Kafka timestamp): the snapshot's Touched becomes the newest
+// such time, for ExpireIdle. touched changes no update.
+func (r *Reducer) ApplyAt(ev *Event, touched int64) (Result, error) {
 	if err := Validate(ev); err != nil {
 		return Result{}, err
 	}
@@ -83,6 +88,9 @@ func (r *Reducer) Apply(ev *Event) (Result, error) {
 	}
 	if ev.OccurredAt > s.LastSeen {
 		s.LastSeen = ev.OccurredAt
+	}
+	if touched > s.Touched {
+		s.Touched = touched
 	}
 	switch ev.Kind {
 	case KindCart:

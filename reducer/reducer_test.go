@@ -473,6 +473,40 @@ func TestExpireBefore(t *testing.T) {
 	}
 }
 
+// ExpireIdle keeps a visitor idle in event time while the caller's time
+// (ApplyAt's touched: broker time in the pipeline) says it was seen
+// recently; touched changes no update and moves only forward.
+func TestExpireIdle(t *testing.T) {
+	t.Parallel()
+	const ttl = time.Hour
+	r := newReducer(t, ttl)
+	for _, x := range []struct {
+		id      string
+		touched int64
+	}{{"recent", 5000}, {"stale", 1000}, {"untouched", 0}} {
+		if _, err := r.ApplyAt(visitor(x.id, act("a1", at(0))), x.touched); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.ApplyAt(visitor("recent", act("a2", at(time.Minute))), 10); err != nil { // older touched: kept
+		t.Fatal(err)
+	}
+	if got := r.Touched("recent"); got != 5000 {
+		t.Errorf("Touched(recent) = %d after an older touch, want 5000", got)
+	}
+	got := r.ExpireIdle(at(3*ttl), 5000)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"stale", "untouched"}) {
+		t.Errorf("ExpireIdle(3TTL, 5000) = %v, want [stale untouched]", got)
+	}
+	if got := r.ExpireIdle(at(ttl), 6000); got != nil {
+		t.Errorf("ExpireIdle within the TTL = %v, want nil (event time keeps it)", got)
+	}
+	if got := r.ExpireIdle(at(3*ttl), 6000); !slices.Equal(got, []string{"recent"}) {
+		t.Errorf("ExpireIdle(3TTL, 6000) = %v, want [recent]", got)
+	}
+}
+
 func TestRestore(t *testing.T) {
 	t.Parallel()
 	c := cart(item("A", 1))

@@ -21,6 +21,11 @@ type Snapshot struct {
 	// Recent holds hashes (xxhash64) of the last RecentActions action ids,
 	// oldest first.
 	Recent []uint64
+	// Touched is the caller's time of the newest accepted event (ApplyAt;
+	// in the pipeline, broker time: the record's Kafka timestamp, ms). It
+	// is housekeeping, not session state: only ExpireIdle reads it, no
+	// update depends on it, and snapshot encodings leave it out.
+	Touched int64
 }
 
 // HashEventID is the hash under which an action id is remembered.

@@ -37,6 +37,7 @@ var fieldFlags = map[string]string{
 	"ChangelogTopic":          "--group",
 	"SessionTTL":              "--session-ttl",
 	"MaxClockSkew":            "--max-clock-skew",
+	"SweepGrace":              "--sweep-grace",
 	"MaxIdle":                 "--max-idle",
 	"MaxBatch":                "--max-batch",
 	"SessionTimeout":          "--group-session-timeout",

@@ -30,6 +30,7 @@ func bindCommonFlags(fs *flag.FlagSet, c *service.Common, p *consumer.Pipeline, 
 	fs.StringVar(&p.ActionTopic, "action-topic", p.ActionTopic, "action input topic")
 	fs.DurationVar(&p.SessionTTL, "session-ttl", p.SessionTTL, "event-time inactivity after which a snapshot expires")
 	fs.DurationVar(&p.MaxClockSkew, "max-clock-skew", p.MaxClockSkew, "how far ahead of its Kafka timestamp a record's occurred_at may move stream time (housekeeping only)")
+	fs.DurationVar(&p.SweepGrace, "sweep-grace", p.SweepGrace, "broker time a visitor stays in memory after its last record, however old its occurred_at (0: event time alone)")
 	bindNostoFlags(fs, &c.Nosto, secrets)
 	return bindWireFlags(fs, &c.WireFormat, &c.Registry)
 }
