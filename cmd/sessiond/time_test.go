@@ -134,8 +134,9 @@ func lastValues(t *testing.T, brokers []string, topic string) map[string][]byte 
 }
 
 // Memory comes back down after a skewed record: visitors idle beyond the
-// TTL (plus the skew allowance) are swept and tombstoned, the skewed
-// visitor included, while the partition keeps sweeping.
+// TTL (plus the skew allowance), and beyond the sweep grace in broker time,
+// are swept and tombstoned, the skewed visitor included, while the
+// partition keeps sweeping.
 func TestPipelineSweepsAfterSkewedRecord(t *testing.T) {
 	e := newEnv(t, 1)
 	t0 := time.Now().Add(-10 * time.Minute).Truncate(time.Millisecond)
@@ -145,7 +146,7 @@ func TestPipelineSweepsAfterSkewedRecord(t *testing.T) {
 		{fmt.Sprintf(actionLine, "mallory", "m1", "9999-12-31T23:59:59.999Z"), t0},
 		{fmt.Sprintf(actionLine, "bob", "b1", rfc3339ms(later)), later},
 	})
-	e.start(t, "--session-ttl", "1m", "--max-clock-skew", "1s")
+	e.start(t, "--session-ttl", "1m", "--max-clock-skew", "1s", "--sweep-grace", "1m")
 	e.updates(t, 2, time.Minute)
 	changelog := e.grp + "-snapshots"
 	waitFor(t, time.Minute, "alice and mallory tombstoned", func() bool {
@@ -215,18 +216,14 @@ func randomEvent(r *rand.Rand, visitor string, n int, at time.Time) string {
 }
 
 // mergeOrder returns the events in the order a task merges them when all
-// of them are on the broker at its start: per partition (murmur2 of the
-// visitor id), each topic's records in offset order, the head with the
-// smallest occurred_at first, ties by kind.
+// of them are on the broker at its start (docs/design.md §2, "Merge
+// order"), with the default --max-clock-skew: per partition (murmur2 of
+// the visitor id), each topic's records in offset order.
 func mergeOrder(t *testing.T, evs []timed, partitions int) []string {
 	t.Helper()
 	parts := make([]int, partitions)
 	for i := range parts {
 		parts[i] = i
-	}
-	type item struct {
-		line string
-		ev   *reducer.Event
 	}
 	lanes := make([][reducer.NumKinds][]item, partitions)
 	bal := &kafka.Murmur2Balancer{}
@@ -236,25 +233,88 @@ func mergeOrder(t *testing.T, evs []timed, partitions int) []string {
 			t.Fatal(err)
 		}
 		p := bal.Balance(kafka.Message{Key: []byte(ev.VisitorID)}, parts...)
-		lanes[p][ev.Kind] = append(lanes[p][ev.Kind], item{x.line, ev})
+		lanes[p][ev.Kind] = append(lanes[p][ev.Kind], item{x.line, ev, x.ts.UnixMilli()})
 	}
+	return mergeLanes(lanes, time.Hour)
+}
+
+// item is one input record for the reference merge: its event as a JSON
+// line (nil ev: it does not decode) and its Kafka timestamp (ms).
+type item struct {
+	line string
+	ev   *reducer.Event
+	ts   int64
+}
+
+// lookAhead is how many records behind its head the reference merge looks
+// at (consumer.lookAhead, restated: this is the spec, not a copy).
+const lookAhead = 7
+
+// mergeLanes is the reference merge of docs/design.md §2, written apart
+// from the consumer's: per partition, a head that does not decode goes
+// first; then a head that is ahead of its lane (its occurred_at more than
+// skew past its Kafka timestamp, or past the median of its neighbours: the
+// next lookAhead records that decode, at least one, and the newest record
+// taken from the lane that was not ahead; the upper median) goes where it
+// stands; then the smallest occurred_at, ties by kind. Ties among the
+// first two classes go by kind.
+func mergeLanes(lanes [][reducer.NumKinds][]item, skew time.Duration) []string {
+	allow := skew.Milliseconds()
 	var out []string
 	for p := range lanes {
+		var newest [reducer.NumKinds]*int64
+		ahead := func(k int) bool {
+			q := lanes[p][k]
+			h := q[0].ev
+			if q[0].ts > 0 && h.OccurredAt-allow > q[0].ts {
+				return true
+			}
+			var near []int64
+			for _, x := range q[1:min(len(q), lookAhead+1)] {
+				if x.ev != nil {
+					near = append(near, x.ev.OccurredAt)
+				}
+			}
+			if len(near) == 0 {
+				return false
+			}
+			if newest[k] != nil {
+				near = append(near, *newest[k])
+			}
+			slices.Sort(near)
+			return near[len(near)/2] < h.OccurredAt-allow
+		}
 		for {
-			best := -1
+			best, bestClass := -1, 3
 			for k := range reducer.NumKinds {
-				if len(lanes[p][k]) == 0 {
+				q := lanes[p][k]
+				if len(q) == 0 {
 					continue
 				}
-				if best < 0 || reducer.Before(lanes[p][k][0].ev, lanes[p][best][0].ev) {
-					best = k
+				class := 2
+				switch {
+				case q[0].ev == nil:
+					class = 0
+				case ahead(k):
+					class = 1
+				}
+				if class < bestClass || class == 2 && bestClass == 2 && reducer.Before(q[0].ev, lanes[p][best][0].ev) {
+					best, bestClass = k, class
 				}
 			}
 			if best < 0 {
 				break
 			}
-			out = append(out, lanes[p][best][0].line)
+			h := lanes[p][best][0]
 			lanes[p][best] = lanes[p][best][1:]
+			if h.ev == nil {
+				continue
+			}
+			if bestClass == 2 && (newest[best] == nil || h.ev.OccurredAt > *newest[best]) {
+				at := h.ev.OccurredAt
+				newest[best] = &at
+			}
+			out = append(out, h.line)
 		}
 	}
 	return out
