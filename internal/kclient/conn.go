@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -140,6 +141,9 @@ type Conn struct {
 	producer     *Producer
 	fetchOnce    sync.Once
 	fetches      *FetchBatcher
+
+	lastRefresh atomic.Int64 // UnixNano of the last RefreshMetadata that ran
+	refreshes   atomic.Int64
 }
 
 // NewConn validates cfg, reads its certificate files and returns the Conn.

@@ -9,6 +9,36 @@ import (
 	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
 )
 
+// byLeaderID groups keys by partition leader as byLeader does, and returns
+// each group's leader (-1 for a partition without a known leader, alone in
+// its group).
+func byLeaderID(ctx context.Context, rt kafka.RoundTripper, addr net.Addr, keys []partitionKey) ([][]partitionKey, []int32, error) {
+	leaders, err := leaderMap(ctx, rt, addr, keys, func(k partitionKey) partitionKey { return k })
+	if err != nil {
+		return nil, nil, err
+	}
+	index := map[int32]int{}
+	var groups [][]partitionKey
+	var ids []int32
+	for _, k := range keys {
+		leader, ok := leaders[k]
+		if !ok {
+			groups = append(groups, []partitionKey{k})
+			ids = append(ids, -1)
+			continue
+		}
+		g, ok := index[leader]
+		if !ok {
+			g = len(groups)
+			index[leader] = g
+			groups = append(groups, nil)
+			ids = append(ids, leader)
+		}
+		groups[g] = append(groups[g], k)
+	}
+	return groups, ids, nil
+}
+
 // partitionKey names one topic-partition.
 type partitionKey struct {
 	topic     string
@@ -21,23 +51,9 @@ type partitionKey struct {
 // item whose partition has no known leader gets a group of its own, for
 // the transport to refuse (and its caller to retry).
 func byLeader[T any](ctx context.Context, rt kafka.RoundTripper, addr net.Addr, items []T, key func(T) partitionKey) ([][]T, error) {
-	var names []string
-	seen := map[string]bool{}
-	for _, it := range items {
-		if t := key(it).topic; !seen[t] {
-			seen[t] = true
-			names = append(names, t)
-		}
-	}
-	m, err := rt.RoundTrip(ctx, addr, &metadataAPI.Request{TopicNames: names})
+	leaders, err := leaderMap(ctx, rt, addr, items, key)
 	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
-	}
-	leaders := map[partitionKey]int32{}
-	for _, t := range m.(*metadataAPI.Response).Topics {
-		for _, part := range t.Partitions {
-			leaders[partitionKey{t.Name, part.PartitionIndex}] = part.LeaderID
-		}
+		return nil, err
 	}
 	index := map[int32]int{}
 	var groups [][]T
@@ -56,4 +72,30 @@ func byLeader[T any](ctx context.Context, rt kafka.RoundTripper, addr net.Addr, 
 		groups[g] = append(groups[g], it)
 	}
 	return groups, nil
+}
+
+// leaderMap returns the leader of each item's partition known to the
+// transport's cached metadata (a partition without one is left out).
+func leaderMap[T any](ctx context.Context, rt kafka.RoundTripper, addr net.Addr, items []T, key func(T) partitionKey) (map[partitionKey]int32, error) {
+	var names []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if t := key(it).topic; !seen[t] {
+			seen[t] = true
+			names = append(names, t)
+		}
+	}
+	m, err := rt.RoundTrip(ctx, addr, &metadataAPI.Request{TopicNames: names})
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	leaders := map[partitionKey]int32{}
+	for _, t := range m.(*metadataAPI.Response).Topics {
+		for _, part := range t.Partitions {
+			if part.LeaderID >= 0 {
+				leaders[partitionKey{t.Name, part.PartitionIndex}] = part.LeaderID
+			}
+		}
+	}
+	return leaders, nil
 }

@@ -1,76 +1,111 @@
 package kclient
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/protocol"
 	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
-	produceAPI "github.com/segmentio/kafka-go/protocol/produce"
 )
 
 // Producer sends the records of every writer that shares it in as few
-// Produce requests as it can: one request per partition leader carries
-// every partition's records that were waiting when it left, and while a
-// round of requests is in flight, what writers hand it meanwhile waits for
-// the next round (natural batching: no linger at low rates, larger
-// requests as the rate grows). kafka-go's Writer sends one request per
-// partition batch instead; with a member's tasks writing updates to every
-// output partition, its changelog partitions and the dead-letter topic,
-// that was hundreds of small requests a second per member, each costing
-// the broker as much as a large one.
+// Produce requests as it can, and, like every Java producer since Kafka 3.0,
+// idempotently: no retry of it ever writes a record twice or out of order.
+//
+// Batching: each partition has a queue. A leader gets one request at a
+// time, carrying a batch for each of its partitions that has records
+// waiting; while it is in flight, what writers hand the producer for those
+// partitions waits for the next request (natural batching: no linger at low
+// rates, larger requests as the rate grows). A leader that is slow or gone
+// holds back its own partitions only: the others' requests go on.
+//
+// Idempotence (idempotence.go): a producer id from InitProducerId, and per
+// partition an epoch and the sequence number of the next record, written
+// into every batch (recordbatch.go). A batch whose request failed in a way
+// that may be transient (a timeout, a lost connection, a leader that moved,
+// too few in-sync replicas) is sent again as it was, same sequence, after
+// a backoff and, where the error says the metadata is stale, a metadata
+// refresh: if its first try was written after all, the broker answers
+// DUPLICATE_SEQUENCE_NUMBER or the original offset, and nothing is written
+// twice. Only one batch per partition is in flight, so a retry can never
+// overtake or fall behind another. OUT_OF_ORDER_SEQUENCE_NUMBER and
+// UNKNOWN_PRODUCER_ID (the broker lost the producer's state) bump the
+// partition's epoch and send the batch again from sequence 0, as the Java
+// client does; INVALID_PRODUCER_EPOCH fetches a new producer id. A batch
+// still failing after DeliveryTimeout (2 minutes, Java's
+// delivery.timeout.ms), or whose writers have all given up, fails its
+// records and bumps the epoch: only then can a later write of the same
+// records (by Write's retry) duplicate them. A cluster that refuses
+// InitProducerId (no IDEMPOTENT_WRITE permission, a broker older than
+// 0.11) gets plain batches instead; Idempotent says which.
 //
 // A Producer needs no goroutine of its own while idle: the first write that
-// finds no round in flight starts one, which runs rounds until nothing is
-// left. That goroutine is the Conn's: its rounds run on the Conn's
-// lifetime, and Conn.Close cancels them and waits for it. Records of one WriteMessages call go out in their order; a record
-// that fails is reported in the call's kafka.WriteErrors, for Write to
-// retry, and the call's later records for the same partition are not sent
-// (ErrNotSent), so that the retry resends them after it, in order: a call
-// split across rounds is never reordered by a partial failure. It is safe
-// for concurrent use.
+// finds nothing running starts one, which schedules requests until nothing
+// is left. That goroutine and the requests are the Conn's: they run on its
+// lifetime, and Conn.Close cancels them and waits. A record that fails is
+// reported in its call's kafka.WriteErrors; the call's later records for
+// the same partition are then not sent (ErrNotSent), so that Write's retry
+// resends them after it, in order. It is safe for concurrent use.
 type Producer struct {
-	life    *lifetime // its Conn's: the rounds' context, and Close's wait
+	life    *lifetime // its Conn's: the requests' context, and Close's wait
 	rt      kafka.RoundTripper
 	addr    net.Addr
-	timeout time.Duration // of one round's requests, and the brokers' ack timeout
-	// roundBytes and roundRecords bound a partition's share of one round:
+	refresh func()        // asks for fresh metadata (Conn.RefreshMetadata)
+	timeout time.Duration // of one request, and the brokers' ack timeout
+	// roundBytes and roundRecords bound one partition's batch:
 	// roundPartitionBytes and roundPartitionRecords (tests lower them).
 	roundBytes, roundRecords int
+	// idempotent: batches carry a producer id and sequence numbers.
+	idempotent bool
+	// retry is how long a failed batch waits before it is sent again.
+	retry RetryPolicy
+	// deliveryTimeout bounds how long a batch is retried; metadataWait how
+	// long a partition the metadata does not show is waited for.
+	deliveryTimeout, metadataWait time.Duration
 
 	mu      sync.Mutex
-	queue   []*produceCall
-	running bool // a goroutine is running rounds
+	parts   map[partitionKey]*partitionQueue
+	order   []partitionKey // every partition written, in first-write order
+	busy    map[int32]bool // leaders with a request in flight
+	running bool           // the scheduler goroutine runs
+	wake    chan struct{}  // tells the scheduler something changed
+	ident   idempotence
 
-	writes, requests, records atomic.Int64 // for Stats
+	writes, requests, records, resent, bumps atomic.Int64 // for Stats
 }
 
 // ProducerStats are a Producer's counts since it was made: the writes it
-// was handed, the Produce requests it sent for them and the records.
-type ProducerStats struct{ Writes, Requests, Records int64 }
+// was handed, the Produce requests it sent for them, the records, the
+// batches it sent again after a failure, and the epoch bumps that reset a
+// partition's sequence.
+type ProducerStats struct{ Writes, Requests, Records, Resent, EpochBumps int64 }
 
 // Stats returns the counts so far.
 func (p *Producer) Stats() ProducerStats {
-	return ProducerStats{Writes: p.writes.Load(), Requests: p.requests.Load(), Records: p.records.Load()}
+	return ProducerStats{Writes: p.writes.Load(), Requests: p.requests.Load(), Records: p.records.Load(),
+		Resent: p.resent.Load(), EpochBumps: p.bumps.Load()}
 }
 
-// Limits of one round, per partition: the brokers refuse a record batch
-// larger than the topic's max.message.bytes (1 MiB by default), so a
-// partition's share of a round stays below that; what does not fit waits
-// for the next round.
+// Limits of one batch: the brokers refuse a record batch larger than the
+// topic's max.message.bytes (1 MiB by default), so a partition's batch
+// stays below that; what does not fit waits for the next request.
 const (
 	roundPartitionBytes   = 768 << 10
 	roundPartitionRecords = 4096
 	recordOverhead        = 70 // bytes per record in a v2 batch, roughly, beyond key, value and headers
 	produceTimeout        = 30 * time.Second
+	// DeliveryTimeout is how long a batch is retried before its records
+	// fail (Java's delivery.timeout.ms).
+	DeliveryTimeout = 2 * time.Minute
+	// metadataWait is how long a partition missing from the metadata is
+	// waited for before its records fail (Java's max.block.ms is 60 s; a
+	// write to a partition that does not exist should not hang that long).
+	metadataWait = 10 * time.Second
 )
 
 // Producer returns the connection's Producer, shared by everything that
@@ -78,8 +113,11 @@ const (
 // per member.
 func (c *Conn) Producer() *Producer {
 	c.producerOnce.Do(func() {
-		c.producer = &Producer{life: c.life, rt: c.transport, addr: kafka.TCP(c.brokers...), timeout: produceTimeout,
-			roundBytes: roundPartitionBytes, roundRecords: roundPartitionRecords}
+		c.producer = &Producer{life: c.life, rt: c.transport, addr: kafka.TCP(c.brokers...), refresh: c.RefreshMetadata,
+			timeout: produceTimeout, roundBytes: roundPartitionBytes, roundRecords: roundPartitionRecords,
+			idempotent: true, retry: RetryPolicy{Initial: 50 * time.Millisecond, Max: time.Second},
+			deliveryTimeout: DeliveryTimeout, metadataWait: metadataWait,
+			parts: map[partitionKey]*partitionQueue{}, busy: map[int32]bool{}, wake: make(chan struct{}, 1)}
 	})
 	return c.producer
 }
@@ -90,17 +128,15 @@ func (c *Conn) BatchWriter(topic string, balancer kafka.Balancer) *TopicWriter {
 	return c.Producer().Writer(topic, balancer)
 }
 
-// produceCall is one WriteMessages call: its records, how far rounds have
-// taken them, and their outcomes.
+// produceCall is one WriteMessages call: its records and their outcomes.
 type produceCall struct {
 	ctx  context.Context
 	msgs []kafka.Message
-	next int     // records before next are taken into rounds
 	errs []error // by record
 	left int     // records without an outcome yet
 	done chan struct{}
 	// failed holds the partitions for which a record of the call failed:
-	// the call's later records for them are not sent (see take).
+	// the call's later records for them are not sent.
 	failed map[partitionKey]bool
 }
 
@@ -150,14 +186,18 @@ func (p *Producer) send(ctx context.Context, msgs []kafka.Message) error {
 	c := &produceCall{ctx: ctx, msgs: msgs, errs: make([]error, len(msgs)), left: len(msgs), done: make(chan struct{})}
 	p.mu.Lock()
 	if !p.running {
-		if !p.life.goRun(p.drain) {
+		if !p.life.goRun(p.schedule) {
 			p.mu.Unlock()
 			return ErrClosed
 		}
 		p.running = true
 	}
-	p.queue = append(p.queue, c)
+	for i := range msgs {
+		q := p.queue(partitionKey{msgs[i].Topic, int32(msgs[i].Partition)})
+		q.waiting = append(q.waiting, recordRef{c, i})
+	}
 	p.mu.Unlock()
+	p.poke()
 	select {
 	case <-c.done:
 	case <-ctx.Done():
@@ -171,14 +211,11 @@ func (p *Producer) send(ctx context.Context, msgs []kafka.Message) error {
 	return nil
 }
 
-// drain runs rounds until the queue is empty.
-func (p *Producer) drain() {
-	for {
-		r := p.take()
-		if r == nil {
-			return
-		}
-		p.round(r)
+// poke wakes the scheduler.
+func (p *Producer) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -188,196 +225,29 @@ type recordRef struct {
 	i    int
 }
 
-// partitionBatch is one partition's records in a round.
-type partitionBatch struct {
-	msgs  []kafka.Message
-	refs  []recordRef
-	bytes int
+// partitionQueue is one partition's records waiting, its batch in flight
+// or waiting to be sent again, and its idempotence state.
+type partitionQueue struct {
+	key     partitionKey
+	waiting []recordRef
+	batch   *pendingBatch // nil: nothing unacknowledged
+	sending bool          // batch is in a request now
+	seq     sequence      // the next batch's producer id, epoch and sequence
+	// missingSince is when the metadata first did not show the partition
+	// (zero while it does).
+	missingSince time.Time
 }
 
-// round is what one round sends, by partition, in the order taken.
-type round struct {
-	batches map[partitionKey]*partitionBatch
-	order   []partitionKey
+// queue returns k's queue, making it. The caller holds p.mu.
+func (p *Producer) queue(k partitionKey) *partitionQueue {
+	q := p.parts[k]
+	if q == nil {
+		q = &partitionQueue{key: k}
+		p.parts[k] = q
+		p.order = append(p.order, k)
+	}
+	return q
 }
-
-// take moves the waiting records into a round, in call order, until a
-// partition's share is full; it returns nil, and marks the producer idle,
-// when nothing waits.
-func (p *Producer) take() *round {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	r := &round{batches: map[partitionKey]*partitionBatch{}}
-	taken := 0
-	full := false
-	for len(p.queue) > 0 && !full {
-		c := p.queue[0]
-		err := c.ctx.Err() // its writer gave up: send no more of it
-		if p.life.isClosed() {
-			err = ErrClosed
-		}
-		if err != nil {
-			for i := c.next; i < len(c.msgs); i++ {
-				c.finish(i, err)
-			}
-			c.next = len(c.msgs)
-		}
-		for c.next < len(c.msgs) {
-			m := &c.msgs[c.next]
-			k := partitionKey{m.Topic, int32(m.Partition)}
-			if c.failed[k] { // rounds run one at a time: an earlier one failed it
-				c.finish(c.next, fmt.Errorf("produce to %s/%d: %w", k.topic, k.partition, ErrNotSent))
-				c.next++
-				continue
-			}
-			b := r.batches[k]
-			if b == nil {
-				b = &partitionBatch{}
-				r.batches[k] = b
-				r.order = append(r.order, k)
-			}
-			size := len(m.Key) + len(m.Value) + recordOverhead
-			for _, h := range m.Headers {
-				size += len(h.Key) + len(h.Value)
-			}
-			if len(b.msgs) > 0 && (b.bytes+size > p.roundBytes || len(b.msgs) >= p.roundRecords) {
-				full = true
-				break
-			}
-			b.msgs = append(b.msgs, *m)
-			b.refs = append(b.refs, recordRef{c, c.next})
-			b.bytes += size
-			c.next++
-			taken++
-		}
-		if c.next == len(c.msgs) {
-			p.queue[0] = nil
-			p.queue = p.queue[1:]
-		}
-	}
-	if taken == 0 {
-		p.running = false
-		return nil
-	}
-	return r
-}
-
-// round sends r, one request per partition leader, concurrently, and
-// records every record's outcome.
-func (p *Producer) round(r *round) {
-	ctx, cancel := context.WithTimeout(p.life.ctx, p.timeout)
-	defer cancel()
-	outcome := make(map[partitionKey]error, len(r.order))
-	groups, err := byLeader(ctx, p.rt, p.addr, r.order, func(k partitionKey) partitionKey { return k })
-	if err != nil {
-		for _, k := range r.order {
-			outcome[k] = err
-		}
-	} else {
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for _, keys := range groups {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				res := p.produce(ctx, r, keys)
-				mu.Lock()
-				for k, e := range res {
-					outcome[k] = e
-				}
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, k := range r.order {
-		for _, ref := range r.batches[k].refs {
-			ref.call.finish(ref.i, p.life.closedErr(outcome[k]))
-		}
-	}
-}
-
-// produce sends one request for the partitions keys (one leader) and
-// returns each partition's outcome.
-func (p *Producer) produce(ctx context.Context, r *round, keys []partitionKey) map[partitionKey]error {
-	req := &produceAPI.Request{Acks: int16(kafka.RequireAll), Timeout: int32(p.timeout / time.Millisecond)}
-	topicAt := map[string]int{}
-	for _, k := range keys {
-		i, ok := topicAt[k.topic]
-		if !ok {
-			i = len(req.Topics)
-			topicAt[k.topic] = i
-			req.Topics = append(req.Topics, produceAPI.RequestTopic{Topic: k.topic})
-		}
-		req.Topics[i].Partitions = append(req.Topics[i].Partitions, produceAPI.RequestPartition{
-			Partition: k.partition,
-			RecordSet: protocol.RecordSet{Records: &messageRecords{msgs: r.batches[k].msgs}},
-		})
-	}
-	out := make(map[partitionKey]error, len(keys))
-	p.requests.Add(1)
-	for _, k := range keys {
-		p.records.Add(int64(len(r.batches[k].msgs)))
-	}
-	m, err := p.rt.RoundTrip(ctx, p.addr, req)
-	if err != nil {
-		for _, k := range keys {
-			out[k] = fmt.Errorf("produce: %w", err)
-		}
-		return out
-	}
-	answered := map[partitionKey]bool{}
-	for _, t := range m.(*produceAPI.Response).Topics {
-		for _, part := range t.Partitions {
-			k := partitionKey{t.Topic, part.Partition}
-			answered[k] = true
-			if part.ErrorCode != 0 {
-				out[k] = fmt.Errorf("produce to %s/%d: %w", k.topic, k.partition, kafka.Error(part.ErrorCode))
-			}
-		}
-	}
-	for _, k := range keys {
-		if !answered[k] {
-			out[k] = fmt.Errorf("produce to %s/%d: %w", k.topic, k.partition, errNoAnswer)
-		}
-	}
-	return out
-}
-
-// errNoAnswer: the response left a partition of the request out.
-var errNoAnswer = errors.New("the broker's response does not mention the partition")
-
-// messageRecords reads messages as the records of a batch.
-type messageRecords struct {
-	msgs       []kafka.Message
-	i          int
-	rec        kafka.Record
-	key, value bytesReader
-}
-
-func (r *messageRecords) ReadRecord() (*kafka.Record, error) {
-	if r.i >= len(r.msgs) {
-		return nil, io.EOF
-	}
-	m := &r.msgs[r.i]
-	r.i++
-	r.rec = kafka.Record{Time: m.Time, Headers: m.Headers}
-	if m.Key != nil {
-		r.key.Reset(m.Key)
-		r.rec.Key = &r.key
-	}
-	if m.Value != nil {
-		r.value.Reset(m.Value)
-		r.rec.Value = &r.value
-	}
-	return &r.rec, nil
-}
-
-type bytesReader struct{ bytes.Reader }
-
-func (*bytesReader) Close() error { return nil }
 
 // TopicWriter writes one topic's messages through a shared Producer,
 // partitioned by its balancer. Its WriteMessages behaves as kafka-go

@@ -55,6 +55,11 @@ func (p RetryPolicy) Validate() error {
 	return nil
 }
 
+// NewBackOff returns p's waits as a backoff.BackOff on ctx, for a loop
+// that retries on its own (a fetch loop): NextBackOff is the next wait,
+// Reset starts again after a success. p is assumed valid.
+func (p RetryPolicy) NewBackOff(ctx context.Context) backoff.BackOff { return p.backOff(ctx) }
+
 func (p RetryPolicy) backOff(ctx context.Context) backoff.BackOff {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = p.Initial
