@@ -208,6 +208,7 @@ func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, 
 	// past the last record (a transaction marker, say) and nothing more
 	// will come.
 	moved := time.Now()
+	retry := fetchRetry.NewBackOff(ctx)
 	for f.Offset() < rng.End {
 		from := f.Offset()
 		_, err := f.Fetch(ctx, yield)
@@ -215,15 +216,20 @@ func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, 
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("read changelog %s/%d: %w", c.topic, partition, ctx.Err())
 			}
-			if !kclient.IsRetryable(err) {
+			// ctx is live, so a deadline is one request's timeout (a broker
+			// frozen or gone): retried like the rest.
+			if !kclient.IsRetryable(err) && !errors.Is(err, context.DeadlineExceeded) {
 				return nil, fmt.Errorf("read changelog %s/%d: %w", c.topic, partition, err)
 			}
 			select { // a broker that moves or restarts: try again
 			case <-ctx.Done():
 				return nil, fmt.Errorf("read changelog %s/%d: %w", c.topic, partition, ctx.Err())
-			case <-time.After(fetchRetryPeriod):
+			case <-time.After(retry.NextBackOff()):
 			}
+			moved = time.Now() // a stall is answers that move nothing, not a broker away
+			continue
 		}
+		retry.Reset()
 		switch {
 		case f.Offset() > from:
 			moved = time.Now()

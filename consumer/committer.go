@@ -66,17 +66,23 @@ func (c *committer) takePending() map[string]map[int]int64 {
 	return p
 }
 
-// commitBackoff is the pause after a failed commit before the next try.
-const commitBackoff = 200 * time.Millisecond
+// commitRetry is the pause after a failed commit before the next try
+// (a coordinator that moves, a broker away): 100ms doubling to 2s, reset
+// by the next commit that succeeds. kafka-go's transport looks the group
+// coordinator up again for every commit.
+var commitRetry = kclient.RetryPolicy{Initial: 100 * time.Millisecond, Max: 2 * time.Second}
 
 // run commits until ctx ends, then commits what was marked last.
 func (c *committer) run(ctx context.Context) {
+	retry := commitRetry.NewBackOff(ctx)
 	for {
 		select {
 		case <-c.kick:
-			if !c.commitPending() {
-				select { // back off a little before trying again
-				case <-time.After(commitBackoff):
+			if c.commitPending() {
+				retry.Reset()
+			} else {
+				select { // back off before trying again
+				case <-time.After(retry.NextBackOff()):
 				case <-ctx.Done():
 				}
 			}

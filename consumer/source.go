@@ -72,9 +72,14 @@ type source struct {
 // limits (256 KiB a response, held while its records are handed over; a
 // 500ms long poll once caught up).
 const (
-	sourceBuffer     = 2048 // decoded records buffered per source
-	fetchRetryPeriod = 200 * time.Millisecond
+	sourceBuffer = 2048 // decoded records buffered per source
 )
+
+// fetchRetry is how a failed fetch is retried (a leader that moves, a
+// broker that restarts): 50ms doubling to 2s, reset by the next answer, and
+// the fetcher has asked for fresh metadata by then where the error called
+// for it.
+var fetchRetry = kclient.RetryPolicy{Initial: 50 * time.Millisecond, Max: 2 * time.Second}
 
 func newSource(conn *kclient.Conn, topic string, partition int, kind reducer.Kind, offset int64, isolation kclient.Isolation, log *slog.Logger) *source {
 	f := kclient.NewPartitionFetcher(conn, topic, partition, offset, isolation)
@@ -98,6 +103,7 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 		}
 		return s.send(ctx, rec)
 	}
+	retry := fetchRetry.NewBackOff(ctx)
 	for ctx.Err() == nil {
 		if s.stopAt >= 0 && s.f.Offset() >= s.stopAt {
 			return // a bounded read (replay) reached its end offset
@@ -106,6 +112,7 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 		res, err := s.f.Fetch(ctx, yield)
 		if err == nil || errors.Is(err, kclient.ErrStopped) {
 			s.touch()
+			retry.Reset()
 		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, kclient.ErrStopped) {
@@ -114,11 +121,12 @@ func (s *source) fetch(ctx context.Context, dec Decoder) {
 			if errors.Is(err, kafka.OffsetOutOfRange) && s.reposition(ctx) {
 				continue
 			}
-			s.log.Warn("fetch failed, retrying", "topic", s.topic, "error", err, "retryable", kclient.IsRetryable(err))
+			wait := retry.NextBackOff()
+			s.log.Warn("fetch failed, retrying", "topic", s.topic, "error", err, "retryable", kclient.IsRetryable(err), "wait", wait.String())
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(fetchRetryPeriod):
+			case <-time.After(wait):
 			}
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 	fetchAPI "github.com/segmentio/kafka-go/protocol/fetch"
+	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
 )
 
 // Isolation is a fetch's isolation level (Kafka's protocol values).
@@ -55,6 +56,15 @@ type PartitionFetcher struct {
 	// last stable offset) from the last response.
 	known bool
 	end   int64
+	// leaderEpoch is the partition leader's epoch from the metadata, sent
+	// with each fetch (-1: none), so that a broker that is no longer the
+	// leader, or a leader the metadata has not caught up with, refuses the
+	// fetch (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH) instead of serving
+	// it; epochKnown is false until it is read, and again after such an
+	// error.
+	leaderEpoch int32
+	epochKnown  bool
+	refresh     func() // the Conn's RefreshMetadata
 }
 
 // NewPartitionFetcher returns a fetcher of topic/partition from offset
@@ -73,7 +83,8 @@ func NewDirectPartitionFetcher(conn *Conn, topic string, partition int, offset i
 
 func newPartitionFetcher(rt kafka.RoundTripper, conn *Conn, topic string, partition int, offset int64, isolation Isolation) *PartitionFetcher {
 	return &PartitionFetcher{MaxBytes: DefaultFetchMaxBytes, MaxWait: DefaultFetchMaxWait, rt: rt,
-		addr: kafka.TCP(conn.Brokers()...), topic: topic, partition: partition, offset: offset, isolation: isolation}
+		addr: kafka.TCP(conn.Brokers()...), topic: topic, partition: partition, offset: offset, isolation: isolation,
+		leaderEpoch: -1, refresh: conn.RefreshMetadata}
 }
 
 // Offset is the next offset to fetch.
@@ -117,6 +128,23 @@ var ErrStopped = errors.New("consumer stopped")
 // at the record refused. Fetch waits for the broker only once the
 // partition is caught up (see wait).
 func (f *PartitionFetcher) Fetch(ctx context.Context, yield func(msg kafka.Message, end int64) bool) (FetchResult, error) {
+	out, err := f.fetch(ctx, yield)
+	if err != nil && staleMetadata(err) {
+		// The leader moved, or is gone: read the metadata again, and the
+		// leader's epoch with it, before the caller's next try.
+		f.epochKnown = false
+		if f.refresh != nil {
+			f.refresh()
+		}
+	}
+	return out, err
+}
+
+// fetch is Fetch's request and its answer.
+func (f *PartitionFetcher) fetch(ctx context.Context, yield func(msg kafka.Message, end int64) bool) (FetchResult, error) {
+	if !f.epochKnown {
+		f.leaderEpoch, f.epochKnown = partitionLeaderEpoch(ctx, f.rt, f.addr, f.topic, int32(f.partition)), true
+	}
 	m, err := f.rt.RoundTrip(ctx, f.addr, &fetchAPI.Request{
 		ReplicaID:      -1,
 		MaxWaitTime:    int32(f.wait() / time.Millisecond),
@@ -126,7 +154,7 @@ func (f *PartitionFetcher) Fetch(ctx context.Context, yield func(msg kafka.Messa
 		SessionID:      -1,
 		SessionEpoch:   -1,
 		Topics: []fetchAPI.RequestTopic{{Topic: f.topic, Partitions: []fetchAPI.RequestPartition{{
-			Partition: int32(f.partition), CurrentLeaderEpoch: -1, FetchOffset: f.offset,
+			Partition: int32(f.partition), CurrentLeaderEpoch: f.leaderEpoch, FetchOffset: f.offset,
 			LogStartOffset: -1, PartitionMaxBytes: f.MaxBytes,
 		}}}},
 	})
@@ -261,4 +289,21 @@ func closeRecord(r *protocol.Record) {
 	if r.Value != nil {
 		r.Value.Close()
 	}
+}
+
+// partitionLeaderEpoch is the leader epoch of topic/partition in the
+// transport's cached metadata, or -1 (no check) if it does not know it.
+func partitionLeaderEpoch(ctx context.Context, rt kafka.RoundTripper, addr net.Addr, topic string, partition int32) int32 {
+	m, err := rt.RoundTrip(ctx, addr, &metadataAPI.Request{TopicNames: []string{topic}})
+	if err != nil {
+		return -1
+	}
+	for _, t := range m.(*metadataAPI.Response).Topics {
+		for _, p := range t.Partitions {
+			if t.Name == topic && p.PartitionIndex == partition && p.LeaderID >= 0 {
+				return p.LeaderEpoch
+			}
+		}
+	}
+	return -1
 }
