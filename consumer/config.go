@@ -200,6 +200,13 @@ type Config struct {
 	// CreateTopics creates the changelog and dead-letter topics when they
 	// are missing. Default: true.
 	CreateTopics bool
+	// ReplicationFactor is the replication factor of the topics created:
+	// -1 takes the brokers' default.replication.factor. Default: -1.
+	ReplicationFactor int
+	// MinInsyncReplicas is the created topics' min.insync.replicas: how
+	// many replicas must have a write before it is acknowledged (sessiond
+	// writes with acks=all). -1 takes the brokers' default. Default: -1.
+	MinInsyncReplicas int
 
 	// Snapshots encodes and decodes changelog records. Required.
 	Snapshots SnapshotCodec
@@ -231,6 +238,10 @@ const (
 	DefaultSessionTimeout  = 10 * time.Second
 	DefaultDrainTimeout    = 15 * time.Second
 	DefaultCommitInterval  = time.Second
+	// DefaultReplicationFactor and DefaultMinInsyncReplicas (-1) leave both
+	// to the brokers' defaults, as Kafka Streams does since 3.0.
+	DefaultReplicationFactor = -1
+	DefaultMinInsyncReplicas = -1
 	// changelogSuffix follows the group id in the changelog topic's name.
 	changelogSuffix = "-snapshots"
 )
@@ -240,17 +251,19 @@ const (
 // codecs and sinks) are left to the caller.
 func DefaultConfig() Config {
 	return Config{
-		Pipeline:        defaultPipeline(),
-		Group:           DefaultGroup,
-		DeadLetterTopic: DefaultDeadLetterTopic,
-		MaxIdle:         DefaultMaxIdle,
-		MaxBatchAge:     DefaultMaxBatchAge,
-		SessionTimeout:  DefaultSessionTimeout,
-		DrainTimeout:    DefaultDrainTimeout,
-		CommitInterval:  DefaultCommitInterval,
-		CreateTopics:    true,
-		Metrics:         NewMetrics(),
-		Status:          NewStatus(),
+		Pipeline:          defaultPipeline(),
+		Group:             DefaultGroup,
+		DeadLetterTopic:   DefaultDeadLetterTopic,
+		MaxIdle:           DefaultMaxIdle,
+		MaxBatchAge:       DefaultMaxBatchAge,
+		SessionTimeout:    DefaultSessionTimeout,
+		DrainTimeout:      DefaultDrainTimeout,
+		CommitInterval:    DefaultCommitInterval,
+		CreateTopics:      true,
+		ReplicationFactor: DefaultReplicationFactor,
+		MinInsyncReplicas: DefaultMinInsyncReplicas,
+		Metrics:           NewMetrics(),
+		Status:            NewStatus(),
 	}
 }
 
@@ -316,6 +329,14 @@ func (c *Config) validateGroupSettings() error {
 func (c *Config) validateTopics() error {
 	if c.DeadLetterTopic == "" {
 		return config.Errorf("DeadLetterTopic", "consumer: the dead-letter topic name is empty")
+	}
+	switch {
+	case c.ReplicationFactor == 0 || c.ReplicationFactor < -1 || c.ReplicationFactor > 32767:
+		return config.Errorf("ReplicationFactor", "consumer: replication factor %d must be -1 (the brokers' default) or 1 to 32767", c.ReplicationFactor)
+	case c.MinInsyncReplicas == 0 || c.MinInsyncReplicas < -1:
+		return config.Errorf("MinInsyncReplicas", "consumer: min.insync.replicas %d must be -1 (the brokers' default) or at least 1", c.MinInsyncReplicas)
+	case c.ReplicationFactor > 0 && c.MinInsyncReplicas > c.ReplicationFactor:
+		return config.Errorf("MinInsyncReplicas", "consumer: min.insync.replicas %d is more than the replication factor %d: no write could ever be acknowledged", c.MinInsyncReplicas, c.ReplicationFactor)
 	}
 	inputs := c.InputTopics()
 	cl := c.Changelog()

@@ -74,6 +74,9 @@ func TestDefaultConfig(t *testing.T) {
 			t.Errorf("%s = %v, want %v", d.field, d.got, d.want)
 		}
 	}
+	if c.ReplicationFactor != -1 || c.MinInsyncReplicas != -1 {
+		t.Errorf("ReplicationFactor, MinInsyncReplicas = %d, %d, want -1, -1 (the brokers' defaults)", c.ReplicationFactor, c.MinInsyncReplicas)
+	}
 	if c.MaxBatch != DefaultMaxBatch || DefaultMaxBatch != 2000 {
 		t.Errorf("MaxBatch = %d, want %d (2000)", c.MaxBatch, DefaultMaxBatch)
 	}
@@ -142,6 +145,11 @@ func TestConfigValidate(t *testing.T) {
 		{"customer and action the same", func(c *Config) { c.ActionTopic = c.CustomerTopic }, "twice"},
 		{"changelog is an input", func(c *Config) { c.ChangelogTopic = c.ActionTopic }, "changelog"},
 		{"dead letters go to an input", func(c *Config) { c.DeadLetterTopic = c.CartTopic }, "dead-letter"},
+		{"replication factor 3, min ISR 2", func(c *Config) { c.ReplicationFactor, c.MinInsyncReplicas = 3, 2 }, ""},
+		{"zero replication factor", func(c *Config) { c.ReplicationFactor = 0 }, "replication factor"},
+		{"replication factor -2", func(c *Config) { c.ReplicationFactor = -2 }, "replication factor"},
+		{"zero min ISR", func(c *Config) { c.MinInsyncReplicas = 0 }, "min.insync.replicas"},
+		{"min ISR above the replication factor", func(c *Config) { c.ReplicationFactor, c.MinInsyncReplicas = 2, 3 }, "no write could ever"},
 		{"negative max idle", func(c *Config) { c.MaxIdle = -time.Millisecond }, "negative"},
 		{"zero TTL", func(c *Config) { c.SessionTTL = 0 }, "positive"},
 		{"negative TTL", func(c *Config) { c.SessionTTL = -time.Hour }, "positive"},

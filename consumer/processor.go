@@ -88,9 +88,10 @@ func (p *Processor) Prepare(ctx context.Context) error {
 	}
 	n, changelog := p.partitions, p.cfg.Changelog()
 	if p.cfg.CreateTopics {
+		rf, isr := p.cfg.ReplicationFactor, p.cfg.MinInsyncReplicas
 		err := kclient.EnsureTopics(ctx, p.client,
-			kclient.TopicSpec{Name: changelog, Partitions: n, Compact: true},
-			kclient.TopicSpec{Name: p.cfg.DeadLetterTopic, Partitions: n})
+			kclient.TopicSpec{Name: changelog, Partitions: n, Compact: true, ReplicationFactor: rf, MinInsyncReplicas: isr},
+			kclient.TopicSpec{Name: p.cfg.DeadLetterTopic, Partitions: n, ReplicationFactor: rf, MinInsyncReplicas: isr})
 		if err != nil {
 			return err
 		}

@@ -131,6 +131,7 @@ type StatusReport struct {
 	Rejected   int64 // records dead-lettered since start
 	Rejections []Rejection
 	Contact    time.Time // the brokers' last answer
+	Warnings   []string  // what the operator should fix (Status.Warn)
 }
 
 // recentRejections is how many rejections the status page lists.
@@ -146,6 +147,15 @@ type statusDetail struct {
 	updates    int64
 	rejected   int64
 	rejections []Rejection // newest last
+	warnings   []string
+}
+
+// Warn adds a standing warning to the status page (a topic without
+// replicas on a cluster that has them, say). It does not affect readiness.
+func (s *Status) Warn(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.detail.warnings = append(s.detail.warnings, msg)
 }
 
 func (s *Status) joinedAs(generation int32, member string) {
@@ -197,7 +207,8 @@ func (s *Status) Report() StatusReport {
 	d := &s.detail
 	r := StatusReport{Member: d.member, Generation: d.generation, Ready: ready, Why: why,
 		Events: d.events, Updates: d.updates, Rejected: d.rejected,
-		Rejections: append([]Rejection(nil), d.rejections...), Contact: time.Unix(0, s.contact.Load())}
+		Rejections: append([]Rejection(nil), d.rejections...), Contact: time.Unix(0, s.contact.Load()),
+		Warnings: append([]string(nil), d.warnings...)}
 	for p, restored := range s.owned {
 		r.Partitions = append(r.Partitions, PartitionState{Partition: p, Restored: restored, Lag: d.lag[p], RestoreLeft: d.left[p]})
 	}

@@ -105,7 +105,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 <body>
 <h1>sessiond <small>{{.Build.Version}}</small></h1>
 <p id="readiness">{{if .Ready}}<span class="ok">ready</span>{{else}}<span class="bad">not ready</span>: {{.Why}}{{end}}</p>
-<table id="member">
+{{if .Warnings}}<ul id="warnings">{{range .Warnings}}<li class="bad">{{.}}</li>{{end}}</ul>
+{{end}}<table id="member">
 <tr><th>group</th><td>{{.Group}}</td></tr>
 <tr><th>member</th><td>{{if .Member}}{{.Member}}{{else}}—{{end}}</td></tr>
 <tr><th>generation</th><td>{{.Generation}}</td></tr>

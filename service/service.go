@@ -151,6 +151,7 @@ func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error 
 		}
 		return err
 	}
+	s.warnUnreplicated(ctx)
 	var addr net.Addr
 	if ln != nil {
 		addr = ln.Addr()
@@ -171,4 +172,29 @@ func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error 
 		return err
 	})
 	return g.Wait()
+}
+
+// warnUnreplicated warns, in the log and on the status page, about each
+// topic sessiond depends on (inputs, output, changelog) that has a single
+// replica on a cluster of more than one broker: losing that broker loses
+// the topic's data, which no setting of sessiond can make up for. It
+// checks only; a failure to read the metadata is logged and ignored.
+func (s *Service) warnUnreplicated(ctx context.Context) {
+	in := s.cfg.Consumer.InputTopics()
+	topics := append(in[:], s.cfg.Consumer.Changelog())
+	if s.cfg.kafkaSinkOn() {
+		topics = append(topics, s.cfg.Kafka.Topic)
+	}
+	reps, brokers, err := kclient.Replications(ctx, s.parts.conn.Client(), topics...)
+	if err != nil {
+		s.log.Warn("could not check the topics' replication", "error", err)
+		return
+	}
+	for _, t := range topics {
+		if r, ok := reps[t]; ok && r.Factor == 1 && brokers > 1 {
+			msg := fmt.Sprintf("topic %s has replication factor 1 on a cluster of %d brokers: a broker lost is its data lost", t, brokers)
+			s.log.Warn(msg, "topic", t, "brokers", brokers)
+			s.Status().Warn(msg)
+		}
+	}
 }

@@ -2,11 +2,14 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/config"
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -93,4 +96,89 @@ func TestNewReleasesWhatItBuiltWhenItFails(t *testing.T) {
 	if n := openAssemblies.Load() - base; n != 0 {
 		t.Fatalf("%d assemblies open after Close", n)
 	}
+}
+
+// On a cluster of three brokers, a topic sessiond depends on with a single
+// replica is named in a warning on the status page (and in the log); the
+// topics it creates itself get --replication-factor and are not.
+func TestRunWarnsAboutUnreplicatedTopics(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	brokers := c.ListenAddrs()
+	cfg := testConfig(t, brokers)
+	cfg.Consumer.ReplicationFactor, cfg.Consumer.MinInsyncReplicas = 3, 2
+	inputs := cfg.Consumer.InputTopics()
+	conn := kclient.PlainConn(brokers)
+	t.Cleanup(func() { conn.Close() })
+	ctx := context.Background()
+	specs := []kclient.TopicSpec{{Name: cfg.Kafka.Topic, Partitions: 2, ReplicationFactor: 3}}
+	for i, in := range inputs {
+		rf := 3
+		if i == 0 {
+			rf = 1 // the cart topic only
+		}
+		specs = append(specs, kclient.TopicSpec{Name: in, Partitions: 2, ReplicationFactor: rf})
+	}
+	if err := kclient.EnsureTopics(ctx, conn.Client(), specs...); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := New(cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(rctx, nil) }()
+	for !svc.Status().Ready() {
+		select {
+		case err := <-done:
+			t.Fatalf("Run ended before it was ready: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	warnings := svc.Status().Report().Warnings
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := "topic " + inputs[0] + " has replication factor 1 on a cluster of 3 brokers: a broker lost is its data lost"
+	if len(warnings) != 1 || warnings[0] != want {
+		t.Fatalf("warnings %q, want only %q", warnings, want)
+	}
+	reps, _, err := kclient.Replications(ctx, conn.Client(), cfg.Consumer.Changelog(), cfg.Consumer.DeadLetterTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for topic, r := range reps {
+		if r.Factor != 3 {
+			t.Errorf("%s created with %d replicas, want --replication-factor's 3", topic, r.Factor)
+		}
+	}
+	isr, err := topicConfig(ctx, conn, cfg.Consumer.Changelog(), "min.insync.replicas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if isr != "2" {
+		t.Errorf("changelog min.insync.replicas = %q, want 2", isr)
+	}
+}
+
+// topicConfig reads one setting of a topic.
+func topicConfig(ctx context.Context, conn *kclient.Conn, topic, name string) (string, error) {
+	res, err := conn.Client().DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{
+		{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic, ConfigNames: []string{name}}}})
+	if err != nil {
+		return "", err
+	}
+	for _, r := range res.Resources {
+		for _, e := range r.ConfigEntries {
+			if e.ConfigName == name {
+				return e.ConfigValue, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s has no %s", topic, name)
 }

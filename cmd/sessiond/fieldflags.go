@@ -34,6 +34,8 @@ var fieldFlags = map[string]string{
 	"CustomerTopic":           "--customer-topic",
 	"ActionTopic":             "--action-topic",
 	"DeadLetterTopic":         "--dlq-topic",
+	"ReplicationFactor":       "--replication-factor",
+	"MinInsyncReplicas":       "--min-insync-replicas",
 	"ChangelogTopic":          "--group",
 	"SessionTTL":              "--session-ttl",
 	"MaxClockSkew":            "--max-clock-skew",

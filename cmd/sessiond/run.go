@@ -43,6 +43,8 @@ func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *strin
 	fs.StringVar(&c.Group, "group", c.Group, "consumer group; also prefixes the changelog topic <group>-snapshots")
 	fs.StringVar(&cfg.Kafka.Topic, "output-topic", cfg.Kafka.Topic, "topic receiving session updates (empty: Kafka sink off)")
 	fs.StringVar(&c.DeadLetterTopic, "dlq-topic", c.DeadLetterTopic, "dead-letter topic for rejected records")
+	fs.IntVar(&c.ReplicationFactor, "replication-factor", c.ReplicationFactor, "replication factor of the changelog and dead-letter topics sessiond creates (-1: the brokers' default)")
+	fs.IntVar(&c.MinInsyncReplicas, "min-insync-replicas", c.MinInsyncReplicas, "min.insync.replicas of the topics sessiond creates (-1: the brokers' default)")
 	fs.DurationVar(&c.MaxIdle, "max-idle", c.MaxIdle, "how long a caught-up input partition is waited for (0: not at all)")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of /livez, /readyz and /metrics (empty: off)")
 	fs.IntVar(&c.MaxBatch, "max-batch", c.MaxBatch, "events per partition between two flushes")

@@ -46,6 +46,11 @@ type TopicSpec struct {
 	Name       string
 	Partitions int
 	Compact    bool // cleanup.policy=compact
+	// ReplicationFactor: 0 or -1 take the brokers' default.
+	ReplicationFactor int
+	// MinInsyncReplicas sets min.insync.replicas; 0 or -1 leave the
+	// brokers' default.
+	MinInsyncReplicas int
 }
 
 // compactedTopicConfig is what a changelog is created with: compacted, and
@@ -58,14 +63,21 @@ var compactedTopicConfig = []kafka.ConfigEntry{
 	{ConfigName: "segment.bytes", ConfigValue: "67108864"},
 }
 
-// EnsureTopics creates the topics that do not exist yet, with the cluster's
-// default replication factor. Topics that exist are left as they are.
+// EnsureTopics creates the topics that do not exist yet, with their
+// replication factor (the cluster's default unless set). Topics that exist
+// are left as they are.
 func EnsureTopics(ctx context.Context, c *kafka.Client, specs ...TopicSpec) error {
 	req := &kafka.CreateTopicsRequest{}
 	for _, s := range specs {
 		tc := kafka.TopicConfig{Topic: s.Name, NumPartitions: s.Partitions, ReplicationFactor: -1}
+		if s.ReplicationFactor > 0 {
+			tc.ReplicationFactor = s.ReplicationFactor
+		}
 		if s.Compact {
-			tc.ConfigEntries = compactedTopicConfig
+			tc.ConfigEntries = append(tc.ConfigEntries, compactedTopicConfig...)
+		}
+		if s.MinInsyncReplicas > 0 {
+			tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(s.MinInsyncReplicas)})
 		}
 		req.Topics = append(req.Topics, tc)
 	}
@@ -105,4 +117,32 @@ func CheckCoPartitioned(counts map[string]int, topics ...string) (int, error) {
 		return 0, fmt.Errorf("input topics must have equal partition counts to be co-partitioned, have %s", desc)
 	}
 	return n, nil
+}
+
+// Replication is a topic's replication as the metadata shows it.
+type Replication struct {
+	Factor int // replicas of its least-replicated partition
+	InSync int // in-sync replicas of its least-in-sync partition
+}
+
+// Replications returns each named topic's replication and the number of
+// brokers in the cluster. Topics the cluster does not have are left out.
+func Replications(ctx context.Context, c *kafka.Client, topics ...string) (map[string]Replication, int, error) {
+	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read metadata: %w", err)
+	}
+	out := make(map[string]Replication, len(topics))
+	for _, t := range md.Topics {
+		if t.Error != nil || len(t.Partitions) == 0 {
+			continue
+		}
+		r := Replication{Factor: len(t.Partitions[0].Replicas), InSync: len(t.Partitions[0].Isr)}
+		for _, p := range t.Partitions[1:] {
+			r.Factor = min(r.Factor, len(p.Replicas))
+			r.InSync = min(r.InSync, len(p.Isr))
+		}
+		out[t.Name] = r
+	}
+	return out, len(md.Brokers), nil
 }
