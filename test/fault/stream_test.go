@@ -102,7 +102,7 @@ func updateID(line string) string {
 // producer paces events onto the input topics.
 type producer struct {
 	s      *setup
-	w      *kafka.Writer
+	w      kclient.MessageWriter
 	codecs *schemas.Codecs
 }
 
