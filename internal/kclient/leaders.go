@@ -13,30 +13,7 @@ import (
 // each group's leader (-1 for a partition without a known leader, alone in
 // its group).
 func byLeaderID(ctx context.Context, rt kafka.RoundTripper, addr net.Addr, keys []partitionKey) ([][]partitionKey, []int32, error) {
-	leaders, err := leaderMap(ctx, rt, addr, keys, func(k partitionKey) partitionKey { return k })
-	if err != nil {
-		return nil, nil, err
-	}
-	index := map[int32]int{}
-	var groups [][]partitionKey
-	var ids []int32
-	for _, k := range keys {
-		leader, ok := leaders[k]
-		if !ok {
-			groups = append(groups, []partitionKey{k})
-			ids = append(ids, -1)
-			continue
-		}
-		g, ok := index[leader]
-		if !ok {
-			g = len(groups)
-			index[leader] = g
-			groups = append(groups, nil)
-			ids = append(ids, leader)
-		}
-		groups[g] = append(groups[g], k)
-	}
-	return groups, ids, nil
+	return groupByLeader(ctx, rt, addr, keys, func(k partitionKey) partitionKey { return k })
 }
 
 // partitionKey names one topic-partition.
@@ -51,16 +28,24 @@ type partitionKey struct {
 // item whose partition has no known leader gets a group of its own, for
 // the transport to refuse (and its caller to retry).
 func byLeader[T any](ctx context.Context, rt kafka.RoundTripper, addr net.Addr, items []T, key func(T) partitionKey) ([][]T, error) {
+	groups, _, err := groupByLeader(ctx, rt, addr, items, key)
+	return groups, err
+}
+
+// groupByLeader is byLeader with each group's leader (-1: unknown).
+func groupByLeader[T any](ctx context.Context, rt kafka.RoundTripper, addr net.Addr, items []T, key func(T) partitionKey) ([][]T, []int32, error) {
 	leaders, err := leaderMap(ctx, rt, addr, items, key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	index := map[int32]int{}
 	var groups [][]T
+	var ids []int32
 	for _, it := range items {
 		leader, ok := leaders[key(it)]
 		if !ok {
 			groups = append(groups, []T{it})
+			ids = append(ids, -1)
 			continue
 		}
 		g, ok := index[leader]
@@ -68,10 +53,11 @@ func byLeader[T any](ctx context.Context, rt kafka.RoundTripper, addr net.Addr, 
 			g = len(groups)
 			index[leader] = g
 			groups = append(groups, nil)
+			ids = append(ids, leader)
 		}
 		groups[g] = append(groups[g], it)
 	}
-	return groups, nil
+	return groups, ids, nil
 }
 
 // leaderMap returns the leader of each item's partition known to the

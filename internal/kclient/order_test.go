@@ -9,37 +9,16 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // failFirstProduce makes the cluster answer the first Produce request with
 // NOT_LEADER_OR_FOLLOWER for every partition it carries (nothing is
 // appended), and handle the later ones normally.
-func failFirstProduce(t *testing.T, c interface {
-	ControlKey(int16, func(kmsg.Request) (kmsg.Response, error, bool))
-}) *atomic.Int64 {
+func failFirstProduce(t *testing.T, c *kfake.Cluster) *atomic.Int64 {
 	t.Helper()
-	var failed atomic.Int64
-	c.ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
-		req := kreq.(*kmsg.ProduceRequest)
-		resp := req.ResponseKind().(*kmsg.ProduceResponse)
-		resp.SetVersion(req.GetVersion())
-		for _, rt := range req.Topics {
-			st := kmsg.NewProduceResponseTopic()
-			st.Topic = rt.Topic
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewProduceResponseTopicPartition()
-				sp.Partition = rp.Partition
-				sp.ErrorCode = kerr.NotLeaderForPartition.Code
-				st.Partitions = append(st.Partitions, sp)
-			}
-			resp.Topics = append(resp.Topics, st)
-		}
-		failed.Add(1)
-		return resp, nil, true
-	})
-	return &failed
+	return answerFirstProduce(c, kerr.NotLeaderForPartition.Code)
 }
 
 // readOrder reads topic/partition from the start with an independent
