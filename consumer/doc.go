@@ -56,8 +56,8 @@
 // Whoever starts a goroutine stops it and waits for it:
 //
 //	goroutine                    started by                 stopped by                                  waited for by
-//	cg.Close on ctx end          Processor.Run (AfterFunc)  ctx                                         Processor.Run
-//	runGeneration                Processor.Run (gen.Start)  generation end (ctx, rebalance)             kafka-go ConsumerGroup (Next/Close)
+//	group heartbeats             kclient.Group.Next         generation end (ctx, rebalance, fenced)     Generation.Stop (Processor.Run)
+//	runGeneration                Processor.Run (its loop)   generation end (its Context)                Processor.Run
 //	committer.run                runGeneration              runGeneration, after every task returned    runGeneration
 //	task.run (one per partition) runGeneration              generation end, then its drain              runGeneration
 //	source.fetch (three a task)  startSources (task.start)  sourceSet.stop (cancel)                     sourceSet.stop

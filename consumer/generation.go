@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // runGeneration is the one function this member runs in a generation (the
@@ -13,10 +14,10 @@ import (
 // committer, and returns once the generation has ended and every task has
 // drained and the committer has made the last commit. Its goroutines are
 // its own: it starts them, and it waits for them.
-func (p *Processor) runGeneration(ctx context.Context, gen *kafka.Generation) {
+func (p *Processor) runGeneration(ctx context.Context, gen *kclient.Generation) {
 	owned := ownedPartitions(gen.Assignments)
 	p.cfg.Status.generation(owned)
-	p.cfg.Status.joinedAs(gen.ID, gen.MemberID)
+	p.cfg.Status.joinedAs(int32(gen.ID), gen.MemberID)
 	p.cfg.Metrics.Rebalances.Inc()
 	p.cfg.Metrics.Assigned.Set(float64(len(owned)))
 	p.cfg.Logger.Info("joined generation", "generation", gen.ID, "member", gen.MemberID, "partitions", owned)
@@ -90,14 +91,16 @@ func startOffsets(assignments map[string][]kafka.PartitionAssignment, n int) map
 	return starts
 }
 
-// serialCommitter funnels the tasks' commits through one lock: the
-// generation's connection carries one request at a time anyway.
-func serialCommitter(gen *kafka.Generation) commitFunc {
-	var mu sync.Mutex
+// commitTimeout bounds one offset commit; the committer retries.
+const commitTimeout = 10 * time.Second
+
+// serialCommitter commits through the generation (one commit at a time),
+// each to the group's coordinator as it is now.
+func serialCommitter(gen *kclient.Generation) commitFunc {
 	return func(offsets map[string]map[int]int64) error {
-		mu.Lock()
-		defer mu.Unlock()
-		return gen.CommitOffsets(offsets)
+		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+		defer cancel()
+		return gen.Commit(ctx, offsets)
 	}
 }
 

@@ -2,7 +2,6 @@ package consumer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -30,7 +29,6 @@ type Processor struct {
 const (
 	heartbeatInterval = time.Second
 	joinGroupBackoff  = time.Second
-	groupTimeout      = 10 * time.Second
 	leaderWait        = 30 * time.Second
 )
 
@@ -123,53 +121,45 @@ func (p *Processor) Run(ctx context.Context) error {
 		return err
 	}
 	defer p.closeWriters()
-	cg, err := kafka.NewConsumerGroup(p.groupConfig())
-	if err != nil {
-		return fmt.Errorf("join group %q: %w", p.cfg.Group, err)
-	}
-	// Closing the group ends the generation, waits for its drain and
-	// leaves the group; Run returns only after that.
-	closed := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() { defer close(closed); cg.Close() })
+	group := p.cfg.Conn.NewGroup(p.groupConfig())
+	// Leaving the group at the end lets the others rebalance at once
+	// instead of after the session timeout.
 	defer func() {
-		if stop() { // ctx has not ended: close the group here
-			cg.Close()
-		} else {
-			<-closed
-		}
+		group.Leave(context.WithoutCancel(ctx))
 		p.cfg.Status.left()
 	}()
 	for {
-		gen, err := cg.Next(ctx)
+		gen, err := group.Next(ctx)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+			if ctx.Err() != nil {
 				return nil
 			}
 			p.cfg.Logger.Warn("group join failed, retrying", "error", err)
+			select {
+			case <-time.After(joinGroupBackoff):
+			case <-ctx.Done():
+				return nil
+			}
 			continue
 		}
-		gen.Start(func(gctx context.Context) { p.runGeneration(gctx, gen) })
+		p.runGeneration(gen.Context(), gen)
+		gen.Stop()
+		if cause := context.Cause(gen.Context()); ctx.Err() == nil && cause != nil {
+			p.cfg.Logger.Info("generation ended", "generation", gen.ID, "why", cause.Error())
+		}
 	}
 }
 
-func (p *Processor) groupConfig() kafka.ConsumerGroupConfig {
+func (p *Processor) groupConfig() kclient.GroupConfig {
 	topics := p.cfg.InputTopics()
-	log := p.cfg.Logger
-	return kafka.ConsumerGroupConfig{
-		ID:                p.cfg.Group,
-		Brokers:           p.cfg.Conn.Brokers(),
-		Dialer:            p.cfg.Conn.Dialer(),
-		Topics:            topics[:],
-		GroupBalancers:    []kafka.GroupBalancer{&CoPartitionBalancer{Owned: p.cfg.Status.Owned}},
-		StartOffset:       kafka.FirstOffset,
-		HeartbeatInterval: heartbeatInterval,
-		SessionTimeout:    p.cfg.SessionTimeout,
-		RebalanceTimeout:  p.cfg.SessionTimeout,
-		JoinGroupBackoff:  joinGroupBackoff,
-		Timeout:           groupTimeout,
-		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			log.Debug("kafka group", "detail", fmt.Sprintf(msg, args...))
-		}),
+	return kclient.GroupConfig{
+		ID:               p.cfg.Group,
+		Topics:           topics[:],
+		Balancer:         &CoPartitionBalancer{Owned: p.cfg.Status.Owned},
+		SessionTimeout:   p.cfg.SessionTimeout,
+		RebalanceTimeout: p.cfg.SessionTimeout,
+		Heartbeat:        heartbeatInterval,
+		Logger:           p.cfg.Logger,
 	}
 }
 

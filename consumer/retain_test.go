@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sessiond/sessiond/internal/kclient"
 )
 
 // retainedWith returns a retained state of n visitors.
@@ -49,7 +50,7 @@ func TestGenerationReleasesStateOfPartitionsNoLongerOwned(t *testing.T) {
 	p.retained.put(3, retainedWith(t, 1))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the generation ends as soon as it has started
-	p.runGeneration(ctx, &kafka.Generation{ID: 2, MemberID: "m", Assignments: map[string][]kafka.PartitionAssignment{}})
+	p.runGeneration(ctx, &kclient.Generation{ID: 2, MemberID: "m", Assignments: map[string][]kafka.PartitionAssignment{}})
 	for _, n := range []int{0, 3} {
 		if _, ok := p.retained.take(n); ok {
 			t.Errorf("partition %d's state is still retained by a member that no longer owns it", n)

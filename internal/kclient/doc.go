@@ -25,13 +25,20 @@
 //     few Produce requests as it can (natural batching); TopicWriter
 //     writes one topic through it. A call's records keep their order per
 //     partition, also across a partial failure (ErrNotSent).
+//   - Group membership (group.go): Group joins a consumer group with
+//     JoinGroup/SyncGroup through the transport, which finds the
+//     coordinator for every request, so a coordinator that moves costs
+//     no generation (kafka-go's ConsumerGroup ended it); a Generation
+//     heartbeats, commits offsets with its id and member id, and ends on
+//     a rebalance, a fencing, or a session timeout without an answer.
 //   - Errors and retries (errors.go, retry.go, writer.go): IsFenced,
 //     IsPermanent and IsRetryable classify Kafka errors once; RetryPolicy
 //     (cenkalti/backoff/v4) is the one retry policy, and Write retries a
 //     write's failed records with it until they are acknowledged, an
 //     error is permanent or the context ends.
 //
-// Goroutines: PartitionFetcher, Probe, the admin calls and Write run on
+// Goroutines: a Generation's heartbeat loop is its own, ended and waited
+// for by Generation.Stop. PartitionFetcher, Probe, the admin calls and Write run on
 // their caller's goroutine and context. The Producer's rounds and the
 // FetchBatcher's rounds and gather timers run in goroutines the Conn owns,
 // on the Conn's lifetime context rather than the callers': Conn.Close

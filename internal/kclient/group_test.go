@@ -1,0 +1,183 @@
+package kclient
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+const groupTopic = "group-in"
+
+// testGroup returns a membership of group id on conn, subscribed to
+// groupTopic, range-assigned, with a short session.
+func testGroup(conn *Conn, id string) *Group {
+	return conn.NewGroup(GroupConfig{ID: id, Topics: []string{groupTopic}, Balancer: kafka.RangeGroupBalancer{},
+		SessionTimeout: 6 * time.Second, Heartbeat: 200 * time.Millisecond})
+}
+
+// nextGen joins for the rest of the test.
+func nextGen(t *testing.T, g *Group) *Generation {
+	t.Helper()
+	gen, err := g.Next(t.Context())
+	if err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	t.Cleanup(gen.Stop)
+	return gen
+}
+
+func partitionsOf(gen *Generation) []int {
+	var ps []int
+	for _, a := range gen.Assignments[groupTopic] {
+		ps = append(ps, a.ID)
+	}
+	slices.Sort(ps)
+	return ps
+}
+
+// A lone member gets every partition; its commits are what the next
+// generation starts from.
+func TestGroupJoinCommitAndResume(t *testing.T) {
+	_, conn := producerCluster(t, 1, groupTopic)
+	g := testGroup(conn, "g-resume")
+	gen := nextGen(t, g)
+	if got := partitionsOf(gen); !slices.Equal(got, []int{0, 1, 2, 3, 4, 5}) {
+		t.Fatalf("a lone member got partitions %v", got)
+	}
+	for _, a := range gen.Assignments[groupTopic] {
+		if a.Offset != -1 {
+			t.Fatalf("partition %d starts at %d before any commit, want -1", a.ID, a.Offset)
+		}
+	}
+	if err := gen.Commit(context.Background(), map[string]map[int]int64{groupTopic: {2: 42}}); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	gen.Stop()
+	g.Leave(context.Background())
+	again := nextGen(t, testGroup(conn, "g-resume"))
+	for _, a := range again.Assignments[groupTopic] {
+		if want := map[bool]int64{true: 42, false: -1}[a.ID == 2]; a.Offset != want {
+			t.Errorf("partition %d resumes at %d, want %d", a.ID, a.Offset, want)
+		}
+	}
+}
+
+// The coordinator moving to another broker costs no generation: the
+// heartbeats find it again, and commits in the same generation succeed.
+// (kafka-go's ConsumerGroup ended the generation here.)
+func TestGroupSurvivesCoordinatorMove(t *testing.T) {
+	c, conn := producerCluster(t, 3, groupTopic)
+	gen := nextGen(t, testGroup(conn, "g-move"))
+	before := c.CoordinatorFor("g-move")
+	for c.CoordinatorFor("g-move") == before {
+		c.RehashCoordinators()
+	}
+	time.Sleep(2 * time.Second) // ten heartbeats against the new coordinator
+	if err := context.Cause(gen.Context()); err != nil {
+		t.Fatalf("the generation ended after the coordinator moved: %v", err)
+	}
+	if err := gen.Commit(context.Background(), map[string]map[int]int64{groupTopic: {0: 7}}); err != nil {
+		t.Fatalf("commit after the coordinator moved: %v", err)
+	}
+	if info := c.GroupInfo("g-move"); info == nil || info.Epoch != int32(gen.ID) {
+		t.Fatalf("the group's generation moved on: %+v, want %d", info, gen.ID)
+	}
+}
+
+// A second member joining ends the first one's generation (a rebalance);
+// both rejoin and split the partitions, and a commit in the old
+// generation is refused as fenced.
+func TestGroupRebalanceSplitsAndFencesTheOldGeneration(t *testing.T) {
+	_, conn := producerCluster(t, 1, groupTopic)
+	a := testGroup(conn, "g-split")
+	first := nextGen(t, a)
+	b := testGroup(conn, "g-split")
+	joined := make(chan *Generation, 1)
+	go func() {
+		gen, err := b.Next(t.Context())
+		if err != nil {
+			t.Errorf("second member: %v", err)
+		}
+		joined <- gen
+	}()
+	select {
+	case <-first.Context().Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first member's generation did not end when a second member joined")
+	}
+	if cause := context.Cause(first.Context()); !IsFenced(cause) {
+		t.Fatalf("the generation ended with %v, want a rebalance", cause)
+	}
+	first.Stop()
+	second := nextGen(t, a)
+	other := <-joined
+	if other == nil {
+		t.FailNow()
+	}
+	t.Cleanup(other.Stop)
+	if second.ID != other.ID || second.ID <= first.ID {
+		t.Fatalf("generations %d and %d after %d", second.ID, other.ID, first.ID)
+	}
+	all := append(partitionsOf(second), partitionsOf(other)...)
+	slices.Sort(all)
+	if !slices.Equal(all, []int{0, 1, 2, 3, 4, 5}) || len(partitionsOf(second)) != 3 {
+		t.Fatalf("split %v / %v", partitionsOf(second), partitionsOf(other))
+	}
+	err := first.Commit(context.Background(), map[string]map[int]int64{groupTopic: {0: 1}})
+	if !IsFenced(err) {
+		t.Fatalf("a commit in the ended generation: %v, want it fenced", err)
+	}
+}
+
+// A member whose heartbeats go unanswered for the session timeout ends its
+// generation itself: it must assume it has been replaced.
+func TestGroupEndsGenerationWhenHeartbeatsGoUnanswered(t *testing.T) {
+	c, conn := producerCluster(t, 1, groupTopic)
+	gen := nextGen(t, testGroup(conn, "g-silent"))
+	c.ControlKey(int16(kmsg.Heartbeat), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		return nil, errors.New("dropped"), true // the broker closes the connection
+	})
+	select {
+	case <-gen.Context().Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the generation went on without answered heartbeats")
+	}
+	if cause := context.Cause(gen.Context()); cause == nil || IsFenced(cause) {
+		t.Fatalf("ended with %v, want no answered heartbeat", cause)
+	}
+}
+
+// swappedError undoes kafka-go's field order in Heartbeat and LeaveGroup
+// answers from v1 on: the throttle time's top half read as the error code,
+// and its bottom half and the error code read as the throttle time.
+func TestSwappedError(t *testing.T) {
+	misread := func(throttleMS int32, code int16) (error, time.Duration) {
+		var err error
+		if hi := int16(uint32(throttleMS) >> 16); hi != 0 {
+			err = kafka.Error(hi)
+		}
+		return err, time.Duration(int32(uint32(throttleMS)<<16|uint32(uint16(code)))) * time.Millisecond
+	}
+	for _, tc := range []struct {
+		throttleMS int32
+		code       int16
+		want       error
+	}{
+		{0, 0, nil},
+		{0, 27, kafka.RebalanceInProgress},
+		{0, 25, kafka.UnknownMemberId},
+		{250, 0, nil}, // a real throttle, no error
+		{250, 22, kafka.IllegalGeneration},
+	} {
+		err, throttle := misread(tc.throttleMS, tc.code)
+		if got := swappedError(err, throttle); !errors.Is(got, tc.want) || (tc.want == nil) != (got == nil) {
+			t.Errorf("throttle %d ms, code %d: got %v, want %v", tc.throttleMS, tc.code, got, tc.want)
+		}
+	}
+}
