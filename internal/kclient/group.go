@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/heartbeat"
 )
 
 // GroupConfig configures a consumer group membership.
@@ -127,7 +129,12 @@ func (g *Group) Next(ctx context.Context) (*Generation, error) {
 }
 
 // rejoinable: errors after which joining again can succeed.
+// An invalid session timeout is the group's configuration against the
+// broker's group.min/max.session.timeout.ms: it will not change by itself.
 func rejoinable(err error) bool {
+	if errors.Is(err, kafka.InvalidSessionTimeout) {
+		return false
+	}
 	return IsRetryable(err) || IsFenced(err) || errors.Is(err, kafka.MemberIDRequired) ||
 		errors.Is(err, context.DeadlineExceeded)
 }
@@ -284,12 +291,48 @@ func (gen *Generation) beat() error {
 	g := gen.group
 	ctx, cancel := context.WithTimeout(gen.ctx, max(2*time.Second, 2*g.cfg.Heartbeat))
 	defer cancel()
-	r, err := g.client.Heartbeat(ctx, &kafka.HeartbeatRequest{GroupID: g.cfg.ID,
-		GenerationID: int32(gen.ID), MemberID: gen.MemberID})
+	m, err := g.client.Transport.RoundTrip(ctx, g.client.Addr, &coordinatedHeartbeat{
+		GroupID: g.cfg.ID, GenerationID: int32(gen.ID), MemberID: gen.MemberID})
 	if err != nil {
-		return err
+		return fmt.Errorf("heartbeat: %w", err)
 	}
-	return swappedError(r.Error, r.Throttle)
+	r, ok := m.(*heartbeat.Response)
+	if !ok {
+		return fmt.Errorf("heartbeat: unexpected answer %T", m)
+	}
+	return swappedError(kafkaError(r.ErrorCode), time.Duration(r.ThrottleTimeMs)*time.Millisecond)
+}
+
+// coordinatedHeartbeat is kafka-go's Heartbeat request that says which
+// group it is for. kafka-go v0.4.51's heartbeat.Request has no Group
+// method, so its transport does not route it to the group's coordinator:
+// Client.Heartbeat goes to whichever broker the control connection is on,
+// and on a cluster every heartbeat but the coordinator's own is answered
+// NOT_COORDINATOR (every generation ended after one session timeout).
+// kafka-go encodes a request with the encoder of the type registered for
+// its API key, field by field index, so this struct has heartbeat.Request's
+// fields in heartbeat.Request's order with its tags (a test checks it).
+type coordinatedHeartbeat struct {
+	_               struct{} `kafka:"min=v4,max=v4,tag"`
+	GroupID         string   `kafka:"min=v0,max=v4"`
+	GenerationID    int32    `kafka:"min=v0,max=v4"`
+	MemberID        string   `kafka:"min=v0,max=v4"`
+	GroupInstanceID string   `kafka:"min=v3,max=v4,nullable"`
+}
+
+// ApiKey is Heartbeat's.
+func (r *coordinatedHeartbeat) ApiKey() protocol.ApiKey { return protocol.Heartbeat }
+
+// Group makes the transport send FindCoordinator first and the heartbeat
+// to the broker it names.
+func (r *coordinatedHeartbeat) Group() string { return r.GroupID }
+
+// kafkaError is an error code as kafka-go's Client returns it: nil for 0.
+func kafkaError(code int16) error {
+	if code == 0 {
+		return nil
+	}
+	return kafka.Error(code)
 }
 
 // swappedError returns the error code of a Heartbeat or LeaveGroup answer.

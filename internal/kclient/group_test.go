@@ -3,11 +3,14 @@ package kclient
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol/heartbeat"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -86,6 +89,35 @@ func TestGroupSurvivesCoordinatorMove(t *testing.T) {
 	}
 	if info := c.GroupInfo("g-move"); info == nil || info.Epoch != int32(gen.ID) {
 		t.Fatalf("the group's generation moved on: %+v, want %d", info, gen.ID)
+	}
+}
+
+// Heartbeats go to the group's coordinator wherever it is, not to the
+// broker of the control connection: the generation outlives several
+// session timeouts with its coordinator on each of three brokers in turn.
+// (kafka-go's Client.Heartbeat does not route by group: there every
+// heartbeat but the coordinator's own was answered NOT_COORDINATOR.)
+func TestGroupHeartbeatsReachTheCoordinator(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(6, groupTopic),
+		kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatalf("start kfake: %v", err)
+	}
+	t.Cleanup(c.Close)
+	conn := PlainConn(c.ListenAddrs())
+	g := conn.NewGroup(GroupConfig{ID: "g-beat", Topics: []string{groupTopic}, Balancer: kafka.RangeGroupBalancer{},
+		SessionTimeout: time.Second, Heartbeat: 100 * time.Millisecond})
+	gen := nextGen(t, g)
+	seen := map[int32]bool{}
+	for len(seen) < 3 {
+		seen[c.CoordinatorFor("g-beat")] = true
+		time.Sleep(2500 * time.Millisecond) // over two session timeouts on this coordinator
+		if err := context.Cause(gen.Context()); err != nil {
+			t.Fatalf("the generation ended with the coordinator on broker %d: %v", c.CoordinatorFor("g-beat"), err)
+		}
+		for len(seen) < 3 && seen[c.CoordinatorFor("g-beat")] {
+			c.RehashCoordinators() // move it to a broker it has not been on
+		}
 	}
 }
 
@@ -179,5 +211,35 @@ func TestSwappedError(t *testing.T) {
 		if got := swappedError(err, throttle); !errors.Is(got, tc.want) || (tc.want == nil) != (got == nil) {
 			t.Errorf("throttle %d ms, code %d: got %v, want %v", tc.throttleMS, tc.code, got, tc.want)
 		}
+	}
+}
+
+// coordinatedHeartbeat stands in for kafka-go's heartbeat.Request in the
+// encoder, which walks fields by index: the two must have the same fields,
+// in the same order, with the same types and tags.
+func TestCoordinatedHeartbeatMatchesKafkaGo(t *testing.T) {
+	ours, theirs := reflect.TypeOf(coordinatedHeartbeat{}), reflect.TypeOf(heartbeat.Request{})
+	if ours.NumField() != theirs.NumField() {
+		t.Fatalf("%d fields, kafka-go's request has %d", ours.NumField(), theirs.NumField())
+	}
+	for i := range ours.NumField() {
+		a, b := ours.Field(i), theirs.Field(i)
+		if a.Name != b.Name || a.Type != b.Type || a.Tag != b.Tag || a.Offset != b.Offset {
+			t.Errorf("field %d: %s %s %q, kafka-go has %s %s %q", i, a.Name, a.Type, a.Tag, b.Name, b.Type, b.Tag)
+		}
+	}
+}
+
+// A session timeout the broker refuses is returned by Next at once, not
+// retried until the context ends.
+func TestGroupInvalidSessionTimeoutIsReturned(t *testing.T) {
+	_, conn := producerCluster(t, 1, groupTopic)
+	g := conn.NewGroup(GroupConfig{ID: "g-bad-timeout", Topics: []string{groupTopic}, Balancer: kafka.RangeGroupBalancer{},
+		SessionTimeout: time.Second, Heartbeat: 100 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := g.Next(ctx)
+	if !errors.Is(err, kafka.InvalidSessionTimeout) {
+		t.Fatalf("Next: %v, want INVALID_SESSION_TIMEOUT", err)
 	}
 }
