@@ -189,6 +189,9 @@ func TestKustomizeBase(t *testing.T) {
 		if n, err := strconv.Atoi(m["lagThreshold"]); err != nil || n <= 0 {
 			t.Errorf("trigger %s: lagThreshold %q", tr.Name, m["lagThreshold"])
 		}
+		if m["offsetResetPolicy"] != "earliest" { // sessiond reads a never-committed partition from its first offset
+			t.Errorf("trigger %s: offsetResetPolicy %q, sessiond starts at the earliest offset", tr.Name, m["offsetResetPolicy"])
+		}
 		if m["allowIdleConsumers"] == "true" {
 			t.Errorf("trigger %s lets KEDA ask for more replicas than partitions", tr.Name)
 		}
