@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -41,10 +42,12 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 func parseFlagsEnv(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) error {
-	usage := fs.Usage
-	fs.Usage = func() {} // the error itself is reported below
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {} // the error itself is reported below, once
+	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	fs.Usage = usage
+	fs.SetOutput(out)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		usage()
