@@ -24,15 +24,15 @@ const (
 
 // report is everything a run measured.
 type report struct {
-	Command  string         `json:"command"`
-	Machine  machine        `json:"machine"`
-	Brokers  string         `json:"brokers"`
-	Mode     string         `json:"sessiond"`
+	Command string  `json:"command"`
+	Machine machine `json:"machine"`
+	Brokers string  `json:"brokers"`
+	Mode    string  `json:"sessiond"`
 	// Replication is the output topic's replication factor as created
 	// (every write is acks=all, sessiond's and Kafka Streams').
-	Replication int `json:"replication_factor"`
-	Source   string         `json:"source,omitempty"`
-	Settings map[string]any `json:"settings"`
+	Replication int            `json:"replication_factor"`
+	Source      string         `json:"source,omitempty"`
+	Settings    map[string]any `json:"settings"`
 	// Background is the machine's busy cores in the 2 s before the run.
 	Background float64           `json:"background_cores_before_run"`
 	Preload    *preloadResult    `json:"preload,omitempty"`
