@@ -58,32 +58,23 @@ func TestKustomizeBase(t *testing.T) {
 		var into any
 		switch r.GetKind() {
 		case "Deployment":
-			deps = append(deps, appsv1.Deployment{})
-			into = &deps[len(deps)-1]
+			into = grow(&deps)
 		case "Service":
-			svcs = append(svcs, corev1.Service{})
-			into = &svcs[len(svcs)-1]
+			into = grow(&svcs)
 		case "ServiceMonitor":
-			sms = append(sms, monitoringv1.ServiceMonitor{})
-			into = &sms[len(sms)-1]
+			into = grow(&sms)
 		case "PodDisruptionBudget":
-			pdbs = append(pdbs, policyv1.PodDisruptionBudget{})
-			into = &pdbs[len(pdbs)-1]
+			into = grow(&pdbs)
 		case "ScaledObject":
-			sos = append(sos, scaledObject{})
-			into = &sos[len(sos)-1]
+			into = grow(&sos)
 		case "TriggerAuthentication":
-			tas = append(tas, triggerAuthentication{})
-			into = &tas[len(tas)-1]
+			into = grow(&tas)
 		case "Job":
-			jobs = append(jobs, batchv1.Job{})
-			into = &jobs[len(jobs)-1]
+			into = grow(&jobs)
 		case "PrometheusRule":
-			rules = append(rules, monitoringv1.PrometheusRule{})
-			into = &rules[len(rules)-1]
+			into = grow(&rules)
 		case "ConfigMap":
-			cms = append(cms, corev1.ConfigMap{})
-			into = &cms[len(cms)-1]
+			into = grow(&cms)
 		default:
 			t.Errorf("unexpected %s %s in the build", r.GetKind(), r.GetName())
 			continue
@@ -278,4 +269,11 @@ func TestKustomizationLists(t *testing.T) {
 			t.Errorf("deploy/%s is not in the kustomization's resources %v", name, k.Resources)
 		}
 	}
+}
+
+// grow appends a zero T to *s and returns it, for the next resource to be
+// decoded into (before anything else is appended).
+func grow[T any](s *[]T) *T {
+	*s = append(*s, *new(T))
+	return &(*s)[len(*s)-1]
 }
