@@ -36,9 +36,10 @@ import (
 // waits for them, and a merged fetch after Close fails with ErrClosed. It
 // is safe for concurrent use.
 type FetchBatcher struct {
-	life   *lifetime // its Conn's: the rounds' context, and Close's wait
-	rt     kafka.RoundTripper
-	gather time.Duration
+	life    *lifetime // its Conn's: the rounds' context, and Close's wait
+	rt      kafka.RoundTripper
+	refresh func() // asks for fresh metadata (Conn.RefreshMetadata)
+	gather  time.Duration
 
 	mu     sync.Mutex
 	groups map[fetchGroupKey]*fetchGroup
@@ -96,7 +97,7 @@ type fetchCall struct {
 // reader of the process that uses it.
 func (c *Conn) FetchBatcher() *FetchBatcher {
 	c.fetchOnce.Do(func() {
-		c.fetches = &FetchBatcher{life: c.life, rt: c.transport, gather: gatherWait, groups: map[fetchGroupKey]*fetchGroup{}}
+		c.fetches = &FetchBatcher{life: c.life, rt: c.transport, refresh: c.RefreshMetadata, gather: gatherWait, groups: map[fetchGroupKey]*fetchGroup{}}
 	})
 	return c.fetches
 }
@@ -258,7 +259,7 @@ func (b *FetchBatcher) fetch(ctx context.Context, g *fetchGroup, calls []*fetchC
 	for i, c := range calls {
 		keys[i] = fetchKey(c)
 	}
-	watched, stop := watchLeader(ctx, b.rt, g.addr, keys, leader)
+	watched, stop := watchLeader(ctx, b.rt, g.addr, keys, leader, b.refresh)
 	m, err := b.rt.RoundTrip(watched, g.addr, req)
 	stop()
 	if err != nil {

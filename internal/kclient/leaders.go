@@ -89,6 +89,15 @@ var errLeaderMoved = errors.New("abandoned in flight: the partition's leader mov
 // with the cached metadata (a read of the transport's cache, no request).
 const leaderWatchEvery = 250 * time.Millisecond
 
+// suspectAfter is how long a request may be in flight before its watch
+// also asks for fresh metadata (refresh), once a tick (RefreshMetadata
+// sends at most one a second). A produce is answered in milliseconds and
+// a fetch's long poll within its 500 ms wait, so a request that old is
+// probably held by a broker that has stopped; without the refresh the
+// watch saw a new leader only at the transport's next periodic refresh,
+// at a random point of kafka-go's 6 s metadata TTL.
+const suspectAfter = 2 * time.Second
+
 // watchLeader returns a context for a request sent to leader for keys: it
 // is cancelled, with cause errLeaderMoved, as soon as the transport's
 // cached metadata names another broker as the leader of one of them. A
@@ -96,13 +105,16 @@ const leaderWatchEvery = 250 * time.Millisecond
 // nor closes its connections: without the watch a request to it waits for
 // its whole timeout (30 s) after the cluster has fenced the broker and
 // moved its partitions. A partition without a known leader (an election
-// under way) is waited for. stop cancels the watch and waits for it.
-func watchLeader(ctx context.Context, rt kafka.RoundTripper, addr net.Addr, keys []partitionKey, leader int32) (watched context.Context, stop func()) {
+// under way) is waited for. A request in flight for suspectAfter calls
+// refresh (nil: never) on every tick. stop cancels the watch and waits
+// for it.
+func watchLeader(ctx context.Context, rt kafka.RoundTripper, addr net.Addr, keys []partitionKey, leader int32, refresh func()) (watched context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	if leader < 0 || len(keys) == 0 {
 		return ctx, func() { cancel(nil) }
 	}
 	done := make(chan struct{})
+	sent := time.Now()
 	go func() {
 		defer close(done)
 		t := time.NewTicker(leaderWatchEvery)
@@ -116,6 +128,9 @@ func watchLeader(ctx context.Context, rt kafka.RoundTripper, addr net.Addr, keys
 			if leaderMoved(ctx, rt, addr, keys, leader) {
 				cancel(errLeaderMoved)
 				return
+			}
+			if refresh != nil && time.Since(sent) > suspectAfter {
+				refresh()
 			}
 		}
 	}()

@@ -2,6 +2,7 @@ package kclient
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,9 +13,12 @@ import (
 // dead: its connections stay open) is abandoned as soon as the metadata
 // names another leader, and the batch is written there, once — not after
 // the request's whole timeout. Here the timeout is a minute and the write
-// has 30 s: without the watch the write runs out of time.
+// has 30 s: without the watch the write runs out of time. The transport's
+// periodic metadata refresh is an hour away: the watch of a request held
+// for suspectAfter asks for fresh metadata itself.
 func TestProducerLeavesAFrozenLeaderWhenThePartitionMoves(t *testing.T) {
 	c, conn := producerCluster(t, 3, "frozen")
+	conn.transport.MetadataTTL = time.Hour
 	p := conn.Producer()
 	ctx := context.Background()
 	w := conn.BatchWriter("frozen", PartitionBalancer{})
@@ -35,7 +39,6 @@ func TestProducerLeavesAFrozenLeaderWhenThePartitionMoves(t *testing.T) {
 	if err := c.MoveTopicPartition("frozen", 0, (old+1)%3); err != nil {
 		t.Fatalf("move the partition's leader: %v", err)
 	}
-	conn.RefreshMetadata() // as the transport's periodic refresh would
 	if err := <-done; err != nil {
 		t.Fatalf("write while the old leader holds the request: %v", err)
 	}
@@ -55,7 +58,7 @@ func TestWatchLeaderCancelsWhenTheLeaderMoves(t *testing.T) {
 	}
 	old := c.LeaderFor("watched", 0)
 	keys := []partitionKey{{"watched", 0}}
-	ctx, stop := watchLeader(context.Background(), conn.transport, kafka.TCP(conn.Brokers()...), keys, old)
+	ctx, stop := watchLeader(context.Background(), conn.transport, kafka.TCP(conn.Brokers()...), keys, old, nil)
 	defer stop()
 	select {
 	case <-ctx.Done():
@@ -73,5 +76,28 @@ func TestWatchLeaderCancelsWhenTheLeaderMoves(t *testing.T) {
 	}
 	if err := movedErr(ctx, context.Canceled); err != errLeaderMoved || !staleMetadata(err) || !IsRetryable(err) {
 		t.Fatalf("movedErr = %v (stale %v, retryable %v), want errLeaderMoved, stale and retryable", err, staleMetadata(err), IsRetryable(err))
+	}
+}
+
+// The watch asks for fresh metadata only for a request in flight longer
+// than suspectAfter, and then on every tick.
+func TestWatchLeaderRefreshesOnlyForARequestHeldLong(t *testing.T) {
+	c, conn := producerCluster(t, 3, "suspect")
+	w := conn.BatchWriter("suspect", PartitionBalancer{})
+	if err := w.WriteMessages(context.Background(), kafka.Message{Value: []byte("x"), Partition: 0}); err != nil {
+		t.Fatal(err)
+	}
+	var refreshes atomic.Int64
+	keys := []partitionKey{{"suspect", 0}}
+	_, stop := watchLeader(context.Background(), conn.transport, kafka.TCP(conn.Brokers()...), keys,
+		c.LeaderFor("suspect", 0), func() { refreshes.Add(1) })
+	defer stop()
+	time.Sleep(suspectAfter - 2*leaderWatchEvery)
+	if n := refreshes.Load(); n != 0 {
+		t.Fatalf("%d refreshes for a request in flight under %s, want 0", n, suspectAfter)
+	}
+	time.Sleep(4*leaderWatchEvery + suspectAfter/2)
+	if n := refreshes.Load(); n == 0 {
+		t.Fatalf("no refresh for a request in flight over %s", suspectAfter)
 	}
 }

@@ -261,7 +261,7 @@ func (p *Producer) request(leader int32, keys []partitionKey, batches map[partit
 		p.records.Add(int64(len(b.msgs)))
 	}
 	p.requests.Add(1)
-	watched, stop := watchLeader(ctx, p.rt, p.addr, sent, leader)
+	watched, stop := watchLeader(ctx, p.rt, p.addr, sent, leader, p.refresh)
 	out := produceOutcomes(watched, p.rt, p.addr, req, sent)
 	stop()
 	p.mu.Lock()
