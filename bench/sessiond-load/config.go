@@ -41,6 +41,7 @@ type config struct {
 	plotDir        string
 	kstreamsJar    string
 	java           string
+	rebalance      string // "", rebalanceScaleOut or rebalanceRestart
 }
 
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
@@ -72,6 +73,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.plotDir, "plot-dir", "", "with --soak: write soak.csv and SVG plots (memory, lag, GC) into this directory")
 	fs.StringVar(&c.kstreamsJar, "kstreams-jar", "", "also run the Kafka Streams implementation of the job from this jar (mvn -f bench/kstreams/pom.xml package builds it at "+defaultKStreamsJar+"), with its defaults and tuned, on the same topics before sessiond's pipeline phase")
 	fs.StringVar(&c.java, "java", "java", "with --kstreams-jar: the java command")
+	fs.StringVar(&c.rebalance, "rebalance", "", "in phase 5, a third of the way in: scale-out (a second member joins the group) or restart (the member is stopped with SIGTERM and a new one started); the report gives the new member's restore and the longest wait of an update")
 	fs.DurationVar(&c.phaseTimeout, "phase-timeout", 15*time.Minute, "give up on a phase after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -117,6 +119,10 @@ func (c *config) validate() error {
 		return errors.New("--kstreams-jar needs --wire-format raw (the Kafka Streams application reads raw Avro)")
 	case c.kstreamsJar != "" && c.soak > 0:
 		return errors.New("--kstreams-jar does not go with --soak")
+	case c.rebalance != "" && c.rebalance != rebalanceScaleOut && c.rebalance != rebalanceRestart:
+		return errors.New("--rebalance must be scale-out or restart")
+	case c.rebalance != "" && (c.latencySeconds == 0 || c.soak > 0 || c.inProcess()):
+		return errors.New("--rebalance needs the latency phase (--latency-seconds > 0), no --soak and no --profile")
 	case c.wire.evolved && c.wire.format != "confluent":
 		return errors.New("--evolved needs --wire-format confluent")
 	}

@@ -40,6 +40,10 @@ type latencyResult struct {
 	EventsCounted float64      `json:"events_counted"`
 	Late          float64      `json:"events_late"`
 	Requests      requestRates `json:"kafka_requests_per_second"`
+	// Rebalance is what --rebalance cost (nil without it).
+	Rebalance *rebalanceResult `json:"rebalance,omitempty"`
+
+	points []updatePoint // every matched update, for the rebalance's figures
 }
 
 // requestRates are sessiond's requests to the brokers per second during a
@@ -123,7 +127,7 @@ func (s *sentLog) match(id string) (at time.Time, ok, dup bool) {
 // latency produces the stream's next events at cfg.rate for
 // cfg.latency() while reading the output topic, and measures the
 // action→update latency of each update.
-func latency(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s *stream, codecs *schemas.Codecs,
+func latency(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l *launcher, s *stream, codecs *schemas.Codecs,
 	in instance, log *slog.Logger) (*latencyResult, error) {
 	res := &latencyResult{Seconds: cfg.latency().Seconds(), TargetRate: cfg.rate}
 	before, err := scrape(ctx, in)
@@ -150,14 +154,34 @@ func latency(ctx context.Context, cfg *config, c *kafka.Client, t *topics, s *st
 	}()
 	cpu := startCPU(in.PID())
 	actions0 := s.actions()
+	rb := newRebalancer(cfg, t, l, in, log)
+	rctx2, stopRebalance := context.WithCancel(ctx)
+	defer stopRebalance()
+	if cfg.rebalance != "" {
+		go rb.run(rctx2, time.Now())
+	} else {
+		close(rb.done)
+	}
 	prodDone := make(chan error, 1)
 	go func() { prodDone <- res.produce(ctx, cfg, s, sent, log) }()
-	err = res.collect(ctx, in, s, actions0, sent, updates, prodDone, rd)
+	err = res.collect(ctx, rb, s, actions0, sent, updates, prodDone, rd)
 	res.CPU = cpu.stop()
 	stopReaders()
 	<-rd.done
+	stopRebalance()
+	<-rb.done
 	if err != nil {
 		return nil, err
+	}
+	if cfg.rebalance != "" {
+		if rb.err != nil {
+			return nil, fmt.Errorf("rebalance: %w", rb.err)
+		}
+		rb.judge(res.points)
+		res.Rebalance = &rb.res
+	}
+	if cfg.rebalance == rebalanceRestart { // before is another process's: no rates
+		return res, nil
 	}
 	after, err := scrape(ctx, in)
 	if err != nil {
@@ -219,7 +243,7 @@ func (r *latencyResult) writeBatch(ctx context.Context, w kclient.MessageWriter,
 
 // collect matches updates to their actions until every action of the phase
 // has its update, or 30 s after the last event was produced.
-func (r *latencyResult) collect(ctx context.Context, in instance, s *stream, actions0 int64, sent *sentLog,
+func (r *latencyResult) collect(ctx context.Context, rb *rebalancer, s *stream, actions0 int64, sent *sentLog,
 	updates <-chan update, prodDone <-chan error, rd *readersState) error {
 	var stamped, received []float64
 	var grace <-chan time.Time
@@ -227,8 +251,8 @@ func (r *latencyResult) collect(ctx context.Context, in instance, s *stream, act
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-in.Exited():
-			return exitedErr(in)
+		case <-rb.exited():
+			return exitedErr(rb.current())
 		case <-rd.done:
 			if rd.err == nil || errors.Is(rd.err, context.Canceled) {
 				return errors.New("the output readers stopped early")
@@ -252,6 +276,7 @@ func (r *latencyResult) collect(ctx context.Context, in instance, s *stream, act
 			default:
 				r.Updates++
 				stamped = append(stamped, float64(u.stamp.Sub(at))/1e6)
+				r.points = append(r.points, updatePoint{sent: at, stamp: u.stamp, latencyMs: float64(u.stamp.Sub(at)) / 1e6})
 				received = append(received, float64(u.received.Sub(at))/1e6)
 			}
 		}

@@ -209,7 +209,7 @@ func pipelinePhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics
 		return replayPhase(ctx, cfg, t, l, ends, rep, log)
 	}
 	err = profiled(cfg, "latency", func() (err error) {
-		rep.Latency, err = latency(ctx, cfg, c, t, s, codecs, in, log)
+		rep.Latency, err = latency(ctx, cfg, c, t, l, s, codecs, in, log)
 		return err
 	})
 	if err != nil {
@@ -218,6 +218,10 @@ func pipelinePhases(ctx context.Context, cfg *config, c *kafka.Client, t *topics
 	lt := rep.Latency.Timestamp
 	result("5 latency", "p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms over %s updates (%d missing) at %s events/s",
 		lt.P50, lt.P90, lt.P99, lt.Max, num(float64(lt.Count)), rep.Latency.Missing, num(rep.Latency.ProducedRate))
+	if rb := rep.Latency.Rebalance; rb != nil {
+		result("5 rebalance", "%s at %.0f s: new member ready after %.2f s (%d partitions, %s snapshots restored, RSS %.0f MB); longest wait %.0f ms, %d updates over 1 s, longest output gap %.0f ms",
+			rb.Kind, rb.AtSeconds, rb.ReadySeconds, rb.Partitions, num(float64(rb.Snapshots)), rb.RSSMB, rb.MaxLatencyMs, rb.Over1s, rb.LongestGapMs)
+	}
 	// Last: the replay's writes keep the broker busy for a while after it ends.
 	return replayPhase(ctx, cfg, t, l, ends, rep, log)
 }

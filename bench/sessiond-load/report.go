@@ -109,8 +109,8 @@ func (r *report) rows() [][4]string {
 		}
 	}
 	if s := r.Restore; s != nil {
-		rows = append(rows, [4]string{"4 restore", fmt.Sprintf("%s snapshots/s, %s changelog records/s (%s snapshots, %s records, %d partitions in a %.2f s window, slowest partition %.2f s; start → ready %.2f s; drain of the first process %.2f s)",
-			num(s.SnapshotsRate), num(s.RecordsRate), num(float64(s.Snapshots)), num(float64(s.Records)), s.Partitions, s.WindowSeconds, s.SlowestPartition, s.ReadySeconds, s.DrainSeconds),
+		rows = append(rows, [4]string{"4 restore", fmt.Sprintf("%s snapshots/s, %s changelog records/s (%s snapshots, %s records, %d partitions in a %.2f s window, slowest partition %.2f s; start → ready %.2f s; drain of the first process %.2f s; RSS when ready %.0f MB, Go heap in use %.0f MB)",
+			num(s.SnapshotsRate), num(s.RecordsRate), num(float64(s.Snapshots)), num(float64(s.Records)), s.Partitions, s.WindowSeconds, s.SlowestPartition, s.ReadySeconds, s.DrainSeconds, s.RSSMB, s.HeapMB),
 			"≥ " + num(targetRestore) + " snapshots/s", met(s.SnapshotsRate >= targetRestore)})
 		rows = append(rows, [4]string{"4 /metrics", fmt.Sprintf("restore_records_total %s (changelog holds %s), restore_seconds sum %.2f s over %s partitions",
 			num(s.MetricRecords), num(float64(s.ChangelogRecords)), s.MetricSecondsSum, num(s.MetricCount)), "cross-check", met(s.MetricRecords == float64(s.ChangelogRecords))})
@@ -130,6 +130,10 @@ func (r *report) rows() [][4]string {
 		rows = append(rows, [4]string{"5 other views", fmt.Sprintf("received by a reader: p50 %.0f, p99 %.0f, max %.0f ms; sessiond_end_to_end_seconds: p50 %.0f, p99 %.0f, mean %.1f ms over %s updates (bucket-interpolated); batches of %.0f events, mean flush %.1f ms; %s events counted, %s late, %s dead letters; producer write max %.0f ms; sessiond's requests/s: produce %s (carrying %s writes), fetch %s (carrying %s partition fetches)",
 			rv.P50, rv.P99, rv.Max, e.P50, e.P99, e.Mean, num(e.Count), l.BatchEvents, l.BatchFlushMs, num(l.EventsCounted), num(l.Late), num(l.DeadLetters), l.WriteMaxMs,
 			num(q.Produce), num(q.ProduceParts), num(q.Fetch), num(q.FetchParts)), "—", "—"})
+		if rb := l.Rebalance; rb != nil {
+			rows = append(rows, [4]string{"5 rebalance", fmt.Sprintf("%s at %.0f s: the new member ready %.2f s after its start (drain of the old %.2f s; %d partitions, %s snapshots from %s changelog records restored; RSS %.0f MB); of the actions sent from then on, the longest wait %.0f ms, %s updates over 1 s; longest output gap %.0f ms",
+				rb.Kind, rb.AtSeconds, rb.ReadySeconds, rb.DrainSeconds, rb.Partitions, num(float64(rb.Snapshots)), num(float64(rb.Records)), rb.RSSMB, rb.MaxLatencyMs, num(float64(rb.Over1s)), rb.LongestGapMs), "—", "—"})
+		}
 	}
 	return rows
 }

@@ -26,6 +26,8 @@ type restoreResult struct {
 	MetricSecondsSum float64 `json:"sessiond_restore_seconds_sum"`
 	MetricCount      float64 `json:"sessiond_restore_seconds_count"`
 	CPU              cpuUse  `json:"cpu"`
+	RSSMB            float64 `json:"rss_mb"`  // of the new process when ready
+	HeapMB           float64 `json:"heap_mb"` // its go_memstats_heap_inuse_bytes then
 }
 
 // restore stops prev (SIGTERM, drain) and starts a new instance in the same
@@ -58,6 +60,7 @@ func restore(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l *la
 	}
 	res.ReadySeconds = time.Since(begin).Seconds()
 	res.CPU = cpu.stop()
+	res.RSSMB = rssMB(in.PID())
 	// The "restored" lines precede readiness; give the pipe a moment.
 	waitFor(ctx, 5*time.Second, 20*time.Millisecond, func() error {
 		if got := len(in.Logs().Restored()); got < len(t.partitionList) {
@@ -72,6 +75,7 @@ func restore(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l *la
 	}
 	h := m.histogram("sessiond_restore_seconds")
 	res.MetricRecords, res.MetricSecondsSum, res.MetricCount = m.sum("sessiond_restore_records_total"), h.sum, h.count
+	res.HeapMB = m.sum("go_memstats_heap_inuse_bytes") / 1e6
 	return res, in, nil
 }
 
