@@ -153,11 +153,13 @@ func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error 
 	}
 	s.warnUnreplicated(ctx)
 	var addr net.Addr
+	httpAddr := "" // off: "" rather than null
 	if ln != nil {
 		addr = ln.Addr()
+		httpAddr = addr.String()
 	}
 	s.log.Info("starting", "kafka", s.parts.conn.String(), "group", s.cfg.Consumer.Group,
-		"partitions", s.proc.Partitions(), "http", addr, "pid", os.Getpid())
+		"partitions", s.proc.Partitions(), "http", httpAddr, "pid", os.Getpid())
 	if ready != nil {
 		ready(addr)
 	}

@@ -235,7 +235,7 @@ func progressReporter(w io.Writer) func(done, total int64) {
 	}
 	var last time.Time
 	begin := time.Now()
-	log := slog.New(slog.NewJSONHandler(w, nil))
+	log := slog.New(newJSONHandler(w, slog.LevelInfo))
 	return func(done, total int64) {
 		if time.Since(last) < 5*time.Second && done < total {
 			return
