@@ -70,7 +70,16 @@ func (e *env) start(t *testing.T, extra ...string) (stop func()) {
 // stderr (its JSON log).
 func (e *env) startLogged(t *testing.T, extra ...string) (stop func(), stderr *syncBuffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	end, stderr := e.startEndable(t, extra...)
+	return func() { end(nil) }, stderr
+}
+
+// startEndable is startLogged whose end cancels the context with a cause
+// (signalReceived to end it as a signal does in main) and waits for the
+// drain.
+func (e *env) startEndable(t *testing.T, extra ...string) (end func(cause error), stderr *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(context.Background())
 	var wg sync.WaitGroup
 	stderr = &syncBuffer{}
 	wg.Add(1)
@@ -82,9 +91,9 @@ func (e *env) startLogged(t *testing.T, extra ...string) (stop func(), stderr *s
 		}
 	}()
 	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
-	t.Cleanup(stop)
-	return stop, stderr
+	end = func(cause error) { once.Do(func() { cancel(cause); wg.Wait() }) }
+	t.Cleanup(func() { end(nil) })
+	return end, stderr
 }
 
 // updates reads the output topic until n updates are there and returns

@@ -137,6 +137,7 @@ func runService(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return fieldUsage(err)
 	}
+	defer logStopOn(ctx, log, cfg.Consumer.DrainTimeout)()
 	if err := svc.Run(ctx, nil); err != nil {
 		// The service logs JSON: its fatal error is a JSON line too.
 		log.Error("fatal", "error", explain(err))
