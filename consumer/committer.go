@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessiond/sessiond/internal/kclient"
@@ -22,7 +23,8 @@ type commitFunc func(map[string]map[int]int64) error
 // drained; run then commits what they marked last and returns.
 type committer struct {
 	commit  commitFunc
-	touch   func() // told of every commit the brokers accepted (readiness)
+	touch   func()        // told of every commit the brokers accepted (readiness)
+	counted *atomic.Int64 // if set, counts the topic-partition offsets the brokers accepted
 	log     *slog.Logger
 	metrics *Metrics
 
@@ -108,6 +110,9 @@ func (c *committer) commitPending() bool {
 		if c.touch != nil {
 			c.touch()
 		}
+		if c.counted != nil {
+			c.counted.Add(int64(offsetCount(offsets)))
+		}
 		return true
 	case kclient.IsFenced(err):
 		c.metrics.CommitFailure.Inc()
@@ -119,4 +124,13 @@ func (c *committer) commitPending() bool {
 		c.mark(offsets)
 		return false
 	}
+}
+
+// offsetCount is the number of topic-partition offsets in offsets.
+func offsetCount(offsets map[string]map[int]int64) int {
+	n := 0
+	for _, ps := range offsets {
+		n += len(ps)
+	}
+	return n
 }

@@ -66,6 +66,7 @@
 //	changelog.decodeAll workers  changelog.restore          the work channel closing                    changelog.decodeAll
 //	task.runBounded (replay)     Replay (errgroup)          its sources reaching their end offsets      Replay
 //	reportProgress ticker        Replay                     the stop func Replay calls                  the stop func
+//	drainWatch (AfterFunc)       Processor.Run's ctx ending its own return (it notes the drain's start)   drainWatch.end (Processor.Run)
 //
 // A partition's reducer, stream clock and staged state belong to its task's
 // goroutine; the state pipe sees only the encoded records and offsets

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -23,6 +25,11 @@ type Processor struct {
 	prepared    bool // Prepare succeeded: Run does not prepare again
 	retained    retainedStates
 	counts      runCounts // totals since New
+
+	snapshotsWritten atomic.Int64 // changelog records written since New
+	offsetsCommitted atomic.Int64 // topic-partition offsets committed since New
+	drainMu          sync.Mutex
+	lastDrain        DrainSummary // of the last Run
 }
 
 // Group settings that are not worth a flag.
@@ -120,6 +127,13 @@ func (p *Processor) Run(ctx context.Context) error {
 	if err := p.Prepare(ctx); err != nil {
 		return err
 	}
+	drain := p.watchDrain(ctx)
+	defer func() { // last: after the group is left
+		d := drain.end()
+		p.drainMu.Lock()
+		p.lastDrain = d
+		p.drainMu.Unlock()
+	}()
 	defer p.closeWriters()
 	group := p.cfg.Conn.NewGroup(p.groupConfig())
 	// Leaving the group at the end lets the others rebalance at once
@@ -226,5 +240,9 @@ func (p *Processor) writeChangelog(ctx context.Context, msgs []kafka.Message) er
 	if len(msgs) == 0 {
 		return nil
 	}
-	return p.outputs.writeKafka(ctx, "changelog", p.changelog.writer, msgs)
+	if err := p.outputs.writeKafka(ctx, "changelog", p.changelog.writer, msgs); err != nil {
+		return err
+	}
+	p.snapshotsWritten.Add(int64(len(msgs)))
+	return nil
 }

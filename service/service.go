@@ -153,11 +153,13 @@ func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error 
 	}
 	s.warnUnreplicated(ctx)
 	var addr net.Addr
+	httpAddr := "" // off: "" rather than null
 	if ln != nil {
 		addr = ln.Addr()
+		httpAddr = addr.String()
 	}
 	s.log.Info("starting", "kafka", s.parts.conn.String(), "group", s.cfg.Consumer.Group,
-		"partitions", s.proc.Partitions(), "http", addr, "pid", os.Getpid())
+		"partitions", s.proc.Partitions(), "http", httpAddr, "pid", os.Getpid())
 	if ready != nil {
 		ready(addr)
 	}
@@ -168,10 +170,21 @@ func (s *Service) Run(ctx context.Context, ready func(httpAddr net.Addr)) error 
 	}
 	g.Go(func() error {
 		err := s.proc.Run(gctx)
-		s.log.Info("drained")
+		s.logDrained(s.proc.LastDrain())
 		return err
 	})
 	return g.Wait()
+}
+
+// logDrained logs the end of the drain: what was flushed and committed
+// after the context ended, and how long it took.
+func (s *Service) logDrained(d consumer.DrainSummary) {
+	if !d.Drained {
+		s.log.Info("drained")
+		return
+	}
+	s.log.Info("drained", "partitions", d.Partitions, "events", d.Events, "updates", d.Updates,
+		"snapshots_written", d.SnapshotsWritten, "offsets_committed", d.OffsetsCommitted, "took", d.Took)
 }
 
 // warnUnreplicated warns, in the log and on the status page, about each

@@ -83,7 +83,7 @@ func runDemo(ctx context.Context, args []string, io stdio) error {
 	if err := createDemoTopics(ctx, &cfg, d.partitions); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(newJSONHandler(io.err, slog.LevelWarn))
 	svc, err := service.New(cfg, log)
 	if err != nil {
 		return err

@@ -62,21 +62,38 @@ func (e *env) produce(t *testing.T, lines string) {
 // returns stop, which cancels it and waits for the drain.
 func (e *env) start(t *testing.T, extra ...string) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	stop, _ = e.startLogged(t, extra...)
+	return stop
+}
+
+// startLogged is start that also returns what `sessiond run` writes to
+// stderr (its JSON log).
+func (e *env) startLogged(t *testing.T, extra ...string) (stop func(), stderr *syncBuffer) {
+	t.Helper()
+	end, stderr := e.startEndable(t, extra...)
+	return func() { end(nil) }, stderr
+}
+
+// startEndable is startLogged whose end cancels the context with a cause
+// (signalReceived to end it as a signal does in main) and waits for the
+// drain.
+func (e *env) startEndable(t *testing.T, extra ...string) (end func(cause error), stderr *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(context.Background())
 	var wg sync.WaitGroup
-	var stderr syncBuffer
+	stderr = &syncBuffer{}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		if code := Main(ctx, append(append([]string{"run"}, e.runFlags()...), extra...),
-			stdio{in: strings.NewReader(""), out: &bytes.Buffer{}, err: &stderr}); code != 0 {
+			stdio{in: strings.NewReader(""), out: &bytes.Buffer{}, err: stderr}); code != 0 {
 			t.Errorf("run exited %d: %s", code, stderr.String())
 		}
 	}()
 	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
-	t.Cleanup(stop)
-	return stop
+	end = func(cause error) { once.Do(func() { cancel(cause); wg.Wait() }) }
+	t.Cleanup(func() { end(nil) })
+	return end, stderr
 }
 
 // updates reads the output topic until n updates are there and returns

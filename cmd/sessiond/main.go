@@ -21,9 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
-	"syscall"
 )
 
 // exitError carries a process exit status without printing anything more.
@@ -58,25 +56,10 @@ func register(name string, c command) { commands[name] = c }
 
 func main() {
 	applyGCDefault(os.Getenv)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	go onSignals(cancel)
 	os.Exit(Main(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr}))
-}
-
-// exitInterrupted is the exit status after a second signal: 128 + SIGINT.
-const exitInterrupted = 130
-
-// onSignals cancels the commands' context on the first SIGINT or SIGTERM,
-// which starts a graceful drain, and exits at once on the second.
-func onSignals(cancel context.CancelFunc) {
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
-	cancel()
-	<-sig
-	fmt.Fprintln(os.Stderr, "sessiond: second signal, exiting without finishing the drain")
-	os.Exit(exitInterrupted)
 }
 
 // Main runs the command named by args[0] and returns the exit status.

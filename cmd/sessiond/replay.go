@@ -12,11 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/sessiond/sessiond/consumer"
 	"github.com/sessiond/sessiond/internal/config"
 	"github.com/sessiond/sessiond/service"
-	"golang.org/x/term"
 )
 
 func init() {
@@ -217,35 +215,4 @@ func replay(ctx context.Context, cfg service.ReplayConfig, outputFile string, lo
 	line, _ := json.Marshal(sum)
 	fmt.Fprintf(std.err, "%s\n", line)
 	return nil
-}
-
-// progressReporter draws a progress bar when stderr is a terminal, and
-// writes a JSON progress line every few seconds otherwise.
-func progressReporter(w io.Writer) func(done, total int64) {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		var bar *progressbar.ProgressBar
-		return func(done, total int64) {
-			if bar == nil {
-				bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("replay"),
-					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
-					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
-			}
-			bar.Set64(done)
-		}
-	}
-	var last time.Time
-	begin := time.Now()
-	log := slog.New(slog.NewJSONHandler(w, nil))
-	return func(done, total int64) {
-		if time.Since(last) < 5*time.Second && done < total {
-			return
-		}
-		last = time.Now()
-		rate := float64(done) / max(time.Since(begin).Seconds(), 0.001)
-		eta := time.Duration(0)
-		if rate > 0 {
-			eta = time.Duration(float64(total-done)/rate) * time.Second
-		}
-		log.Info("replay progress", "events", done, "total", total, "events_per_second", int64(rate), "eta", eta.String())
-	}
 }

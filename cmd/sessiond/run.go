@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -136,6 +137,7 @@ func runService(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return fieldUsage(err)
 	}
+	defer logStopOn(ctx, log, cfg.Consumer.DrainTimeout)()
 	if err := svc.Run(ctx, nil); err != nil {
 		// The service logs JSON: its fatal error is a JSON line too.
 		log.Error("fatal", "error", explain(err))
@@ -144,10 +146,12 @@ func runService(ctx context.Context, args []string, io stdio) error {
 	return nil
 }
 
-func newLogger(w interface{ Write([]byte) (int, error) }, level string) (*slog.Logger, error) {
+// newLogger returns the JSON logger of run and replay at the level named
+// by --log-level.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, usagef("--log-level: %q is not debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+	return slog.New(newJSONHandler(w, l)), nil
 }

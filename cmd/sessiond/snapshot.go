@@ -49,8 +49,8 @@ func runSnapshot(ctx context.Context, args []string, io stdio) error {
 
 // readSnapshot finds the visitor's partition as the producers do (murmur2
 // of the visitor id over the input partition count), reads that changelog
-// partition to its end and returns the latest record of the visitor as
-// JSON; "null" when it has none (never seen, expired or swept).
+// partition to its end and returns the visitor's latest record as JSON
+// (snapshotJSON).
 func readSnapshot(ctx context.Context, conn *kclient.Conn, changelog, inputTopic, visitor string) ([]byte, error) {
 	client := conn.Client()
 	counts, err := kclient.PartitionCounts(ctx, client, inputTopic, changelog)
@@ -62,7 +62,17 @@ func readSnapshot(ctx context.Context, conn *kclient.Conn, changelog, inputTopic
 		parts[i] = i
 	}
 	p := (&kafka.Murmur2Balancer{}).Balance(kafka.Message{Key: []byte(visitor)}, parts...)
-	offs, err := kclient.Offsets(ctx, client, changelog, p)
+	latest, err := latestRecord(ctx, conn, changelog, p, visitor)
+	if err != nil {
+		return nil, err
+	}
+	return snapshotJSON(visitor, latest)
+}
+
+// latestRecord reads partition p of the changelog to its end and returns
+// the visitor's last record; nil when it has none.
+func latestRecord(ctx context.Context, conn *kclient.Conn, changelog string, p int, visitor string) (*kafka.Message, error) {
+	offs, err := kclient.Offsets(ctx, conn.Client(), changelog, p)
 	if err != nil {
 		return nil, err
 	}
@@ -74,26 +84,50 @@ func readSnapshot(ctx context.Context, conn *kclient.Conn, changelog, inputTopic
 	if err := r.SetOffset(rng.First); err != nil {
 		return nil, err
 	}
-	var latest []byte
-	found := false
+	var latest *kafka.Message
 	for off := rng.First; off < rng.End; {
 		m, err := r.ReadMessage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read %s/%d: %w", changelog, p, err)
 		}
 		if string(m.Key) == visitor {
-			latest, found = m.Value, true
+			latest = &m
 		}
 		off = m.Offset + 1
 	}
-	if !found || len(latest) == 0 {
-		return []byte("null"), nil
+	return latest, nil
+}
+
+// Snapshot states printed for a visitor without a snapshot.
+const (
+	// stateUnknown: the changelog has no record of the visitor: never
+	// seen (or its tombstone already compacted away).
+	stateUnknown = "unknown"
+	// stateSwept: the visitor's last record is a tombstone, which only
+	// the sweep writes, for a visitor idle beyond --session-ttl.
+	stateSwept = "swept"
+)
+
+// snapshotJSON is the output for the visitor's latest changelog record:
+// the snapshot (eventjson.AppendSnapshot) when it is one;
+// {"visitor_id":…,"state":"swept","tombstoned_at":…} for a tombstone,
+// with the tombstone's Kafka timestamp; {"visitor_id":…,"state":"unknown"}
+// without a record.
+func snapshotJSON(visitor string, latest *kafka.Message) ([]byte, error) {
+	out := append(eventjson.AppendString([]byte(`{"visitor_id":`), visitor), `,"state":"`...)
+	switch {
+	case latest == nil:
+		return append(out, stateUnknown+`"}`...), nil
+	case len(latest.Value) == 0:
+		out = append(out, stateSwept+`","tombstoned_at":"`...)
+		out = latest.Time.UTC().AppendFormat(out, "2006-01-02T15:04:05.000Z")
+		return append(out, `"}`...), nil
 	}
 	codecs, err := schemas.Load()
 	if err != nil {
 		return nil, err
 	}
-	s, err := codecs.DecodeSnapshot(latest)
+	s, err := codecs.DecodeSnapshot(latest.Value)
 	if err != nil {
 		return nil, fmt.Errorf("decode the snapshot of %q: %w", visitor, err)
 	}

@@ -155,6 +155,24 @@ func TestPipelineSweepsAfterSkewedRecord(t *testing.T) {
 		v2, ok2 := last["mallory"]
 		return ok1 && ok2 && v1 == nil && v2 == nil && last["bob"] != nil
 	})
+	// snapshot says the visitor was swept, and when.
+	msgs, err := kafkatest.ReadAll(context.Background(), e.brokers, changelog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tombstoned time.Time
+	for _, m := range msgs {
+		if string(m.Key) == "alice" && m.Value == nil {
+			tombstoned = m.Time
+		}
+	}
+	want := `{"visitor_id":"alice","state":"swept","tombstoned_at":"` + rfc3339ms(tombstoned) + `"}`
+	if code, out := e.snapshot(t, "alice"); code != 0 || out != want {
+		t.Errorf("snapshot of a swept visitor: exit %d, %s; want %s", code, out, want)
+	}
+	if code, out := e.snapshot(t, "bob"); code != 0 || !strings.HasPrefix(out, `{"visitor_id":"bob","last_seen":`) {
+		t.Errorf("snapshot of a live visitor: exit %d, %s; want its snapshot", code, out)
+	}
 }
 
 // The property: for streams whose records' occurred_at is within

@@ -63,8 +63,8 @@ func TestPipelineTailAndSnapshot(t *testing.T) {
 			t.Errorf("snapshot %q lacks %s", snap, s)
 		}
 	}
-	if code, out, _ := cmd("snapshot", "nobody", "--group", e.grp, "--action-topic", e.action); code != 0 || strings.TrimSpace(out) != "null" {
-		t.Errorf("snapshot of an unknown visitor: exit %d, %q; want null", code, out)
+	if code, out, _ := cmd("snapshot", "nobody", "--group", e.grp, "--action-topic", e.action); code != 0 || strings.TrimSpace(out) != `{"visitor_id":"nobody","state":"unknown"}` {
+		t.Errorf("snapshot of an unknown visitor: exit %d, %q; want state unknown", code, out)
 	}
 	if code, _, _ := cmd("tail", e.out); code != 2 {
 		t.Errorf("tail without --from-beginning or --follow: exit %d, want 2", code)
@@ -135,4 +135,17 @@ func TestPipelineMoreMembersThanPartitions(t *testing.T) {
 	if after := metric(idle, "sessiond_rebalances_total"); after != before || after > 5 {
 		t.Errorf("rebalances went from %v to %v: the group keeps rebalancing", before, after)
 	}
+}
+
+// snapshot runs `sessiond snapshot visitor` against e's changelog and
+// returns its exit status and stdout.
+func (e *env) snapshot(t *testing.T, visitor string) (int, string) {
+	t.Helper()
+	var out, errs bytes.Buffer
+	code := Main(context.Background(), []string{"snapshot", visitor, "--brokers", strings.Join(e.brokers, ","),
+		"--group", e.grp, "--action-topic", e.action}, stdio{in: strings.NewReader(""), out: &out, err: &errs})
+	if code != 0 {
+		t.Logf("snapshot %s: exit %d: %s", visitor, code, errs.String())
+	}
+	return code, strings.TrimSpace(out.String())
 }

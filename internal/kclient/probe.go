@@ -36,7 +36,8 @@ const maxProbeResponse = 1 << 20
 // brokers answer in the Kafka protocol with this Conn's TLS and SASL
 // settings. It fails fast with a message that names the broker and the
 // cause (refused connection, untrusted certificate, TLS against a
-// plaintext listener or the reverse, an HTTP port, wrong credentials)
+// plaintext listener or the reverse, an HTTP port or any other port that
+// answers text, wrong credentials)
 // instead of letting kafka-go retry. It succeeds if one broker answers
 // fully; an authentication or TLS failure on any broker fails at once.
 func (c *Conn) Probe(ctx context.Context) error {
@@ -149,7 +150,10 @@ func apiVersions(conn net.Conn, tlsOn bool) error {
 		return fmt.Errorf("send a Kafka request: %w", err)
 	}
 	var head [8]byte
-	if _, err := io.ReadFull(conn, head[:]); err != nil {
+	if n, err := io.ReadFull(conn, head[:]); err != nil {
+		if n > 0 && (errors.Is(err, io.ErrUnexpectedEOF) || isTimeout(err)) && isText(head[:n]) {
+			return textAnswer(head[:n]) // a short banner, then a close or silence
+		}
 		if isTimeout(err) {
 			return fieldErr("TLS.Enabled", fmt.Errorf("%w: no answer to a Kafka request (an HTTP or other port? a TLS listener with TLS off?): %v", ErrNotKafka, err))
 		}
@@ -163,6 +167,9 @@ func apiVersions(conn net.Conn, tlsOn bool) error {
 	}
 	if string(head[:4]) == "HTTP" {
 		return fmt.Errorf("%w: it answers HTTP (is this a web port?)", ErrNotKafka)
+	}
+	if isText(head[:]) {
+		return textAnswer(head[:])
 	}
 	size := binary.BigEndian.Uint32(head[:4])
 	if size < 4 || size > maxProbeResponse || binary.BigEndian.Uint32(head[4:]) != correlation {
@@ -194,4 +201,23 @@ func (c *Conn) probeAuth(ctx context.Context, addr string) error {
 		return fmt.Errorf("metadata request: %w", err)
 	}
 	return nil
+}
+
+// isText reports whether b is printable ASCII (tabs and line ends
+// included): an HTML page, an HTTP/0.9 body, a text banner. A Kafka
+// response never starts so: its size prefix would be at least 0x20202020,
+// far above maxProbeResponse.
+func isText(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 || c > 0x7e) && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// textAnswer is the error for a listener that answered a Kafka request
+// with text.
+func textAnswer(head []byte) error {
+	return fmt.Errorf("%w: it answers text (%q): an HTTP or other non-Kafka port?", ErrNotKafka, head)
 }

@@ -127,3 +127,68 @@ func writeCA(t *testing.T, cert *x509.Certificate) string {
 	}
 	return path
 }
+
+// answering listens on a local port and writes answer to every connection
+// once the probe's request has arrived; then it closes the connection if
+// hangUp, else waits for the probe to.
+func answering(t *testing.T, answer string, hangUp bool) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				c.Read(make([]byte, 64)) // the ApiVersions request
+				c.Write([]byte(answer))
+				if !hangUp {
+					c.Read(make([]byte, 1)) // until the probe hangs up
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// A listener that answers a Kafka request with text (an HTML page, an
+// HTTP/0.9 body, a banner) is named as not Kafka, with what it said; one
+// that answers binary garbage is still "unexpected".
+func TestProbeTextAnswers(t *testing.T) {
+	tests := []struct {
+		name, answer, want string
+		hangUp             bool
+	}{
+		{"html", "<!DOCTYPE html><html><body>hello</body></html>", `it answers text ("<!DOCTYP"): an HTTP or other non-Kafka port?`, false},
+		{"lower-case html", "<html>\r\n<head>", `it answers text ("<html>\r\n"): an HTTP or other non-Kafka port?`, false},
+		{"http/0.9 body", "Not Found\n", `it answers text ("Not Foun"): an HTTP or other non-Kafka port?`, false},
+		{"smtp banner", "220 mail.example.com ESMTP\r\n", `it answers text ("220 mail"): an HTTP or other non-Kafka port?`, false},
+		{"short banner, then silence", "hello\n", `it answers text ("hello\n"): an HTTP or other non-Kafka port?`, false},
+		{"short banner, then a close", "bye\r\n", `it answers text ("bye\r\n"): an HTTP or other non-Kafka port?`, true},
+		{"http response", "HTTP/1.1 400 Bad Request\r\n\r\n", "it answers HTTP (is this a web port?)", false},
+		{"binary", "\x00\x00\x00\x08\x00\x00\x00\x01", `unexpected answer "\x00\x00\x00\b\x00\x00\x00\x01"`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := answering(t, tt.answer, tt.hangUp)
+			c := DefaultConnConfig()
+			c.Brokers = []string{addr}
+			c.DialTimeout = 2 * time.Second
+			err := probe(t, c)
+			var perr *ProbeError
+			if !errors.Is(err, ErrNotKafka) || !errors.As(err, &perr) || perr.Broker != addr {
+				t.Fatalf("probe: %v, want ErrNotKafka naming %s", err, addr)
+			}
+			if !strings.HasSuffix(err.Error(), ": "+tt.want) {
+				t.Errorf("probe: %q, want it to end with %q", err, tt.want)
+			}
+		})
+	}
+}
