@@ -343,10 +343,22 @@ func redactURL(err error) string {
 // deadLetter hands u to the dead-letter writer and counts it.
 func (s *NostoSink) deadLetter(ctx context.Context, u *reducer.Update, f NostoFailure) error {
 	s.m.DeadLettered.WithLabelValues(f.Reason).Inc()
-	s.cfg.Logger.Warn("nosto refused an update; dead-lettered", "update_id", u.UpdateID, "reason", f.Reason,
+	s.cfg.Logger.Warn(deadLetterMessage(f), "update_id", u.UpdateID, "reason", f.Reason,
 		"status", f.Status, "error", f.Error, "request_id", f.RequestID)
 	if err := s.cfg.DeadLetter(ctx, u, f); err != nil {
 		return fmt.Errorf("dead-letter update %s: %w", u.UpdateID, err)
 	}
 	return nil
+}
+
+// deadLetterMessage tells an answer Nosto gave (a refusal) from none at
+// all (a refused connection, a DNS failure, a time-out).
+func deadLetterMessage(f NostoFailure) string {
+	switch {
+	case f.Status != 0:
+		return "nosto refused an update; dead-lettered"
+	case f.Reason == "retries":
+		return "nosto unreachable (transport error, no HTTP answer); update dead-lettered"
+	}
+	return "nosto update not sent; dead-lettered"
 }
