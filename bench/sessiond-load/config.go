@@ -24,6 +24,7 @@ type config struct {
 	passwordFile   string
 	conn           *kclient.Conn
 	partitions     int
+	replication    int // of the topics created; 0: the brokers' default
 	events         int
 	visitors       int
 	seed           uint64
@@ -54,6 +55,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	c.connCfg.Brokers = kclient.Brokers(def) // $KAFKA_BROKERS, if set, is the default
 	kafkaflags.Bind(fs, &c.connCfg, &c.passwordFile)
 	fs.IntVar(&c.partitions, "partitions", 12, "partitions of every topic")
+	fs.IntVar(&c.replication, "replication-factor", 0, "replication factor of the topics it creates and of sessiond's changelog and dead-letter topics (0: the brokers' default; the report says what the topics got)")
 	fs.IntVar(&c.events, "events", 1_000_000, "events to preload")
 	fs.IntVar(&c.visitors, "visitors", 100_000, "distinct visitors of the generated stream")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated stream")
@@ -97,6 +99,8 @@ func (c *config) validate() error {
 		return errors.New("--brokers is empty")
 	case c.partitions < 1:
 		return errors.New("--partitions must be at least 1")
+	case c.replication < 0:
+		return errors.New("--replication-factor must not be negative")
 	case c.events < 1:
 		return errors.New("--events must be at least 1")
 	case c.visitors < 1:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,9 @@ func (a runArgs) flags() []string {
 		"--cart-topic", a.t.input[0], "--customer-topic", a.t.input[1], "--action-topic", a.t.input[2],
 		"--output-topic", a.t.output, "--dlq-topic", a.t.dlq,
 		"--http-addr", a.httpAddr, "--log-level", a.logLevel)
+	if a.t.replication > 0 {
+		args = append(args, "--replication-factor", strconv.Itoa(a.t.replication))
+	}
 	return append(args, a.wire.flags()...)
 }
 

@@ -72,6 +72,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	client := cfg.conn.Client()
 	t := newTopics(cfg.partitions)
+	t.replication = cfg.replication
 	if !cfg.keepTopics {
 		defer deleteTopics(client, t, cfg.kstreamsJar != "", log)
 	}
@@ -94,7 +95,8 @@ func run(ctx context.Context, args []string) error {
 func settings(cfg *config) map[string]any {
 	return map[string]any{"partitions": cfg.partitions, "events": cfg.events, "visitors": cfg.visitors,
 		"seed": cfg.seed, "rate": cfg.rate, "latency_seconds": cfg.latencySeconds,
-		"wire_format": cfg.wire.format, "evolved": cfg.wire.evolved}
+		"wire_format": cfg.wire.format, "evolved": cfg.wire.evolved,
+		"replication_factor": cfg.replication}
 }
 
 // newLauncher returns how sessiond instances are started, and says how.
@@ -128,6 +130,11 @@ func phases(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l *lau
 	if err := t.create(ctx, c); err != nil {
 		return fmt.Errorf("create topics: %w", err)
 	}
+	rf, err := replicationOf(ctx, c, t.output)
+	if err != nil {
+		return fmt.Errorf("create topics: %w", err)
+	}
+	rep.Replication = rf
 	s, err := newStream(cfg, codecs, t)
 	if err != nil {
 		return err

@@ -24,12 +24,15 @@ const (
 
 // report is everything a run measured.
 type report struct {
-	Command  string         `json:"command"`
-	Machine  machine        `json:"machine"`
-	Brokers  string         `json:"brokers"`
-	Mode     string         `json:"sessiond"`
-	Source   string         `json:"source,omitempty"`
-	Settings map[string]any `json:"settings"`
+	Command string  `json:"command"`
+	Machine machine `json:"machine"`
+	Brokers string  `json:"brokers"`
+	Mode    string  `json:"sessiond"`
+	// Replication is the output topic's replication factor as created
+	// (every write is acks=all, sessiond's and Kafka Streams').
+	Replication int            `json:"replication_factor"`
+	Source      string         `json:"source,omitempty"`
+	Settings    map[string]any `json:"settings"`
 	// Background is the machine's busy cores in the 2 s before the run.
 	Background float64           `json:"background_cores_before_run"`
 	Preload    *preloadResult    `json:"preload,omitempty"`
@@ -47,7 +50,7 @@ type report struct {
 // markdown writes the summary tables.
 func (r *report) markdown(w io.Writer) {
 	fmt.Fprintf(w, "## sessiond-load results\n\n`%s`\n\n", r.Command)
-	fmt.Fprintf(w, "%s; brokers %s; sessiond %s", r.Machine, r.Brokers, r.Mode)
+	fmt.Fprintf(w, "%s; brokers %s (topics with replication factor %d, writes acks=all); sessiond %s", r.Machine, r.Brokers, r.Replication, r.Mode)
 	if r.Source != "" {
 		fmt.Fprintf(w, ", built from %s", r.Source)
 	}

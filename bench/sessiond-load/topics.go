@@ -20,6 +20,7 @@ type topics struct {
 	group         string
 	changelog     string // created by sessiond: <group>-snapshots
 	partitionList []int
+	replication   int // 0: the brokers' default
 }
 
 // newTopics names a run's topics with a random suffix, so runs sharing a
@@ -50,7 +51,7 @@ func (t *topics) created() []string {
 func (t *topics) create(ctx context.Context, c *kafka.Client) error {
 	var specs []kclient.TopicSpec
 	for _, name := range t.created() {
-		specs = append(specs, kclient.TopicSpec{Name: name, Partitions: len(t.partitionList)})
+		specs = append(specs, kclient.TopicSpec{Name: name, Partitions: len(t.partitionList), ReplicationFactor: t.replication})
 	}
 	if err := kclient.EnsureTopics(ctx, c, specs...); err != nil {
 		return err
@@ -128,4 +129,16 @@ func waitFor(ctx context.Context, timeout, interval time.Duration, cond func() e
 		case <-time.After(interval):
 		}
 	}
+}
+
+// replicationOf returns the replication factor of topic's first partition.
+func replicationOf(ctx context.Context, c *kafka.Client, topic string) (int, error) {
+	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, fmt.Errorf("metadata of %s: %w", topic, err)
+	}
+	if len(md.Topics) != 1 || len(md.Topics[0].Partitions) == 0 {
+		return 0, fmt.Errorf("metadata of %s: no partitions", topic)
+	}
+	return len(md.Topics[0].Partitions[0].Replicas), nil
 }

@@ -11,10 +11,13 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	kjson "sigs.k8s.io/json"
+	ktypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 )
 
@@ -85,7 +88,10 @@ func between(s, a, b string) string {
 }
 
 // TestKubernetesManifests decodes every document of deploy/*.yaml into its
-// k8s.io/api type, refusing unknown fields.
+// type, refusing unknown fields: k8s.io/api for the built-in kinds, the
+// Prometheus operator's monitoring/v1 for ServiceMonitor and
+// PrometheusRule, the CRD mirror in keda_test.go for KEDA's, kustomize's
+// types for the Kustomization.
 func TestKubernetesManifests(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(root, "deploy", "*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -108,7 +114,8 @@ func TestKubernetesManifests(t *testing.T) {
 			kinds[kind]++
 		}
 	}
-	for _, k := range []string{"Deployment", "PodDisruptionBudget", "Job"} {
+	for _, k := range []string{"Deployment", "Service", "PodDisruptionBudget", "Job", "ServiceMonitor",
+		"PrometheusRule", "ScaledObject", "TriggerAuthentication", "Kustomization"} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s among the manifests (%v)", k, kinds)
 		}
@@ -152,6 +159,24 @@ func decodeStrict(doc []byte) (string, error) {
 	case "PodDisruptionBudget":
 		var p policyv1.PodDisruptionBudget
 		return meta.Kind, strict(js, &p)
+	case "Service":
+		var s corev1.Service
+		return meta.Kind, strict(js, &s)
+	case "ServiceMonitor":
+		var s monitoringv1.ServiceMonitor
+		return meta.Kind, strict(js, &s)
+	case "PrometheusRule":
+		var r monitoringv1.PrometheusRule
+		return meta.Kind, strict(js, &r)
+	case "ScaledObject":
+		var s scaledObject
+		return meta.Kind, strict(js, &s)
+	case "TriggerAuthentication":
+		var a triggerAuthentication
+		return meta.Kind, strict(js, &a)
+	case "Kustomization":
+		var k ktypes.Kustomization
+		return meta.Kind, strict(js, &k)
 	}
 	return meta.Kind, fmt.Errorf("unexpected kind %q", meta.Kind)
 }

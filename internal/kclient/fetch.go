@@ -216,24 +216,28 @@ func (b *FetchBatcher) startLocked(g *fetchGroup) {
 func (b *FetchBatcher) round(g *fetchGroup, calls []*fetchCall) {
 	ctx, cancel := context.WithTimeout(b.life.ctx, time.Duration(g.key.maxWait)*time.Millisecond+produceTimeout)
 	defer cancel()
-	groups, err := byLeader(ctx, b.rt, g.addr, calls, func(c *fetchCall) partitionKey { return partitionKey{c.topic, c.part.Partition} })
+	groups, leaders, err := groupByLeader(ctx, b.rt, g.addr, calls, fetchKey)
 	if err != nil {
 		b.answer(calls, nil, err)
 		return
 	}
 	var wg sync.WaitGroup
-	for _, group := range groups {
+	for i, group := range groups {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.fetch(ctx, g, group)
+			b.fetch(ctx, g, group, leaders[i])
 		}()
 	}
 	wg.Wait()
 }
 
-// fetch sends one request for calls (one leader) and answers them.
-func (b *FetchBatcher) fetch(ctx context.Context, g *fetchGroup, calls []*fetchCall) {
+// fetchKey is the partition a call fetches.
+func fetchKey(c *fetchCall) partitionKey { return partitionKey{c.topic, c.part.Partition} }
+
+// fetch sends one request for calls (one leader) and answers them. The
+// request is abandoned if the leader moves while it is in flight.
+func (b *FetchBatcher) fetch(ctx context.Context, g *fetchGroup, calls []*fetchCall, leader int32) {
 	req := &fetchAPI.Request{ReplicaID: -1, MaxWaitTime: g.key.maxWait, MinBytes: g.key.minBytes,
 		IsolationLevel: g.key.isolation, SessionID: -1, SessionEpoch: -1}
 	topicAt := map[string]int{}
@@ -250,9 +254,15 @@ func (b *FetchBatcher) fetch(ctx context.Context, g *fetchGroup, calls []*fetchC
 	}
 	req.MaxBytes = int32(min(total, maxFetchResponse))
 	b.requests.Add(1)
-	m, err := b.rt.RoundTrip(ctx, g.addr, req)
+	keys := make([]partitionKey, len(calls))
+	for i, c := range calls {
+		keys[i] = fetchKey(c)
+	}
+	watched, stop := watchLeader(ctx, b.rt, g.addr, keys, leader)
+	m, err := b.rt.RoundTrip(watched, g.addr, req)
+	stop()
 	if err != nil {
-		b.answer(calls, nil, err)
+		b.answer(calls, nil, movedErr(watched, err))
 		return
 	}
 	b.answer(calls, m.(*fetchAPI.Response), nil)

@@ -19,8 +19,9 @@ type GroupConfig struct {
 	Topics   []string // the subscription
 	Balancer kafka.GroupBalancer
 	// SessionTimeout is how long the coordinator waits for a heartbeat
-	// before it drops the member; it is also how long this member goes on
-	// without an answered heartbeat before it ends its generation itself.
+	// before it drops the member. A member whose heartbeats go unanswered
+	// for longer warns, and keeps its generation until a coordinator
+	// answers (see Group).
 	SessionTimeout time.Duration
 	// RebalanceTimeout is how long the coordinator waits for every member
 	// to rejoin; default SessionTimeout.
@@ -39,10 +40,20 @@ type GroupConfig struct {
 // it when that connection breaks, so every coordinator move was a
 // rebalance (and a replay of everything since the last commit).
 //
-// A generation ends when the coordinator says so (a rebalance, a fenced
-// member) or when no heartbeat has been answered for the session timeout:
-// a member that cannot reach its coordinator for that long must assume it
-// has been replaced.
+// A generation ends when a coordinator says so: a rebalance, or a member
+// it no longer knows (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION). It does not
+// end because heartbeats go unanswered, however long: as in the Java
+// consumer (which only marks the coordinator unknown when its session
+// timer runs out), the member goes on and asks again. A coordinator that
+// fails over loads the group and gives every member a new session, so the
+// member is still in its generation when the new coordinator answers.
+// Ending the generation there instead threw away every write in flight:
+// with min.insync.replicas not met (two brokers down, the coordinator
+// among them) the last batches could neither be acknowledged nor
+// abandoned cleanly, and the partition replayed from the last commit, a
+// duplicate of every update already on the log. A member that has truly
+// been replaced hears so at its first answered heartbeat, and its commits
+// are refused until then.
 type Group struct {
 	conn   *Conn
 	client *kafka.Client
@@ -246,14 +257,15 @@ func (g *Group) committed(ctx context.Context, assigned map[string][]int) (map[s
 	return out, nil
 }
 
-// heartbeat keeps the generation alive until the coordinator ends it, the
-// member stops it, or no heartbeat has been answered for the session
-// timeout. Transport errors and a moving coordinator are retried: the next
-// heartbeat finds the coordinator again.
+// heartbeat keeps the generation alive until a coordinator ends it or the
+// member stops it. Transport errors and a moving coordinator are retried:
+// the next heartbeat finds the coordinator again. Past the session timeout
+// without an answer it warns once per silence (see Group).
 func (gen *Generation) heartbeat() {
 	defer close(gen.beats)
 	g := gen.group
 	last := time.Now()
+	warned := false
 	tick := time.NewTicker(g.cfg.Heartbeat)
 	defer tick.Stop()
 	for {
@@ -265,24 +277,36 @@ func (gen *Generation) heartbeat() {
 		err := gen.beat()
 		switch {
 		case err == nil:
-			last = time.Now()
-		case IsFenced(err):
-			if !errors.Is(err, kafka.RebalanceInProgress) {
-				g.setMember("") // fenced: join as a new member
+			if warned {
+				g.cfg.Logger.Info("heartbeat answered again; the generation goes on", "generation", gen.ID,
+					"silent_for", time.Since(last).Round(time.Millisecond).String())
 			}
-			gen.cancel(fmt.Errorf("generation %d ended: %w", gen.ID, err))
+			last, warned = time.Now(), false
+		case IsFenced(err):
+			gen.fenced(err)
 			return
 		default:
 			if staleMetadata(err) {
 				g.conn.RefreshMetadata()
 			}
-			if since := time.Since(last); since > g.cfg.SessionTimeout {
-				gen.cancel(fmt.Errorf("generation %d ended: no heartbeat answered for %s: %w", gen.ID, since.Round(time.Millisecond), err))
-				return
+			if since := time.Since(last); since > g.cfg.SessionTimeout && !warned {
+				warned = true
+				g.cfg.Logger.Warn("no heartbeat answered for longer than the session timeout; keeping the partitions until a coordinator answers",
+					"generation", gen.ID, "silent_for", since.Round(time.Millisecond).String(), "error", err)
 			}
 			g.cfg.Logger.Debug("heartbeat failed, retrying", "error", err)
 		}
 	}
+}
+
+// fenced ends the generation because a coordinator said it is over: a
+// rebalance (join again as the same member) or a member it no longer
+// knows (join as a new one).
+func (gen *Generation) fenced(err error) {
+	if !errors.Is(err, kafka.RebalanceInProgress) {
+		gen.group.setMember("")
+	}
+	gen.cancel(fmt.Errorf("generation %d ended: %w", gen.ID, err))
 }
 
 // beat sends one heartbeat, bounded by the heartbeat interval's worth of
@@ -355,8 +379,18 @@ func swappedError(err error, throttle time.Duration) error {
 
 // Commit commits offsets (the next offset to read, per topic and
 // partition) in this generation. A refusal because the generation ended
-// satisfies IsFenced. Commits are sent one at a time.
+// satisfies IsFenced, and ends the generation: the coordinator has told
+// this member it is over, whether or not a heartbeat has heard so yet.
+// Commits are sent one at a time.
 func (gen *Generation) Commit(ctx context.Context, offsets map[string]map[int]int64) error {
+	err := gen.commit(ctx, offsets)
+	if IsFenced(err) {
+		gen.fenced(err)
+	}
+	return err
+}
+
+func (gen *Generation) commit(ctx context.Context, offsets map[string]map[int]int64) error {
 	gen.mu.Lock()
 	defer gen.mu.Unlock()
 	g := gen.group

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,6 +119,11 @@ func TestGroupHeartbeatsReachTheCoordinator(t *testing.T) {
 		for len(seen) < 3 && seen[c.CoordinatorFor("g-beat")] {
 			c.RehashCoordinators() // move it to a broker it has not been on
 		}
+		// A member whose heartbeats reach no coordinator is dropped by it;
+		// it would go on until told (see the silent-member tests).
+		if info := c.GroupInfo("g-beat"); info == nil || info.Epoch != int32(gen.ID) || len(info.Members) != 1 {
+			t.Fatalf("the coordinator on broker %d dropped the member: %+v, want generation %d", c.CoordinatorFor("g-beat"), info, gen.ID)
+		}
 	}
 }
 
@@ -166,22 +172,97 @@ func TestGroupRebalanceSplitsAndFencesTheOldGeneration(t *testing.T) {
 	}
 }
 
-// A member whose heartbeats go unanswered for the session timeout ends its
-// generation itself: it must assume it has been replaced.
-func TestGroupEndsGenerationWhenHeartbeatsGoUnanswered(t *testing.T) {
-	c, conn := producerCluster(t, 1, groupTopic)
-	gen := nextGen(t, testGroup(conn, "g-silent"))
+// dropHeartbeats makes the cluster close the connection of every
+// heartbeat until the returned function is called.
+func dropHeartbeats(c *kfake.Cluster) (restore func()) {
+	var dropping atomic.Bool
+	dropping.Store(true)
 	c.ControlKey(int16(kmsg.Heartbeat), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
-		return nil, errors.New("dropped"), true // the broker closes the connection
+		if !dropping.Load() {
+			return nil, nil, false
+		}
+		return nil, errors.New("dropped"), true
 	})
+	return func() { dropping.Store(false) }
+}
+
+// silentGroup is a lone member with a 1 s session on a one-broker cluster.
+func silentGroup(t *testing.T, id string) (*kfake.Cluster, *Generation) {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, groupTopic),
+		kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatalf("start kfake: %v", err)
+	}
+	t.Cleanup(c.Close)
+	conn := PlainConn(c.ListenAddrs())
+	t.Cleanup(func() { conn.Close() })
+	g := conn.NewGroup(GroupConfig{ID: id, Topics: []string{groupTopic}, Balancer: kafka.RangeGroupBalancer{},
+		SessionTimeout: time.Second, Heartbeat: 100 * time.Millisecond})
+	return c, nextGen(t, g)
+}
+
+// A member whose heartbeats go unanswered for three session timeouts, but
+// whom the coordinator has kept (its commits went through: a coordinator
+// that failed over and loaded the group does the same), is still in its
+// generation when heartbeats are answered again: unanswered heartbeats
+// alone end nothing, so the writes in flight are not thrown away.
+func TestGroupKeepsGenerationThroughUnansweredHeartbeats(t *testing.T) {
+	c, gen := silentGroup(t, "g-silent-kept")
+	restore := dropHeartbeats(c)
+	for i := 0; i < 12; i++ {
+		time.Sleep(250 * time.Millisecond)
+		if err := gen.Commit(context.Background(), map[string]map[int]int64{groupTopic: {0: int64(i)}}); err != nil {
+			t.Fatalf("commit %d while heartbeats go unanswered: %v", i, err)
+		}
+	}
+	if err := context.Cause(gen.Context()); err != nil {
+		t.Fatalf("the generation ended while its heartbeats went unanswered: %v", err)
+	}
+	restore()
+	time.Sleep(2 * time.Second)
+	if err := context.Cause(gen.Context()); err != nil {
+		t.Fatalf("the generation ended after heartbeats were answered again: %v", err)
+	}
+	if info := c.GroupInfo("g-silent-kept"); info == nil || info.Epoch != int32(gen.ID) || len(info.Members) != 1 {
+		t.Fatalf("the group moved on: %+v, want generation %d with its one member", info, gen.ID)
+	}
+}
+
+// A member the coordinator dropped while its heartbeats went unanswered
+// goes on until it is told: its first answered heartbeat ends the
+// generation as fenced.
+func TestGroupReplacedMemberLearnsAtFirstAnsweredHeartbeat(t *testing.T) {
+	c, gen := silentGroup(t, "g-silent-dropped")
+	restore := dropHeartbeats(c)
+	time.Sleep(3 * time.Second) // the coordinator drops the member after 1 s
+	if err := context.Cause(gen.Context()); err != nil {
+		t.Fatalf("the generation ended before any coordinator said so: %v", err)
+	}
+	restore()
 	select {
 	case <-gen.Context().Done():
 	case <-time.After(30 * time.Second):
-		t.Fatal("the generation went on without answered heartbeats")
+		t.Fatal("the generation went on after the coordinator answered that the member is gone")
 	}
-	if cause := context.Cause(gen.Context()); cause == nil || IsFenced(cause) {
-		t.Fatalf("ended with %v, want no answered heartbeat", cause)
+	if cause := context.Cause(gen.Context()); !IsFenced(cause) {
+		t.Fatalf("ended with %v, want fenced", cause)
+	}
+}
+
+// A commit refused because the member was dropped ends the generation,
+// even while its heartbeats still go unanswered.
+func TestGroupFencedCommitEndsGeneration(t *testing.T) {
+	c, gen := silentGroup(t, "g-silent-commit")
+	dropHeartbeats(c)
+	time.Sleep(3 * time.Second)
+	err := gen.Commit(context.Background(), map[string]map[int]int64{groupTopic: {0: 1}})
+	if !IsFenced(err) {
+		t.Fatalf("commit of a dropped member: %v, want fenced", err)
+	}
+	if cause := context.Cause(gen.Context()); !IsFenced(cause) {
+		t.Fatalf("generation after a fenced commit: %v, want ended as fenced", cause)
 	}
 }
 

@@ -2,16 +2,16 @@ package kclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
 )
 
-// byLeaderID groups keys by partition leader as byLeader does, and returns
-// each group's leader (-1 for a partition without a known leader, alone in
-// its group).
+// byLeaderID groups keys by partition leader as groupByLeader does.
 func byLeaderID(ctx context.Context, rt kafka.RoundTripper, addr net.Addr, keys []partitionKey) ([][]partitionKey, []int32, error) {
 	return groupByLeader(ctx, rt, addr, keys, func(k partitionKey) partitionKey { return k })
 }
@@ -22,17 +22,11 @@ type partitionKey struct {
 	partition int32
 }
 
-// byLeader groups items by the leader of their partition, from the
+// groupByLeader groups items by the leader of their partition, from the
 // transport's cached metadata, keeping their order within a group: the
 // transport refuses a request whose partitions have different leaders. An
-// item whose partition has no known leader gets a group of its own, for
-// the transport to refuse (and its caller to retry).
-func byLeader[T any](ctx context.Context, rt kafka.RoundTripper, addr net.Addr, items []T, key func(T) partitionKey) ([][]T, error) {
-	groups, _, err := groupByLeader(ctx, rt, addr, items, key)
-	return groups, err
-}
-
-// groupByLeader is byLeader with each group's leader (-1: unknown).
+// item whose partition has no known leader gets a group of its own (leader
+// -1), for the transport to refuse (and its caller to retry).
 func groupByLeader[T any](ctx context.Context, rt kafka.RoundTripper, addr net.Addr, items []T, key func(T) partitionKey) ([][]T, []int32, error) {
 	leaders, err := leaderMap(ctx, rt, addr, items, key)
 	if err != nil {
@@ -84,4 +78,70 @@ func leaderMap[T any](ctx context.Context, rt kafka.RoundTripper, addr net.Addr,
 		}
 	}
 	return leaders, nil
+}
+
+// errLeaderMoved: a request was abandoned because the transport's cached
+// metadata no longer names the broker it was sent to as the leader of its
+// partitions. It is retried as any stale-metadata error is.
+var errLeaderMoved = errors.New("abandoned in flight: the partition's leader moved")
+
+// leaderWatchEvery is how often a request in flight compares its broker
+// with the cached metadata (a read of the transport's cache, no request).
+const leaderWatchEvery = 250 * time.Millisecond
+
+// watchLeader returns a context for a request sent to leader for keys: it
+// is cancelled, with cause errLeaderMoved, as soon as the transport's
+// cached metadata names another broker as the leader of one of them. A
+// frozen broker (a stopped process, a network partition) neither answers
+// nor closes its connections: without the watch a request to it waits for
+// its whole timeout (30 s) after the cluster has fenced the broker and
+// moved its partitions. A partition without a known leader (an election
+// under way) is waited for. stop cancels the watch and waits for it.
+func watchLeader(ctx context.Context, rt kafka.RoundTripper, addr net.Addr, keys []partitionKey, leader int32) (watched context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	if leader < 0 || len(keys) == 0 {
+		return ctx, func() { cancel(nil) }
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(leaderWatchEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if leaderMoved(ctx, rt, addr, keys, leader) {
+				cancel(errLeaderMoved)
+				return
+			}
+		}
+	}()
+	return ctx, func() { cancel(nil); <-done }
+}
+
+// leaderMoved reports whether the cached metadata names a leader other
+// than leader for one of keys.
+func leaderMoved(ctx context.Context, rt kafka.RoundTripper, addr net.Addr, keys []partitionKey, leader int32) bool {
+	leaders, err := leaderMap(ctx, rt, addr, keys, func(k partitionKey) partitionKey { return k })
+	if err != nil {
+		return false
+	}
+	for _, k := range keys {
+		if l, ok := leaders[k]; ok && l != leader {
+			return true
+		}
+	}
+	return false
+}
+
+// movedErr returns errLeaderMoved when ctx (from watchLeader) ended
+// because the leader moved, else err.
+func movedErr(ctx context.Context, err error) error {
+	if err != nil && errors.Is(context.Cause(ctx), errLeaderMoved) {
+		return errLeaderMoved
+	}
+	return err
 }

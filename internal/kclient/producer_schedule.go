@@ -261,7 +261,9 @@ func (p *Producer) request(leader int32, keys []partitionKey, batches map[partit
 		p.records.Add(int64(len(b.msgs)))
 	}
 	p.requests.Add(1)
-	out := produceOutcomes(ctx, p.rt, p.addr, req, sent)
+	watched, stop := watchLeader(ctx, p.rt, p.addr, sent, leader)
+	out := produceOutcomes(watched, p.rt, p.addr, req, sent)
+	stop()
 	p.mu.Lock()
 	if leader >= 0 {
 		delete(p.busy, leader)
@@ -368,7 +370,7 @@ func (q *partitionQueue) fail(err error) {
 func produceOutcomes(ctx context.Context, rt kafka.RoundTripper, addr net.Addr, req *rawproduce.Request, keys []partitionKey) map[partitionKey]error {
 	m, err := rt.RoundTrip(ctx, addr, req)
 	if err != nil {
-		return errorsFor(keys, fmt.Errorf("produce: %w", err))
+		return errorsFor(keys, fmt.Errorf("produce: %w", movedErr(ctx, err)))
 	}
 	out := make(map[partitionKey]error, len(keys))
 	answered := map[partitionKey]bool{}

@@ -45,12 +45,17 @@ func countProduce(c *kfake.Cluster) *atomic.Int64 {
 // request is in the broker.
 func holdFirstProduce(c *kfake.Cluster) (held <-chan struct{}, release func()) {
 	in, out := make(chan struct{}), make(chan struct{})
-	var once, released sync.Once
+	var first atomic.Bool
+	var released sync.Once
 	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-		once.Do(func() {
+		// kfake runs this function for every Produce while the first
+		// sleeps: the others pass (a sync.Once would hold them too).
+		if first.CompareAndSwap(false, true) {
 			close(in)
 			c.SleepControl(func() { <-out })
-		})
+		} else {
+			c.KeepControl()
+		}
 		return nil, nil, false
 	})
 	return in, func() { released.Do(func() { close(out) }) }

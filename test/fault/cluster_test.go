@@ -271,19 +271,27 @@ func clusterCase(t *testing.T, name string, seed uint64, fault func(s *setup) (b
 		defer func() { os.WriteFile(dir+"/"+name+".log", []byte(p.output()), 0o644) }()
 	}
 	waitTopic(t, s.brokers, s.grp+"-snapshots")
+	// The fault runs beside the stream, not in it: the events keep coming
+	// at the paced rate while brokers die, so an output pause is sessiond's
+	// (and its producer's) and not a gap in the input.
 	var began time.Time
 	var note string
-	faulted := false
+	faulted := make(chan struct{})
+	started := false
 	err := newIdempotentProducer(t, s).send(context.Background(), evs, clusterRate, func(sent int) {
-		if faulted || sent < len(evs)/3 {
+		if started || sent < len(evs)/3 {
 			return
 		}
-		faulted = true
-		began, note = fault(s)
+		started = true
+		go func() {
+			defer close(faulted)
+			began, note = fault(s)
+		}()
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-faulted
 	o := clusterOutput(t, s, want, 4*time.Minute)
 	v := judge(t, o, want)
 	r := reordered(o, order)
