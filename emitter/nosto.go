@@ -118,6 +118,7 @@ type NostoSink struct {
 	auth    string
 	agent   string
 	m       *NostoMetrics
+	retries *retryLog
 }
 
 // NewNostoSink validates cfg and returns the sink.
@@ -134,7 +135,8 @@ func NewNostoSink(cfg NostoConfig) (*NostoSink, error) {
 		cfg.Metrics = NewNostoMetrics()
 	}
 	s := &NostoSink{cfg: cfg, slots: make(chan struct{}, cfg.Concurrency), m: cfg.Metrics,
-		auth: "Basic " + basicAuth("", cfg.Token), agent: "sessiond/" + buildinfo.Get().Version}
+		auth: "Basic " + basicAuth("", cfg.Token), agent: "sessiond/" + buildinfo.Get().Version,
+		retries: newRetryLog(cfg.Logger, nostoRetryLogEvery)}
 	if cfg.RPS > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(cfg.RPS), 1)
 	}
@@ -223,8 +225,7 @@ func (s *NostoSink) deliver(ctx context.Context, u *reducer.Update) error {
 		}
 		wait = max(wait, res.retryAfter)
 		s.m.Retries.Inc()
-		s.cfg.Logger.Warn("nosto request failed, retrying", "update_id", u.UpdateID, "status", res.failure.Status,
-			"error", res.failure.Error, "request_id", res.failure.RequestID, "wait", wait)
+		s.retries.note(u.UpdateID, res.failure, wait)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
