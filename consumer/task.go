@@ -242,6 +242,7 @@ func (t *task) process(rec record) {
 		t.metrics.shared.Expired.Inc()
 	}
 	if res.Update != nil && t.emit(res.Update) {
+		res.Update.Source = reducer.Source{Topic: rec.msg.Topic, Partition: rec.msg.Partition, Offset: rec.msg.Offset, Time: rec.msg.Time}
 		b.updates = append(b.updates, res.Update)
 		b.sentAt = append(b.sentAt, rec.msg.Time)
 	}
