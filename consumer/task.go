@@ -8,6 +8,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/kclient"
+	"github.com/sessiond/sessiond/internal/ratelog"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -51,13 +52,12 @@ type task struct {
 	sources *sourceSet
 	batch   *batch
 
-	rejectLogged     time.Time // last info log of a rejected record
-	rejectSuppressed int       // rejected records not logged since
-	catchUpLogged    time.Time // last catch-up progress log
+	rejectLog     *ratelog.Limiter // the info log of rejected records
+	catchUpLogged time.Time        // last catch-up progress log
 }
 
 func newTask(d taskDeps) *task {
-	return &task{taskDeps: d, batch: newBatch()}
+	return &task{taskDeps: d, batch: newBatch(), rejectLog: ratelog.New(rejectLogEvery)}
 }
 
 // run is the body of the task's goroutine in the generation. It returns
@@ -242,6 +242,7 @@ func (t *task) process(rec record) {
 		t.metrics.shared.Expired.Inc()
 	}
 	if res.Update != nil && t.emit(res.Update) {
+		res.Update.Source = reducer.Source{Topic: rec.msg.Topic, Partition: rec.msg.Partition, Offset: rec.msg.Offset, Time: rec.msg.Time}
 		b.updates = append(b.updates, res.Update)
 		b.sentAt = append(b.sentAt, rec.msg.Time)
 	}
@@ -263,11 +264,10 @@ const rejectLogEvery = time.Second
 // rejectLogEvery, counting the ones it left out. Never a value: the error
 // texts name fields and rules, the hint only the first byte's kind.
 func (t *task) logRejected(rec record, err error) {
-	if time.Since(t.rejectLogged) < rejectLogEvery {
-		t.rejectSuppressed++
+	held, ok := t.rejectLog.Allow()
+	if !ok {
 		return
 	}
 	t.log.Info("dead-lettered", "topic", rec.msg.Topic, "offset", rec.msg.Offset, "reason", reason(err),
-		"error", err, "hint", hint(err, rec.msg.Value), "not_logged_since_last", t.rejectSuppressed)
-	t.rejectLogged, t.rejectSuppressed = time.Now(), 0
+		"error", err, "hint", hint(err, rec.msg.Value), "not_logged_since_last", held)
 }

@@ -10,7 +10,8 @@
 //     connection's shared producer (internal/kclient).
 //   - NostoSink sends each update to Nosto's GraphQL API (one visitor's
 //     updates one at a time, Idempotency-Key = update_id) and hands what
-//     Nosto refuses to a dead-letter callback.
+//     Nosto refuses to a dead-letter callback; its Probe is the start-up
+//     check of the endpoint and the token (a query, no update).
 //   - FileSink writes JSON lines in the format of `sessiond reduce`;
 //     CountSink (a dry run) only counts.
 //   - ReferenceHasher wraps any sink so that it sends

@@ -118,6 +118,7 @@ type NostoSink struct {
 	auth    string
 	agent   string
 	m       *NostoMetrics
+	retries *retryLog
 }
 
 // NewNostoSink validates cfg and returns the sink.
@@ -134,7 +135,8 @@ func NewNostoSink(cfg NostoConfig) (*NostoSink, error) {
 		cfg.Metrics = NewNostoMetrics()
 	}
 	s := &NostoSink{cfg: cfg, slots: make(chan struct{}, cfg.Concurrency), m: cfg.Metrics,
-		auth: "Basic " + basicAuth("", cfg.Token), agent: "sessiond/" + buildinfo.Get().Version}
+		auth: "Basic " + basicAuth("", cfg.Token), agent: "sessiond/" + buildinfo.Get().Version,
+		retries: newRetryLog(cfg.Logger, nostoRetryLogEvery)}
 	if cfg.RPS > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(cfg.RPS), 1)
 	}
@@ -223,8 +225,7 @@ func (s *NostoSink) deliver(ctx context.Context, u *reducer.Update) error {
 		}
 		wait = max(wait, res.retryAfter)
 		s.m.Retries.Inc()
-		s.cfg.Logger.Warn("nosto request failed, retrying", "update_id", u.UpdateID, "status", res.failure.Status,
-			"error", res.failure.Error, "request_id", res.failure.RequestID, "wait", wait)
+		s.retries.note(u.UpdateID, res.failure, wait)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -343,10 +344,22 @@ func redactURL(err error) string {
 // deadLetter hands u to the dead-letter writer and counts it.
 func (s *NostoSink) deadLetter(ctx context.Context, u *reducer.Update, f NostoFailure) error {
 	s.m.DeadLettered.WithLabelValues(f.Reason).Inc()
-	s.cfg.Logger.Warn("nosto refused an update; dead-lettered", "update_id", u.UpdateID, "reason", f.Reason,
+	s.cfg.Logger.Warn(deadLetterMessage(f), "update_id", u.UpdateID, "reason", f.Reason,
 		"status", f.Status, "error", f.Error, "request_id", f.RequestID)
 	if err := s.cfg.DeadLetter(ctx, u, f); err != nil {
 		return fmt.Errorf("dead-letter update %s: %w", u.UpdateID, err)
 	}
 	return nil
+}
+
+// deadLetterMessage tells an answer Nosto gave (a refusal) from none at
+// all (a refused connection, a DNS failure, a time-out).
+func deadLetterMessage(f NostoFailure) string {
+	switch {
+	case f.Status != 0:
+		return "nosto refused an update; dead-lettered"
+	case f.Reason == "retries":
+		return "nosto unreachable (transport error, no HTTP answer); update dead-lettered"
+	}
+	return "nosto update not sent; dead-lettered"
 }

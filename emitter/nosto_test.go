@@ -316,3 +316,22 @@ func TestNostoConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// A refused connection is not logged as Nosto refusing the update.
+func TestNostoTransportErrorNotCalledARefusal(t *testing.T) {
+	t.Parallel()
+	f := newFakeNosto(t, testToken)
+	s, dl, logs := newTestNostoSink(t, f, func(c *NostoConfig) {
+		c.MaxRetry = 200 * time.Millisecond
+		c.Endpoint = "http://127.0.0.1:1/graphql" // nothing listens: connection refused
+	})
+	if err := s.Write(context.Background(), []*reducer.Update{update("a", "v1", action(reducer.ActionViewCart), nil, nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := dl.got["a"]; got.Reason != "retries" || got.Status != 0 {
+		t.Fatalf("dead letter %+v, want retries exhausted without a status", got)
+	}
+	if out := logs.String(); strings.Contains(out, "nosto refused") || !strings.Contains(out, "transport error") {
+		t.Fatalf("log %s: want a transport error, not a refusal", out)
+	}
+}

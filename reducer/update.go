@@ -11,4 +11,5 @@ type Update struct {
 	Action     *Action
 	Cart       *Cart
 	Customer   *Customer
+	Source     Source // the action's input record, once the consumer read it; not encoded
 }

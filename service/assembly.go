@@ -36,6 +36,7 @@ type assembly struct {
 	// encoders are the update encoders whose schemas registerSchemas
 	// registers before the pipeline starts.
 	encoders []registration
+	nosto    *emitter.NostoSink // nil: no Nosto sink
 	closers  []func() error
 	closed   bool
 }
@@ -216,7 +217,30 @@ func (a *assembly) nostoSink(plan sinkPlan) (*emitter.NostoSink, error) {
 	if err != nil {
 		return nil, config.Within("Nosto", err)
 	}
+	a.nosto = s
 	return s, nil
+}
+
+// probeNosto checks once that the Nosto endpoint answers and takes the
+// token, sending no update. A host that does not resolve, an untrusted
+// certificate or a refused token is returned: the configuration is
+// wrong. No answer (a refused connection, a time-out, 5xx) is a warning:
+// Nosto may come up later, and the sink retries every update until it
+// does. Without a Nosto sink it does nothing.
+func (a *assembly) probeNosto(ctx context.Context) error {
+	if a.nosto == nil {
+		return nil
+	}
+	err := a.nosto.Probe(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, emitter.ErrNostoUnreachable):
+		a.log.Warn("nosto does not answer at start (--nosto-endpoint); going on: each update is retried for up to --nosto-max-retry, then dead-lettered",
+			"error", err)
+		return nil
+	}
+	return fmt.Errorf("start-up check: %w", config.Within("Nosto", err))
 }
 
 // close releases what the assembly opened, the connection last. It may be

@@ -43,6 +43,9 @@ func Replay(ctx context.Context, cfg ReplayConfig, log *slog.Logger) (consumer.R
 	if r.Sinks, err = a.sinks(plan); err != nil {
 		return consumer.ReplaySummary{}, err
 	}
+	if err := a.probeNosto(ctx); err != nil {
+		return consumer.ReplaySummary{}, err
+	}
 	if err := a.registerSchemas(ctx); err != nil {
 		return consumer.ReplaySummary{}, err
 	}

@@ -104,8 +104,9 @@ func (s *Service) Partitions() int { return s.proc.Partitions() }
 
 // Check verifies what Run needs from the cluster without changing it: the
 // brokers answer with the configured security (fast, naming the broker and
-// the cause otherwise), the inputs exist and are co-partitioned, and the
-// output topic exists.
+// the cause otherwise), the inputs exist and are co-partitioned, the
+// output topic exists, and Nosto, if it is a sink, takes the token
+// (assembly.probeNosto).
 func (s *Service) Check(ctx context.Context) error {
 	if s.cfg.Conn.TLS.InsecureSkipVerify {
 		s.log.Warn("TLS certificate verification is OFF (--kafka-tls-insecure-skip-verify): the brokers are not authenticated")
@@ -121,7 +122,7 @@ func (s *Service) Check(ctx context.Context) error {
 			return fmt.Errorf("output topic: %w (create it first)", err)
 		}
 	}
-	return nil
+	return s.parts.probeNosto(ctx)
 }
 
 // Run checks the cluster and the HTTP address, then creates what is

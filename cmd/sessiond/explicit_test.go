@@ -172,4 +172,7 @@ func TestDemoNosto(t *testing.T) {
 	if strings.Contains(out.String(), "@") || !strings.Contains(out.String(), `"by":"BY_CID"`) {
 		t.Errorf("the mutations leak e-mails or lack the lookup: %s", tail(out.String(), 500))
 	}
+	if strings.Contains(out.String(), `"variables":null`) || strings.Contains(errs.String(), "nosto does not answer") {
+		t.Errorf("the start-up probe was printed as a mutation or did not pass: %s", tail(errs.String(), 500))
+	}
 }

@@ -5,16 +5,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// nostoServer accepts every GraphQL request and records the variables.
+// nostoServer accepts every GraphQL request and records the mutations'
+// variables (not the start-up probe's query).
 type nostoServer struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	vars []map[string]any
+	srv    *httptest.Server
+	mu     sync.Mutex
+	vars   []map[string]any
+	probes int
 }
 
 func newNostoServer(t *testing.T) *nostoServer {
@@ -22,10 +25,18 @@ func newNostoServer(t *testing.T) *nostoServer {
 	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var req struct {
+			Query     string         `json:"query"`
 			Variables map[string]any `json:"variables"`
 		}
 		if json.Unmarshal(body, &req) != nil || r.Header.Get("Authorization") == "" {
 			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		if !strings.HasPrefix(req.Query, "mutation") {
+			n.mu.Lock()
+			n.probes++
+			n.mu.Unlock()
+			w.Write([]byte(`{"data":{"__typename":"Query"}}`))
 			return
 		}
 		n.mu.Lock()

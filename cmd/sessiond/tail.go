@@ -205,11 +205,17 @@ func headerMap(m kafka.Message) map[string]string {
 }
 
 // deadLetterInfo is where a dead letter came from and why it was rejected.
+// Topic, partition, offset and timestamp are those of the input record
+// (the action, for an update a sink could not deliver), left out when the
+// record names none; source says what dead-lettered an update
+// ("nosto-sink"), with its update_id.
 type deadLetterInfo struct {
-	Topic     string `json:"topic"`
-	Partition int    `json:"partition"`
-	Offset    int64  `json:"offset"`
-	Timestamp string `json:"timestamp"`
+	Topic     string `json:"topic,omitempty"`
+	Partition *int   `json:"partition,omitempty"`
+	Offset    *int64 `json:"offset,omitempty"`
+	Timestamp string `json:"timestamp,omitempty"`
+	Source    string `json:"source,omitempty"`
+	UpdateID  string `json:"update_id,omitempty"`
 	Reason    string `json:"reason"`
 	Error     string `json:"error"`
 	Hint      string `json:"hint,omitempty"`
@@ -219,17 +225,35 @@ type deadLetterInfo struct {
 // hint, the key, and the size of the value (not the value: it may hold
 // shoppers' e-mails and names).
 func deadLetterJSON(m kafka.Message, h map[string]string) []byte {
-	partition, _ := strconv.Atoi(h[emitter.HeaderSourcePartition])
-	offset, _ := strconv.ParseInt(h[emitter.HeaderSourceOffset], 10, 64)
 	b, _ := json.Marshal(struct {
 		DeadLetter deadLetterInfo `json:"dead_letter"`
 		Key        string         `json:"key"`
 		ValueBytes int            `json:"value_bytes"`
 		At         string         `json:"at"`
 	}{
-		DeadLetter: deadLetterInfo{h[emitter.HeaderSourceTopic], partition, offset, h[emitter.HeaderSourceTimestamp],
-			h[emitter.HeaderReason], h[emitter.HeaderError], h[emitter.HeaderHint]},
+		DeadLetter: deadLetterInfo{Topic: h[emitter.HeaderSourceTopic], Partition: intHeader(h, emitter.HeaderSourcePartition),
+			Offset: int64Header(h, emitter.HeaderSourceOffset), Timestamp: h[emitter.HeaderSourceTimestamp],
+			Source: h[emitter.HeaderOrigin], UpdateID: h[emitter.HeaderUpdateID],
+			Reason: h[emitter.HeaderReason], Error: h[emitter.HeaderError], Hint: h[emitter.HeaderHint]},
 		Key: string(m.Key), ValueBytes: len(m.Value), At: fmt.Sprintf("%s/%d@%d", m.Topic, m.Partition, m.Offset),
 	})
 	return b
+}
+
+// intHeader is the header key as an int; nil when absent or not a number.
+func intHeader(h map[string]string, key string) *int {
+	n, err := strconv.Atoi(h[key])
+	if err != nil {
+		return nil
+	}
+	return &n
+}
+
+// int64Header is the header key as an int64; nil when absent or not a number.
+func int64Header(h map[string]string, key string) *int64 {
+	n, err := strconv.ParseInt(h[key], 10, 64)
+	if err != nil {
+		return nil
+	}
+	return &n
 }
