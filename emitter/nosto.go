@@ -17,6 +17,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/sessiond/sessiond/internal/buildinfo"
 	"github.com/sessiond/sessiond/internal/config"
+	"github.com/sessiond/sessiond/internal/ratelog"
 	"github.com/sessiond/sessiond/reducer"
 	"golang.org/x/time/rate"
 )
@@ -119,6 +120,7 @@ type NostoSink struct {
 	agent   string
 	m       *NostoMetrics
 	retries *retryLog
+	dead    *ratelog.Limiter // the dead-letter WARN: one line per nostoRetryLogEvery
 }
 
 // NewNostoSink validates cfg and returns the sink.
@@ -136,7 +138,7 @@ func NewNostoSink(cfg NostoConfig) (*NostoSink, error) {
 	}
 	s := &NostoSink{cfg: cfg, slots: make(chan struct{}, cfg.Concurrency), m: cfg.Metrics,
 		auth: "Basic " + basicAuth("", cfg.Token), agent: "sessiond/" + buildinfo.Get().Version,
-		retries: newRetryLog(cfg.Logger, nostoRetryLogEvery)}
+		retries: newRetryLog(cfg.Logger, nostoRetryLogEvery), dead: ratelog.New(nostoRetryLogEvery)}
 	if cfg.RPS > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(cfg.RPS), 1)
 	}
@@ -341,11 +343,16 @@ func redactURL(err error) string {
 	return err.Error()
 }
 
-// deadLetter hands u to the dead-letter writer and counts it.
+// deadLetter hands u to the dead-letter writer and counts it. Its WARN
+// goes out at most once per nostoRetryLogEvery (a long outage dead-letters
+// every update once its retries run out), with how many dead letters it
+// stands for; the metric counts every one.
 func (s *NostoSink) deadLetter(ctx context.Context, u *reducer.Update, f NostoFailure) error {
 	s.m.DeadLettered.WithLabelValues(f.Reason).Inc()
-	s.cfg.Logger.Warn(deadLetterMessage(f), "update_id", u.UpdateID, "reason", f.Reason,
-		"status", f.Status, "error", f.Error, "request_id", f.RequestID)
+	if held, ok := s.dead.Allow(); ok {
+		s.cfg.Logger.Warn(deadLetterMessage(f), "update_id", u.UpdateID, "reason", f.Reason,
+			"status", f.Status, "error", f.Error, "request_id", f.RequestID, "dead_lettered_not_logged_since_last_line", held)
+	}
 	if err := s.cfg.DeadLetter(ctx, u, f); err != nil {
 		return fmt.Errorf("dead-letter update %s: %w", u.UpdateID, err)
 	}

@@ -92,6 +92,11 @@ func TestNostoRetryLogRateLimited(t *testing.T) {
 			t.Errorf("line %+v: want 1..%d updates, no more than the retries, with the last 503", l, updates)
 		}
 	}
+	// The 40 dead letters at the end of the outage are one line too (one
+	// per nostoRetryLogEvery); the metric counts them all.
+	if n := strings.Count(logs.String(), "dead-lettered\""); n != 1 || elapsed >= nostoRetryLogEvery {
+		t.Errorf("%d dead-letter lines for %d dead letters in %v, want 1", n, updates, elapsed)
+	}
 	if out := logs.String(); strings.Contains(out, testToken) || strings.Contains(out, "a@example.com") || strings.Contains(out, "Ann") {
 		t.Error("the token, an e-mail or a name reached the logs")
 	}
