@@ -23,30 +23,39 @@ type preloadResult struct {
 	BatchMessages int     `json:"messages_per_write"`
 }
 
+// preloadRound bounds the events generated and held at once: the whole
+// stream in memory took 16 GB at 25M events (a 10M-visitor run).
+const preloadRound = 2_000_000
+
 // preload generates cfg.events events and produces them to the input
-// topics with concurrent whole-batch writes.
+// topics with concurrent whole-batch writes, preloadRound at a time; the
+// generate and produce times are summed over the rounds.
 func preload(ctx context.Context, cfg *config, s *stream, log *slog.Logger) (*preloadResult, error) {
 	res := &preloadResult{Events: cfg.events}
-	begin := time.Now()
-	msgs, err := s.generate(cfg.events)
-	if err != nil {
-		return nil, err
-	}
-	res.GenSeconds = time.Since(begin).Seconds()
-	res.GenRate = float64(cfg.events) / res.GenSeconds
-	res.Actions = s.actions()
-	for _, m := range msgs {
-		res.Bytes += int64(len(m.Key) + len(m.Value))
-	}
-	log.Info("preload: generated and encoded", "events", cfg.events, "actions", res.Actions,
-		"bytes", res.Bytes, "seconds", round(res.GenSeconds, 2))
 	// About 1000 records per topic-partition per write: big batches.
 	res.BatchMessages = 1000 * 3 * cfg.partitions
-	begin = time.Now()
-	if err := produceAll(ctx, cfg, msgs, res.BatchMessages); err != nil {
-		return nil, err
+	for done := 0; done < cfg.events; {
+		n := min(preloadRound, cfg.events-done)
+		begin := time.Now()
+		msgs, err := s.generate(n)
+		if err != nil {
+			return nil, err
+		}
+		res.GenSeconds += time.Since(begin).Seconds()
+		for _, m := range msgs {
+			res.Bytes += int64(len(m.Key) + len(m.Value))
+		}
+		begin = time.Now()
+		if err := produceAll(ctx, cfg, msgs, res.BatchMessages); err != nil {
+			return nil, err
+		}
+		res.Seconds += time.Since(begin).Seconds()
+		done += n
 	}
-	res.Seconds = time.Since(begin).Seconds()
+	res.GenRate = float64(cfg.events) / res.GenSeconds
+	res.Actions = s.actions()
+	log.Info("preload: generated and encoded", "events", cfg.events, "actions", res.Actions,
+		"bytes", res.Bytes, "seconds", round(res.GenSeconds, 2))
 	res.Rate = float64(cfg.events) / res.Seconds
 	res.MBPerSecond = float64(res.Bytes) / 1e6 / res.Seconds
 	return res, nil
