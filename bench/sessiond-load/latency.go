@@ -248,11 +248,14 @@ func (r *latencyResult) collect(ctx context.Context, rb *rebalancer, s *stream, 
 	var stamped, received []float64
 	var grace <-chan time.Time
 	for done := false; !done; {
+		watched, exited := rb.exited()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-rb.exited():
-			return exitedErr(rb.current())
+		case <-exited:
+			if rb.unexpected(watched) {
+				return exitedErr(watched)
+			}
 		case <-rd.done:
 			if rd.err == nil || errors.Is(rd.err, context.Canceled) {
 				return errors.New("the output readers stopped early")

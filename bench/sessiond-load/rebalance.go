@@ -58,14 +58,24 @@ func newRebalancer(cfg *config, t *topics, l *launcher, in instance, log *slog.L
 	return &rebalancer{cfg: cfg, t: t, l: l, log: log, cur: in, res: rebalanceResult{Kind: cfg.rebalance}, done: make(chan struct{})}
 }
 
-// exited is the watched member's Exited channel (nil: none to watch).
-func (r *rebalancer) exited() <-chan struct{} {
+// exited is the watched member and its Exited channel (nil: none to
+// watch). A member that exits after a restart has stopped it is no longer
+// current: collect asks unexpected before it reports the exit.
+func (r *rebalancer) exited() (instance, <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.cur == nil {
-		return nil
+		return nil, nil
 	}
-	return r.cur.Exited()
+	return r.cur, r.cur.Exited()
+}
+
+// unexpected reports whether in's exit is an error: it is still the
+// member collect watches.
+func (r *rebalancer) unexpected(in instance) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur == in
 }
 
 // current is the member running now (nil while restarting).
