@@ -42,6 +42,7 @@ type config struct {
 	kstreamsJar    string
 	java           string
 	rebalance      string // "", rebalanceScaleOut or rebalanceRestart
+	meanGap        time.Duration
 }
 
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
@@ -73,6 +74,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.plotDir, "plot-dir", "", "with --soak: write soak.csv and SVG plots (memory, lag, GC) into this directory")
 	fs.StringVar(&c.kstreamsJar, "kstreams-jar", "", "also run the Kafka Streams implementation of the job from this jar (mvn -f bench/kstreams/pom.xml package builds it at "+defaultKStreamsJar+"), with its defaults and tuned, on the same topics before sessiond's pipeline phase")
 	fs.StringVar(&c.java, "java", "java", "with --kstreams-jar: the java command")
+	fs.DurationVar(&c.meanGap, "mean-gap", 0, "event-time gap between consecutive generated events; set, the preload's occurred_at times end now (a live stream; 0: the generator's 50ms from 2026-11-27, which 25M events carry 14 days on)")
 	fs.StringVar(&c.rebalance, "rebalance", "", "in phase 5, a third of the way in: scale-out (a second member joins the group) or restart (the member is stopped with SIGTERM and a new one started); the report gives the new member's restore and the longest wait of an update")
 	fs.DurationVar(&c.phaseTimeout, "phase-timeout", 15*time.Minute, "give up on a phase after this long")
 	if err := fs.Parse(args); err != nil {

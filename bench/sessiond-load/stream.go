@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/internal/gen"
@@ -21,7 +22,12 @@ type stream struct {
 }
 
 func newStream(cfg *config, codecs *schemas.Codecs, t *topics) (*stream, error) {
-	g, err := gen.New(gen.Config{Seed: cfg.seed, Visitors: cfg.visitors})
+	gc := gen.Config{Seed: cfg.seed, Visitors: cfg.visitors}
+	if cfg.meanGap > 0 { // the preload's event time ends now: a live stream, not history
+		gc.MeanGap = cfg.meanGap
+		gc.Start = time.Now().Add(-time.Duration(cfg.events) * cfg.meanGap)
+	}
+	g, err := gen.New(gc)
 	if err != nil {
 		return nil, fmt.Errorf("generator: %w", err)
 	}
