@@ -175,6 +175,15 @@ func (f *PartitionFetcher) fetch(ctx context.Context, yield func(msg kafka.Messa
 	}
 	err = f.collect(&out, p, yield)
 	from := f.offset
+	if err == nil && out.Next == from && out.End > from && hasBatches(p) {
+		// Batches came back and none of their records is at or after the
+		// offset: it lies in a compacted batch's empty tail.
+		next, gerr := f.gapEnd(ctx, from, out.End)
+		if gerr != nil {
+			return out, gerr
+		}
+		out.Next = next
+	}
 	f.offset = out.Next
 	// An answer that moved nothing counts as caught up, whatever its end
 	// says, so that a partition cannot spin on fetches that do not wait.
@@ -217,6 +226,90 @@ func (f *PartitionFetcher) collect(out *FetchResult, p *fetchAPI.ResponsePartiti
 		}
 	}
 	return nil
+}
+
+// hasBatches reports whether the answer carried any batch.
+func hasBatches(p *fetchAPI.ResponsePartition) bool {
+	stream, ok := p.RecordSet.Records.(*protocol.RecordStream)
+	return ok && stream != nil && len(stream.Records) > 0
+}
+
+// gapEnd returns where the records after a compacted gap start: from lies
+// in a batch whose records all come before it. The log cleaner keeps a
+// compacted batch's offset range (and an emptied batch's header, for its
+// producer's sequence numbers), and a fetch answer holds one segment's
+// batches only, so a fetch at from gets that batch back, alone when it is
+// its segment's last, and kafka-go does not decode the batch's last
+// offset. Reading records alone, the fetcher then never moved: a
+// changelog restore stalled in the middle of the log and went on, after
+// its stall timeout, with part of the state (2.4M of 9.2M snapshots in a
+// 10M-visitor run). gapEnd finds the first offset past that batch by
+// bisection over (from, end], one single-batch fetch per step: a fetch
+// there gets the next batch.
+func (f *PartitionFetcher) gapEnd(ctx context.Context, from, end int64) (int64, error) {
+	lo, hi := from, end // lo lies in the gap's batch; hi past it, or the end
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		base, err := f.firstBase(ctx, mid)
+		if err != nil {
+			return 0, err
+		}
+		if base >= 0 && base <= from {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi, nil
+}
+
+// firstBase fetches one batch at offset and returns its base offset (-1:
+// no batch), reading none of its records.
+func (f *PartitionFetcher) firstBase(ctx context.Context, offset int64) (int64, error) {
+	m, err := f.rt.RoundTrip(ctx, f.addr, &fetchAPI.Request{
+		ReplicaID: -1, MinBytes: 1, MaxBytes: 1, IsolationLevel: int8(f.isolation), SessionID: -1, SessionEpoch: -1,
+		Topics: []fetchAPI.RequestTopic{{Topic: f.topic, Partitions: []fetchAPI.RequestPartition{{
+			Partition: int32(f.partition), CurrentLeaderEpoch: f.leaderEpoch, FetchOffset: offset,
+			LogStartOffset: -1, PartitionMaxBytes: 1,
+		}}}},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("fetch %s/%d at %d past a compacted gap: %w", f.topic, f.partition, offset, err)
+	}
+	res := m.(*fetchAPI.Response)
+	if len(res.Topics) != 1 || len(res.Topics[0].Partitions) != 1 {
+		return 0, fmt.Errorf("fetch %s/%d at %d past a compacted gap: %d topics in the answer", f.topic, f.partition, offset, len(res.Topics))
+	}
+	p := &res.Topics[0].Partitions[0]
+	if p.ErrorCode != 0 {
+		return 0, fmt.Errorf("fetch %s/%d at %d past a compacted gap: %w", f.topic, f.partition, offset, kafka.Error(p.ErrorCode))
+	}
+	stream, ok := p.RecordSet.Records.(*protocol.RecordStream)
+	if !ok || stream == nil || len(stream.Records) == 0 {
+		return -1, nil
+	}
+	base := batchBase(stream.Records[0])
+	for _, rr := range stream.Records {
+		for {
+			r, err := rr.ReadRecord()
+			if err != nil {
+				break
+			}
+			closeRecord(r)
+		}
+	}
+	return base, nil
+}
+
+// batchBase is a batch's first offset (-1: unknown).
+func batchBase(rr protocol.RecordReader) int64 {
+	switch b := rr.(type) {
+	case *protocol.RecordBatch:
+		return b.BaseOffset
+	case *protocol.ControlBatch:
+		return b.BaseOffset
+	}
+	return -1
 }
 
 // keep hands over the batch's records at or after the fetch offset.
