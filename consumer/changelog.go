@@ -204,9 +204,10 @@ func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, 
 		}
 		return msg.Offset+1 < rng.End
 	}
-	// If the offset stops moving for restoreStall, the high watermark lies
-	// past the last record (a transaction marker, say) and nothing more
-	// will come.
+	// If the offset stops moving for restoreStall, the restore fails (and
+	// is retried, the partition not ready, its log saying why) rather than
+	// go on with part of the state: it used to go on, and a fetcher stuck
+	// in a compacted gap (fixed in kclient) cost 6.8M of 9.2M snapshots.
 	moved := time.Now()
 	retry := fetchRetry.NewBackOff(ctx)
 	for f.Offset() < rng.End {
@@ -234,7 +235,8 @@ func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, 
 		case f.Offset() > from:
 			moved = time.Now()
 		case time.Since(moved) >= restoreStall:
-			return latest, nil
+			return nil, fmt.Errorf("read changelog %s/%d: no progress at offset %d for %s, %d records before the end %d: not restoring part of the state",
+				c.topic, partition, f.Offset(), restoreStall, rng.End-f.Offset(), rng.End)
 		}
 		if errors.Is(err, kclient.ErrStopped) {
 			break
