@@ -99,15 +99,7 @@ func TestGroupSurvivesCoordinatorMove(t *testing.T) {
 // (kafka-go's Client.Heartbeat does not route by group: there every
 // heartbeat but the coordinator's own was answered NOT_COORDINATOR.)
 func TestGroupHeartbeatsReachTheCoordinator(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(6, groupTopic),
-		kfake.GroupMinSessionTimeout(100*time.Millisecond))
-	if err != nil {
-		t.Fatalf("start kfake: %v", err)
-	}
-	t.Cleanup(c.Close)
-	conn := PlainConn(c.ListenAddrs())
-	g := conn.NewGroup(GroupConfig{ID: "g-beat", Topics: []string{groupTopic}, Balancer: kafka.RangeGroupBalancer{},
-		SessionTimeout: time.Second, Heartbeat: 100 * time.Millisecond})
+	c, g := shortSessionGroup(t, 3, "g-beat")
 	gen := nextGen(t, g)
 	seen := map[int32]bool{}
 	for len(seen) < 3 {
@@ -187,10 +179,12 @@ func dropHeartbeats(c *kfake.Cluster) (restore func()) {
 	return func() { dropping.Store(false) }
 }
 
-// silentGroup is a lone member with a 1 s session on a one-broker cluster.
-func silentGroup(t *testing.T, id string) (*kfake.Cluster, *Generation) {
+// shortSessionGroup is a membership of group id with a 1 s session and
+// heartbeats every 100 ms, on a cluster of brokers that allows so short a
+// session.
+func shortSessionGroup(t *testing.T, brokers int, id string) (*kfake.Cluster, *Group) {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, groupTopic),
+	c, err := kfake.NewCluster(kfake.NumBrokers(brokers), kfake.SeedTopics(6, groupTopic),
 		kfake.GroupMinSessionTimeout(100*time.Millisecond))
 	if err != nil {
 		t.Fatalf("start kfake: %v", err)
@@ -198,8 +192,15 @@ func silentGroup(t *testing.T, id string) (*kfake.Cluster, *Generation) {
 	t.Cleanup(c.Close)
 	conn := PlainConn(c.ListenAddrs())
 	t.Cleanup(func() { conn.Close() })
-	g := conn.NewGroup(GroupConfig{ID: id, Topics: []string{groupTopic}, Balancer: kafka.RangeGroupBalancer{},
+	return c, conn.NewGroup(GroupConfig{ID: id, Topics: []string{groupTopic}, Balancer: kafka.RangeGroupBalancer{},
 		SessionTimeout: time.Second, Heartbeat: 100 * time.Millisecond})
+}
+
+// silentGroup is a lone member's generation with a 1 s session on a
+// one-broker cluster.
+func silentGroup(t *testing.T, id string) (*kfake.Cluster, *Generation) {
+	t.Helper()
+	c, g := shortSessionGroup(t, 1, id)
 	return c, nextGen(t, g)
 }
 
