@@ -20,7 +20,10 @@
 //  5. latency: with that process caught up, produce more of the same stream
 //     at --rate events/s for --latency-seconds (0 skips the phase) and
 //     measure, per update, the output record's Kafka timestamp minus the
-//     producer's timestamp of its action record;
+//     producer's timestamp of its action record; with --rebalance
+//     scale-out|restart a second member joins (or the member is restarted)
+//     a third of the way in, and the report gives what that cost
+//     (rebalance.go);
 //  6. replay: run `sessiond replay` over the records the pipeline phase read
 //     (--end-offsets at the preload's end), the whole history as the window
 //     and a topic as the output, timed from process start to exit, and
