@@ -45,9 +45,13 @@ func onSignals(cancel context.CancelCauseFunc) {
 
 // logStopOn logs, once ctx ends, why the service stops and how long the
 // drain may take: the signal received, or the context's cause. The
-// returned func stops watching.
-func logStopOn(ctx context.Context, log *slog.Logger, drainTimeout time.Duration) (stop func() bool) {
-	return context.AfterFunc(ctx, func() {
+// returned func stops watching; if the line is being written, it waits
+// for it (else a drain quicker than the goroutine lost the line: seen in
+// CI).
+func logStopOn(ctx context.Context, log *slog.Logger, drainTimeout time.Duration) (stop func()) {
+	done := make(chan struct{})
+	stopWatch := context.AfterFunc(ctx, func() {
+		defer close(done)
 		var s signalReceived
 		if cause := context.Cause(ctx); errors.As(cause, &s) {
 			log.Info("signal received, draining", "signal", signalName(s.sig), "drain_timeout", drainTimeout)
@@ -55,4 +59,9 @@ func logStopOn(ctx context.Context, log *slog.Logger, drainTimeout time.Duration
 			log.Info("stopping, draining", "why", cause.Error(), "drain_timeout", drainTimeout)
 		}
 	})
+	return func() {
+		if !stopWatch() {
+			<-done
+		}
+	}
 }
