@@ -21,7 +21,7 @@ type runTotals struct{ events, updates, snapshots, offsets int64 }
 
 func (p *Processor) totals() runTotals {
 	return runTotals{events: p.counts.events.Load(), updates: p.counts.updates.Load(),
-		snapshots: p.snapshotsWritten.Load(), offsets: p.offsetsCommitted.Load()}
+		snapshots: p.counts.snapshots.Load(), offsets: p.counts.offsets.Load()}
 }
 
 // drainWatch notes the time, the counts and the owned partitions when a

@@ -25,7 +25,7 @@ func (p *Processor) runGeneration(ctx context.Context, gen *kclient.Generation) 
 
 	commits := newCommitter(serialCommitter(gen), p.cfg.Logger, p.cfg.Metrics)
 	commits.touch = p.cfg.Status.Touch
-	commits.counted = &p.offsetsCommitted
+	commits.counted = &p.counts.offsets
 	p.cfg.Status.Touch() // the group coordinator just answered
 	cctx, stopCommitter := context.WithCancel(context.WithoutCancel(ctx))
 	committed := make(chan struct{})

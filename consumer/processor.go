@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -26,10 +25,8 @@ type Processor struct {
 	retained    retainedStates
 	counts      runCounts // totals since New
 
-	snapshotsWritten atomic.Int64 // changelog records written since New
-	offsetsCommitted atomic.Int64 // topic-partition offsets committed since New
-	drainMu          sync.Mutex
-	lastDrain        DrainSummary // of the last Run
+	drainMu   sync.Mutex
+	lastDrain DrainSummary // of the last Run
 }
 
 // Group settings that are not worth a flag.
@@ -243,6 +240,6 @@ func (p *Processor) writeChangelog(ctx context.Context, msgs []kafka.Message) er
 	if err := p.outputs.writeKafka(ctx, "changelog", p.changelog.writer, msgs); err != nil {
 		return err
 	}
-	p.snapshotsWritten.Add(int64(len(msgs)))
+	p.counts.snapshots.Add(int64(len(msgs)))
 	return nil
 }

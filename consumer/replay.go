@@ -91,6 +91,8 @@ type ReplaySummary struct {
 // runCounts are a run's totals, updated as batches are flushed.
 type runCounts struct {
 	events, updates, rejected atomic.Int64
+	snapshots                 atomic.Int64 // changelog records written
+	offsets                   atomic.Int64 // topic-partition offsets committed
 }
 
 func (c *runCounts) add(b *batch) {
