@@ -265,21 +265,32 @@ func (s *NostoSink) attempt(ctx context.Context, body []byte, updateID string) a
 	return res
 }
 
-// post makes the HTTP request and classifies its outcome.
-func (s *NostoSink) post(ctx context.Context, body []byte, updateID string) attemptResult {
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, s.cfg.Endpoint, bytes.NewReader(body))
+// newRequest is a GraphQL POST of body to the endpoint with the sink's
+// headers (token, user agent, test traffic): updates and the start-up
+// probe send the same.
+func (s *NostoSink) newRequest(ctx context.Context, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.Endpoint, bytes.NewReader(body))
 	if err != nil {
-		return attemptResult{permanent: true, failure: NostoFailure{Reason: "http", Error: err.Error()}}
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", s.auth)
 	req.Header.Set("User-Agent", s.agent)
-	req.Header.Set("Idempotency-Key", updateID) // the update_id: the same for every retry and replay
 	if s.cfg.TestTraffic {
 		req.Header.Set("X-Nosto-Ignore", "True")
 	}
+	return req, nil
+}
+
+// post makes the HTTP request and classifies its outcome.
+func (s *NostoSink) post(ctx context.Context, body []byte, updateID string) attemptResult {
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	req, err := s.newRequest(rctx, body)
+	if err != nil {
+		return attemptResult{permanent: true, failure: NostoFailure{Reason: "http", Error: err.Error()}}
+	}
+	req.Header.Set("Idempotency-Key", updateID) // the update_id: the same for every retry and replay
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil { // transport error or time-out: retry
 		return attemptResult{failure: NostoFailure{Reason: "http", Error: redactURL(err)}}

@@ -1,7 +1,6 @@
 package emitter
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -34,15 +33,9 @@ const probeQuery = `{"query":"query SessiondProbe { __typename }"}`
 func (s *NostoSink) Probe(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.Endpoint, bytes.NewReader([]byte(probeQuery)))
+	req, err := s.newRequest(ctx, []byte(probeQuery))
 	if err != nil {
 		return config.Errorf("Endpoint", "nosto endpoint is not a usable URL: %s", redactURL(err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", s.auth)
-	req.Header.Set("User-Agent", s.agent)
-	if s.cfg.TestTraffic {
-		req.Header.Set("X-Nosto-Ignore", "True")
 	}
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
