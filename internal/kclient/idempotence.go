@@ -37,6 +37,13 @@ func (id *idempotence) ok() bool {
 	return id.have && id.off == nil
 }
 
+// current returns the producer id and epoch.
+func (id *idempotence) current() (int64, int16) {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	return id.id, id.epoch
+}
+
 // invalidate drops the producer id old (a broker refused its epoch): the
 // next dispatch fetches a new one.
 func (id *idempotence) invalidate(old int64) {
@@ -53,6 +60,9 @@ func (id *idempotence) invalidate(old int64) {
 func (id *idempotence) ensure(ctx context.Context, p *Producer) error {
 	if !p.idempotent {
 		return nil
+	}
+	if p.txn != nil {
+		return p.txn.initialised(id)
 	}
 	id.mu.Lock()
 	if id.have || id.off != nil {

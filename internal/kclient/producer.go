@@ -75,6 +75,7 @@ type Producer struct {
 	running bool           // the scheduler goroutine runs
 	wake    chan struct{}  // tells the scheduler something changed
 	ident   idempotence
+	txn     *txnState // nil: not transactional (txn.go)
 
 	writes, requests, records, resent, bumps atomic.Int64 // for Stats
 }
@@ -112,14 +113,29 @@ const (
 // writes through the Conn: one per process, as the Java client has one
 // per member.
 func (c *Conn) Producer() *Producer {
-	c.producerOnce.Do(func() {
-		c.producer = &Producer{life: c.life, rt: c.transport, addr: kafka.TCP(c.brokers...), refresh: c.RefreshMetadata,
-			timeout: produceTimeout, roundBytes: roundPartitionBytes, roundRecords: roundPartitionRecords,
-			idempotent: true, retry: RetryPolicy{Initial: 50 * time.Millisecond, Max: time.Second},
-			deliveryTimeout: DeliveryTimeout, metadataWait: metadataWait,
-			parts: map[partitionKey]*partitionQueue{}, busy: map[int32]bool{}, wake: make(chan struct{}, 1)}
-	})
+	c.producerOnce.Do(func() { c.producer = c.newProducer() })
 	return c.producer
+}
+
+// newProducer returns an idempotent Producer over the connection.
+func (c *Conn) newProducer() *Producer {
+	return &Producer{life: c.life, rt: c.transport, addr: kafka.TCP(c.brokers...), refresh: c.RefreshMetadata,
+		timeout: produceTimeout, roundBytes: roundPartitionBytes, roundRecords: roundPartitionRecords,
+		idempotent: true, retry: RetryPolicy{Initial: 50 * time.Millisecond, Max: time.Second},
+		deliveryTimeout: DeliveryTimeout, metadataWait: metadataWait,
+		parts: map[partitionKey]*partitionQueue{}, busy: map[int32]bool{}, wake: make(chan struct{}, 1)}
+}
+
+// idle returns an error if a record is waiting or unacknowledged.
+func (p *Producer) idle() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, q := range p.parts {
+		if q.batch != nil || len(q.waiting) > 0 || q.sending {
+			return fmt.Errorf("kclient: %s/%d has writes in flight", q.key.topic, q.key.partition)
+		}
+	}
+	return nil
 }
 
 // BatchWriter returns a writer of topic through the connection's shared
@@ -175,6 +191,9 @@ func (p *Producer) send(ctx context.Context, msgs []kafka.Message) error {
 	}
 	if p.life.isClosed() {
 		return ErrClosed
+	}
+	if err := p.txn.usable(); err != nil {
+		return err
 	}
 	now := time.Now()
 	for i := range msgs {

@@ -149,6 +149,10 @@ func (p *Producer) dispatch(keys []partitionKey) {
 		p.settle(keys, errorsFor(keys, fmt.Errorf("init producer id: %w", err)))
 		return
 	}
+	if err := p.txn.addPartitions(ctx, p, keys); err != nil {
+		p.settle(keys, errorsFor(keys, err))
+		return
+	}
 	groups, leaders, err := byLeaderID(ctx, p.rt, p.addr, keys)
 	if err != nil {
 		p.settle(keys, errorsFor(keys, err))
@@ -237,6 +241,9 @@ func (p *Producer) request(leader int32, keys []partitionKey, batches map[partit
 	ctx, cancel := context.WithTimeout(p.life.ctx, p.timeout)
 	defer cancel()
 	req := &rawproduce.Request{Acks: int16(kafka.RequireAll), Timeout: int32(p.timeout / time.Millisecond)}
+	if p.txn != nil {
+		req.TransactionalID = p.txn.id
+	}
 	topicAt := map[string]int{}
 	var sent []partitionKey
 	for _, k := range keys {
@@ -245,7 +252,7 @@ func (p *Producer) request(leader int32, keys []partitionKey, batches map[partit
 			continue
 		}
 		if b.raw == nil {
-			b.raw = encodeBatch(nil, b.msgs, producerIdentity{id: b.seq.id, epoch: b.seq.epoch, seq: b.seq.next}, false)
+			b.raw = encodeBatch(nil, b.msgs, producerIdentity{id: b.seq.id, epoch: b.seq.epoch, seq: b.seq.next}, p.txn != nil)
 		}
 		i, ok := topicAt[k.topic]
 		if !ok {
@@ -297,7 +304,11 @@ func (p *Producer) settle(keys []partitionKey, outcome map[partitionKey]error) {
 			continue
 		}
 		err := p.life.closedErr(outcome[k])
-		switch class := classifyProduce(err); {
+		class := classifyProduce(err)
+		if p.txn != nil && p.txn.settle(q, class, err) {
+			continue
+		}
+		switch {
 		case class == produceOK:
 			q.missingSince = time.Time{}
 			q.fail(nil)
@@ -305,7 +316,7 @@ func (p *Producer) settle(keys []partitionKey, outcome map[partitionKey]error) {
 			q.fail(err)
 		case class == producePermanent:
 			q.fail(err)
-			q.seq.bump(&p.ident, &p.bumps)
+			p.afterFail(q, err)
 		case class == produceResequence || class == produceNewID:
 			b.resets++
 			if b.resets > 5 || b.abandoned() {
@@ -333,7 +344,7 @@ func (p *Producer) settle(keys []partitionKey, outcome map[partitionKey]error) {
 			if b.abandoned() || now.Sub(b.first) > p.deliveryTimeout ||
 				(missing && now.Sub(q.missingSince) > p.metadataWait) {
 				q.fail(err)
-				q.seq.bump(&p.ident, &p.bumps) // it may have been written: never reuse its sequence
+				p.afterFail(q, err) // it may have been written: never reuse its sequence
 				break
 			}
 			if b.backoff == nil {
@@ -346,6 +357,18 @@ func (p *Producer) settle(keys []partitionKey, outcome map[partitionKey]error) {
 	if refresh && p.refresh != nil {
 		p.refresh()
 	}
+}
+
+// afterFail keeps a failed batch's sequence from being reused: a new
+// epoch for the partition, or, in a transaction, the transaction marked
+// for abort (only the coordinator moves a transactional producer's
+// epoch). The caller holds p.mu.
+func (p *Producer) afterFail(q *partitionQueue, err error) {
+	if p.txn != nil {
+		p.txn.mustAbort(err)
+		return
+	}
+	q.seq.bump(&p.ident, &p.bumps)
 }
 
 // fail gives every record of q's batch the outcome err (nil: written) and

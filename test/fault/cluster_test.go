@@ -351,7 +351,7 @@ func newIdempotentProducer(t *testing.T, s *setup) *producer {
 	}
 	conn := kclient.PlainConn(s.brokers)
 	t.Cleanup(func() { conn.Close() })
-	return &producer{s: s, w: conn.BatchWriter("", &kafka.Murmur2Balancer{}), codecs: c}
+	return &producer{t: t, s: s, w: conn.BatchWriter("", &kafka.Murmur2Balancer{}), codecs: c, kp: conn.Producer()}
 }
 
 // The broker leading the most input, output and changelog partitions is

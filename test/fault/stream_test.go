@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -101,9 +102,11 @@ func updateID(line string) string {
 
 // producer paces events onto the input topics.
 type producer struct {
+	t      *testing.T
 	s      *setup
 	w      kclient.MessageWriter
 	codecs *schemas.Codecs
+	kp     *kclient.Producer // sessiond's own producer behind w, when it is
 }
 
 func newProducer(t *testing.T, s *setup) *producer {
@@ -114,7 +117,7 @@ func newProducer(t *testing.T, s *setup) *producer {
 	}
 	w := kclient.PlainConn(s.brokers).Writer("", &kafka.Murmur2Balancer{})
 	t.Cleanup(func() { w.Close() })
-	return &producer{s: s, w: w, codecs: c}
+	return &producer{t: t, s: s, w: w, codecs: c}
 }
 
 // send writes evs at about rate events/s in 20 ms slices, calling tick
@@ -132,7 +135,7 @@ func (p *producer) send(ctx context.Context, evs []*reducer.Event, rate int, tic
 			}
 			msgs = append(msgs, kafka.Message{Topic: p.s.topic(ev.Kind), Key: []byte(ev.VisitorID), Value: v})
 		}
-		if err := kclient.Write(ctx, p.w, msgs, kclient.DefaultRetryPolicy(), nil); err != nil {
+		if err := p.write(ctx, msgs); err != nil {
 			return fmt.Errorf("produce: %w", err)
 		}
 		if tick != nil {
@@ -142,6 +145,39 @@ func (p *producer) send(ctx context.Context, evs []*reducer.Event, rate int, tic
 		time.Sleep(time.Until(next))
 	}
 	return nil
+}
+
+// stallAfter is how long one write of the input may take before the
+// watchdog logs the producer's state and every goroutine's stack (a write
+// that waits through a fault takes seconds, one that hangs never ends).
+const stallAfter = 90 * time.Second
+
+// write writes msgs with Write's retries, logging the first retries' errors
+// and, if the write stalls, the producer's state and the goroutines.
+func (p *producer) write(ctx context.Context, msgs []kafka.Message) error {
+	retries := 0
+	notify := func(err error, d time.Duration) {
+		if retries++; retries <= 5 {
+			p.t.Logf("input write retried in %s: %v", d, err)
+		}
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-time.After(stallAfter):
+		}
+		state := "(kafka-go writer)"
+		if p.kp != nil {
+			state = p.kp.DebugState()
+		}
+		buf := make([]byte, 8<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		p.t.Errorf("input write of %d records stalled for %s; producer state:\n%s\ngoroutines:\n%s", len(msgs), stallAfter, state, buf)
+	}()
+	return kclient.Write(ctx, p.w, msgs, kclient.DefaultRetryPolicy(), notify)
 }
 
 // output is what the output topic holds, decoded.
