@@ -28,15 +28,20 @@ type changelog struct {
 	client *kafka.Client
 	writer *kclient.TopicWriter
 	codec  SnapshotCodec
+	// isolation of the restore: read_uncommitted at least once (every
+	// write is the state), read_committed exactly once (an aborted
+	// transaction's snapshots are not).
+	isolation kclient.Isolation
 }
 
-func newChangelog(topic string, conn *kclient.Conn, client *kafka.Client, codec SnapshotCodec) *changelog {
+func newChangelog(topic string, conn *kclient.Conn, client *kafka.Client, codec SnapshotCodec, isolation kclient.Isolation) *changelog {
 	return &changelog{
-		topic:  topic,
-		conn:   conn,
-		client: client,
-		writer: conn.BatchWriter(topic, kclient.PartitionBalancer{}),
-		codec:  codec,
+		topic:     topic,
+		conn:      conn,
+		client:    client,
+		writer:    conn.BatchWriter(topic, kclient.PartitionBalancer{}),
+		codec:     codec,
+		isolation: isolation,
 	}
 }
 
@@ -150,7 +155,7 @@ type snapshotSink interface {
 // remain every few thousand records.
 func (c *changelog) restore(ctx context.Context, partition int, sink snapshotSink, progress func(read, left int64)) (restoreResult, error) {
 	var res restoreResult
-	offs, err := kclient.Offsets(ctx, c.client, c.topic, partition)
+	offs, err := kclient.OffsetsAt(ctx, c.client, kafka.IsolationLevel(c.isolation), c.topic, partition)
 	if err != nil {
 		return res, err
 	}
@@ -185,7 +190,7 @@ func (c *changelog) restore(ctx context.Context, partition int, sink snapshotSin
 // response), which restores faster than a kafka-go Reader, whose
 // per-message channel and goroutine cost a third of the restore's CPU.
 func (c *changelog) read(ctx context.Context, partition int, rng kclient.Range, progress func(read, left int64)) (map[string]latestRecord, error) {
-	f := kclient.NewDirectPartitionFetcher(c.conn, c.topic, partition, rng.First, kclient.ReadUncommitted)
+	f := kclient.NewDirectPartitionFetcher(c.conn, c.topic, partition, rng.First, c.isolation)
 	f.MaxBytes = restoreMaxBytes
 	latest := map[string]latestRecord{}
 	yield := func(msg kafka.Message, _ int64) bool {

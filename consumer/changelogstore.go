@@ -25,6 +25,7 @@ type changelogStore struct {
 	changelog      *changelog
 	write          func(context.Context, []kafka.Message) error // writes to the changelog
 	commit         func(map[string]map[int]int64)               // marks offsets for the committer
+	txn            *txnTask                                     // exactly once: hand-offs commit a transaction instead
 	retained       *retainedStates
 	status         *Status
 	metrics        *partitionMetrics
@@ -36,15 +37,24 @@ type changelogStore struct {
 	pipe   *statePipe
 }
 
-// open starts the state pipe.
+// open starts the state pipe (none with exactly once: each hand-off
+// commits its transaction before it returns).
 func (s *changelogStore) open(wctx context.Context) {
+	if s.txn != nil {
+		return
+	}
 	s.pipe = startStatePipe(wctx, s.write, s.commit, func(err error) {
 		s.log.Warn("changelog write abandoned; the partition replays from the last commit", "error", err)
 	})
 }
 
 // stage notes a batch's touched visitors and offsets.
-func (s *changelogStore) stage(b *batch) { s.staged.add(b) }
+func (s *changelogStore) stage(b *batch) {
+	if s.txn != nil {
+		s.txn.opened()
+	}
+	s.staged.add(b)
+}
 
 // due: every batch without a commit interval, else once the interval since
 // the first staged batch has passed.
@@ -66,9 +76,30 @@ func (s *changelogStore) handOff(ctx context.Context) error {
 		}
 		st.write = &stateWrite{msgs: msgs, offsets: st.offsets(s.topics, s.partition)}
 	}
+	if s.txn != nil {
+		return s.commitTxn(ctx)
+	}
 	if !s.pipe.handOff(ctx, *st.write) {
 		return ctx.Err()
 	}
+	st.reset()
+	return nil
+}
+
+// commitTxn writes the staged changelog records into the open
+// transaction and commits it with the staged offsets.
+func (s *changelogStore) commitTxn(ctx context.Context) error {
+	st := s.staged
+	if !st.written {
+		if err := s.write(ctx, st.write.msgs); err != nil {
+			return err
+		}
+		st.written = true
+	}
+	if err := s.txn.commit(ctx, st.write.offsets); err != nil {
+		return err
+	}
+	s.status.Touch()
 	st.reset()
 	return nil
 }
@@ -86,6 +117,13 @@ func (s *changelogStore) stateMessages() ([]kafka.Message, error) {
 // drain closes the state pipe and waits for it; after a clean drain
 // everything in memory is in the changelog, and the state is kept.
 func (s *changelogStore) drain(ctx context.Context, keep bool) bool {
+	if s.txn != nil {
+		ok := keep && s.staged.empty() // the last interval committed
+		if ok {
+			s.retain(ctx)
+		}
+		return ok
+	}
 	ok := s.pipe.drain()
 	if ok && keep {
 		s.retain(ctx)

@@ -188,6 +188,21 @@ type Config struct {
 	// the same update_id and content). 0 writes and commits every batch.
 	// Default: 1s.
 	CommitInterval time.Duration
+	// ProcessingGuarantee is AtLeastOnce or ExactlyOnce. At least once: a
+	// crash replays the input since the last commit, and the updates of
+	// that stretch are written again (identical, same update_id). Exactly
+	// once: each partition's updates, dead letters and changelog records of
+	// a commit interval, and its input offsets, commit in one Kafka
+	// transaction (transactional id "<group>-task-<partition>"), so a
+	// read_committed reader sees each update once. Default: AtLeastOnce.
+	ProcessingGuarantee string
+	// TransactionTimeout (exactly once) is the transactions'
+	// transaction.timeout.ms: a member that stops for longer (killed,
+	// frozen) has its open transaction aborted by the coordinator, which
+	// holds read_committed readers of its partitions until then. It must
+	// be below the brokers' transaction.max.timeout.ms (15 min by default).
+	// Default: 10s, Kafka Streams' value.
+	TransactionTimeout time.Duration
 	// SessionTimeout is the consumer group session timeout: how long a
 	// member that stopped heart-beating (killed, partitioned) keeps its
 	// partitions. Default: 10s.
@@ -238,6 +253,10 @@ const (
 	DefaultSessionTimeout  = 10 * time.Second
 	DefaultDrainTimeout    = 15 * time.Second
 	DefaultCommitInterval  = time.Second
+	// The processing guarantees (ProcessingGuarantee).
+	AtLeastOnce               = "at-least-once"
+	ExactlyOnce               = "exactly-once"
+	DefaultTransactionTimeout = 10 * time.Second
 	// DefaultReplicationFactor and DefaultMinInsyncReplicas (-1) leave both
 	// to the brokers' defaults, as Kafka Streams does since 3.0.
 	DefaultReplicationFactor = -1
@@ -251,19 +270,21 @@ const (
 // codecs and sinks) are left to the caller.
 func DefaultConfig() Config {
 	return Config{
-		Pipeline:          defaultPipeline(),
-		Group:             DefaultGroup,
-		DeadLetterTopic:   DefaultDeadLetterTopic,
-		MaxIdle:           DefaultMaxIdle,
-		MaxBatchAge:       DefaultMaxBatchAge,
-		SessionTimeout:    DefaultSessionTimeout,
-		DrainTimeout:      DefaultDrainTimeout,
-		CommitInterval:    DefaultCommitInterval,
-		CreateTopics:      true,
-		ReplicationFactor: DefaultReplicationFactor,
-		MinInsyncReplicas: DefaultMinInsyncReplicas,
-		Metrics:           NewMetrics(),
-		Status:            NewStatus(),
+		Pipeline:            defaultPipeline(),
+		Group:               DefaultGroup,
+		DeadLetterTopic:     DefaultDeadLetterTopic,
+		MaxIdle:             DefaultMaxIdle,
+		MaxBatchAge:         DefaultMaxBatchAge,
+		SessionTimeout:      DefaultSessionTimeout,
+		DrainTimeout:        DefaultDrainTimeout,
+		CommitInterval:      DefaultCommitInterval,
+		ProcessingGuarantee: AtLeastOnce,
+		TransactionTimeout:  DefaultTransactionTimeout,
+		CreateTopics:        true,
+		ReplicationFactor:   DefaultReplicationFactor,
+		MinInsyncReplicas:   DefaultMinInsyncReplicas,
+		Metrics:             NewMetrics(),
+		Status:              NewStatus(),
 	}
 }
 
@@ -322,9 +343,18 @@ func (c *Config) validateGroupSettings() error {
 		return config.Errorf("SessionTimeout", "consumer: group session timeout %v must be positive", c.SessionTimeout)
 	case c.DrainTimeout <= 0:
 		return config.Errorf("DrainTimeout", "consumer: drain timeout %v must be positive", c.DrainTimeout)
+	case c.ProcessingGuarantee != AtLeastOnce && c.ProcessingGuarantee != ExactlyOnce:
+		return config.Errorf("ProcessingGuarantee", "consumer: processing guarantee %q is neither %s nor %s", c.ProcessingGuarantee, AtLeastOnce, ExactlyOnce)
+	case c.ExactlyOnce() && c.ReadUncommitted:
+		return config.Errorf("ReadUncommitted", "consumer: exactly-once reads its inputs read_committed; read_uncommitted would apply records of aborted transactions")
+	case c.ExactlyOnce() && (c.TransactionTimeout < time.Second || c.TransactionTimeout > 15*time.Minute):
+		return config.Errorf("TransactionTimeout", "consumer: transaction timeout %v must be between 1s and the brokers' transaction.max.timeout.ms (15m by default)", c.TransactionTimeout)
 	}
 	return nil
 }
+
+// ExactlyOnce reports whether the pipeline commits in transactions.
+func (c *Config) ExactlyOnce() bool { return c.ProcessingGuarantee == ExactlyOnce }
 
 func (c *Config) validateTopics() error {
 	if c.DeadLetterTopic == "" {

@@ -53,7 +53,7 @@ func TestChangelogRoundTrip(t *testing.T) {
 	kafkatest.CreateTopics(t, brokers, 2, topic)
 	codecs := loadCodecs(t)
 	client := kclient.PlainConn(brokers).Client()
-	cl := newChangelog(topic, kclient.PlainConn(brokers), client, codecs)
+	cl := newChangelog(topic, kclient.PlainConn(brokers), client, codecs, kclient.ReadUncommitted)
 	t.Cleanup(func() { cl.writer.Close() })
 
 	red := newReducer(t)
@@ -134,7 +134,7 @@ func TestChangelogRestoresRecordsWithoutHeader(t *testing.T) {
 	kafkatest.CreateTopics(t, brokers, 1, topic)
 	codecs := loadCodecs(t)
 	conn := kclient.PlainConn(brokers)
-	cl := newChangelog(topic, conn, conn.Client(), codecs)
+	cl := newChangelog(topic, conn, conn.Client(), codecs, kclient.ReadUncommitted)
 	t.Cleanup(func() { cl.writer.Close() })
 	red := newReducer(t)
 	apply(t, red, cartEvent("v1", "c1", 1000, "p1"), cartEvent("v2", "c2", 1500, "p2"))

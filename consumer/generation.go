@@ -36,12 +36,14 @@ func (p *Processor) runGeneration(ctx context.Context, gen *kclient.Generation) 
 
 	var tasks sync.WaitGroup
 	for _, n := range owned {
-		t := newTask(p.taskDeps(n, commits.mark))
 		starts := startOffsets(gen.Assignments, n)
 		tasks.Add(1)
 		go func() {
 			defer tasks.Done()
-			t.run(ctx, starts)
+			// A task whose transaction aborted starts again from the
+			// committed state (exactly once).
+			for newTask(p.taskDeps(n, commits.mark, gen)).run(ctx, starts) && ctx.Err() == nil {
+			}
 		}()
 	}
 	p.waitGeneration(ctx, owned)

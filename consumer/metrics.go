@@ -30,8 +30,14 @@ type Metrics struct {
 	CommitFailure prometheus.Counter     // sessiond_commit_failures_total
 	Snapshots     *prometheus.GaugeVec   // sessiond_snapshots{partition}
 	Corrupt       prometheus.Counter     // sessiond_snapshots_corrupt_total
-	collectors    []prometheus.Collector // everything above, for Register
-	_             struct{}               // keep composite literals keyed
+	// Exactly once (ProcessingGuarantee): transactions by outcome, how long
+	// each was open (first write to committed), and producers fenced by a
+	// partition's new owner.
+	Transactions   *prometheus.CounterVec // sessiond_transactions_total{outcome}
+	TxnSeconds     prometheus.Histogram   // sessiond_transaction_seconds
+	ProducerFenced prometheus.Counter     // sessiond_producers_fenced_total
+	collectors     []prometheus.Collector // everything above, for Register
+	_              struct{}               // keep composite literals keyed
 }
 
 // NewMetrics builds the collectors.
@@ -69,6 +75,12 @@ func NewMetrics() *Metrics {
 			Help: "Consumer group generations joined."}),
 		WriteRetries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sessiond_write_retries_total",
 			Help: "Failed attempts to write or commit that were retried, by target (sink, changelog, dlq, commit)."}, []string{"target"}),
+		Transactions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sessiond_transactions_total",
+			Help: "Kafka transactions of exactly-once processing, by outcome (committed, aborted)."}, []string{"outcome"}),
+		TxnSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sessiond_transaction_seconds",
+			Help: "How long a committed transaction was open: from its first write to EndTxn answered.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}),
+		ProducerFenced: prometheus.NewCounter(prometheus.CounterOpts{Name: "sessiond_producers_fenced_total",
+			Help: "Transactional producers of this member fenced by another owner of their partition (a zombie stopped)."}),
 		CommitFailure: prometheus.NewCounter(prometheus.CounterOpts{Name: "sessiond_commit_failures_total",
 			Help: "Offset commits given up (the generation ended first); the records are replayed."}),
 		Snapshots: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sessiond_snapshots",
@@ -79,7 +91,8 @@ func NewMetrics() *Metrics {
 	m.initSeries()
 	m.collectors = []prometheus.Collector{m.Events, m.Updates, m.DeadLetters, m.Expired, m.Swept, m.ClockSkew, m.Lag,
 		m.BatchSeconds, m.BatchEvents, m.EndToEnd, m.Restored, m.RestoreLeft, m.RestoreTime,
-		m.Assigned, m.Rebalances, m.WriteRetries, m.CommitFailure, m.Snapshots, m.Corrupt}
+		m.Assigned, m.Rebalances, m.WriteRetries, m.CommitFailure, m.Snapshots, m.Corrupt,
+		m.Transactions, m.TxnSeconds, m.ProducerFenced}
 	return m
 }
 
@@ -159,6 +172,8 @@ func (m *Metrics) initSeries() {
 	}
 	m.ClockSkew.WithLabelValues("ahead")
 	m.ClockSkew.WithLabelValues("behind")
+	m.Transactions.WithLabelValues("committed")
+	m.Transactions.WithLabelValues("aborted")
 }
 
 // InitTopics creates the dead-letter series of the input topics at zero.

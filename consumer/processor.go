@@ -25,6 +25,9 @@ type Processor struct {
 	retained    retainedStates
 	counts      runCounts // totals since New
 
+	txnMu        sync.Mutex
+	txnProducers map[int]*kclient.TxnProducer // exactly once: by partition, kept across generations
+
 	drainMu   sync.Mutex
 	lastDrain DrainSummary // of the last Run
 }
@@ -46,7 +49,7 @@ func New(cfg Config) (*Processor, error) {
 	p := &Processor{
 		cfg:         cfg,
 		client:      client,
-		changelog:   newChangelog(cfg.Changelog(), cfg.Conn, client, cfg.Snapshots),
+		changelog:   newChangelog(cfg.Changelog(), cfg.Conn, client, cfg.Snapshots, changelogIsolation(&cfg)),
 		deadLetters: cfg.DeadLetters,
 	}
 	if p.deadLetters == nil {
@@ -57,6 +60,14 @@ func New(cfg Config) (*Processor, error) {
 	p.outputs = &outputs{sinks: cfg.Sinks, deadLetters: p.deadLetters, retry: cfg.Retry,
 		metrics: cfg.Metrics, log: cfg.Logger}
 	return p, nil
+}
+
+// changelogIsolation is the restore's isolation level.
+func changelogIsolation(cfg *Config) kclient.Isolation {
+	if cfg.ExactlyOnce() {
+		return kclient.ReadCommitted
+	}
+	return kclient.ReadUncommitted
 }
 
 // Check verifies, without changing anything, that the inputs exist and are
@@ -183,11 +194,24 @@ func (p *Processor) closeWriters() {
 // Partitions returns the input partition count found by Check or Prepare.
 func (p *Processor) Partitions() int { return p.partitions }
 
-// taskDeps returns what the task of partition n needs in this generation.
-func (p *Processor) taskDeps(n int, commit func(map[string]map[int]int64)) taskDeps {
+// taskDeps returns what the task of partition n needs in generation gen.
+func (p *Processor) taskDeps(n int, commit func(map[string]map[int]int64), gen *kclient.Generation) taskDeps {
 	topics := p.cfg.InputTopics()
 	metrics := p.cfg.Metrics.forPartition(n, topics)
 	log := p.cfg.Logger.With("partition", n)
+	state := p.partitionState(n, commit, metrics, log)
+	outputs := p.outputs
+	var txn *txnTask
+	if p.cfg.ExactlyOnce() {
+		tp := p.txnProducer(n)
+		txn = &txnTask{tp: tp, group: p.cfg.Group, gen: gen, metrics: p.cfg.Metrics, log: log}
+		outputs = p.outputs.inTxn(tp, p.cfg.DeadLetterTopic)
+		changelog := tp.Writer(p.changelog.topic, kclient.PartitionBalancer{})
+		state.txn = txn
+		state.write = func(ctx context.Context, msgs []kafka.Message) error {
+			return p.writeChangelogWith(ctx, changelog, msgs)
+		}
+	}
 	return taskDeps{
 		partition:    n,
 		topics:       topics,
@@ -195,8 +219,10 @@ func (p *Processor) taskDeps(n int, commit func(map[string]map[int]int64)) taskD
 		client:       p.client,
 		isolation:    p.cfg.Isolation(),
 		decoder:      p.cfg.Decoder,
-		state:        p.partitionState(n, commit, metrics, log),
-		outputs:      p.outputs,
+		state:        state,
+		outputs:      outputs,
+		txn:          txn,
+		group:        p.cfg.Group,
 		emit:         emitAll,
 		counts:       &p.counts,
 		status:       p.cfg.Status,
@@ -234,10 +260,31 @@ func (p *Processor) partitionState(n int, commit func(map[string]map[int]int64),
 
 // writeChangelog writes a partition's changelog records, retrying failures.
 func (p *Processor) writeChangelog(ctx context.Context, msgs []kafka.Message) error {
+	return p.writeChangelogWith(ctx, p.changelog.writer, msgs)
+}
+
+// txnProducer returns partition n's transactional producer.
+func (p *Processor) txnProducer(n int) *kclient.TxnProducer {
+	p.txnMu.Lock()
+	defer p.txnMu.Unlock()
+	if p.txnProducers == nil {
+		p.txnProducers = map[int]*kclient.TxnProducer{}
+	}
+	tp := p.txnProducers[n]
+	if tp == nil {
+		tp = p.cfg.Conn.TxnProducer(txnID(p.cfg.Group, n), p.cfg.TransactionTimeout)
+		p.txnProducers[n] = tp
+	}
+	return tp
+}
+
+// writeChangelogWith writes a partition's changelog records with w,
+// retrying failures.
+func (p *Processor) writeChangelogWith(ctx context.Context, w kclient.MessageWriter, msgs []kafka.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	if err := p.outputs.writeKafka(ctx, "changelog", p.changelog.writer, msgs); err != nil {
+	if err := p.outputs.writeKafka(ctx, "changelog", w, msgs); err != nil {
 		return err
 	}
 	p.counts.snapshots.Add(int64(len(msgs)))

@@ -7,11 +7,12 @@ import "time"
 // touched, each written once however many batches touched it, and the
 // offsets after them.
 type staged struct {
-	dirty map[string]struct{}
-	next  [numKinds]int64 // offset after the last record staged, per source; -1 none
-	since time.Time       // when the first batch was staged
-	write *stateWrite     // encoded and waiting for the state pipe (a retry resends it)
-	has   bool
+	dirty   map[string]struct{}
+	next    [numKinds]int64 // offset after the last record staged, per source; -1 none
+	since   time.Time       // when the first batch was staged
+	write   *stateWrite     // encoded and waiting for the state pipe (a retry resends it)
+	written bool            // exactly once: write's records are in the open transaction
+	has     bool
 }
 
 func newStaged() *staged {
@@ -25,7 +26,7 @@ func (s *staged) reset() {
 	for k := range s.next {
 		s.next[k] = -1
 	}
-	s.write, s.has = nil, false
+	s.write, s.written, s.has = nil, false, false
 }
 
 func (s *staged) empty() bool { return !s.has }

@@ -28,6 +28,8 @@ type taskDeps struct {
 	status    *Status
 	metrics   *partitionMetrics
 	retry     kclient.RetryPolicy
+	txn       *txnTask     // exactly once: the task's transactions (nil: at least once)
+	group     string       // the consumer group (exactly once reads its offsets)
 	bounded   bool         // a batch job (replay): give up on errors instead of stalling
 	log       *slog.Logger // with the partition
 
@@ -64,15 +66,25 @@ func newTask(d taskDeps) *task {
 // only when ctx ends (in kafka-go a function that returns ends the
 // generation for the whole group), after draining: the batch in flight is
 // flushed and its offsets handed to the committer, within drainTimeout.
-func (t *task) run(ctx context.Context, starts map[string]int64) {
+//
+// With exactly once, the task first fences the partition's earlier owners
+// and reads the committed offsets itself (starts are then not used); run
+// reports true when its transaction aborted and the task must start again
+// from the committed state.
+func (t *task) run(ctx context.Context, starts map[string]int64) (again bool) {
 	defer t.metrics.release()
 	wctx, cancel := drainContext(ctx, t.drainTimeout)
 	defer cancel()
+	if t.txn != nil {
+		if err := t.retryOp(ctx, "init transactions", func() error { return t.initTxn(ctx, &starts) }); err != nil {
+			return false
+		}
+	}
 	if err := t.retryOp(ctx, "restore", func() error { return t.load(ctx) }); err != nil {
-		return
+		return false
 	}
 	if err := t.retryOp(ctx, "start", func() error { return t.start(ctx, starts) }); err != nil {
-		return
+		return false
 	}
 	defer t.sources.stop()
 	t.status.restored(t.partition)
@@ -82,6 +94,24 @@ func (t *task) run(ctx context.Context, starts map[string]int64) {
 		t.log.Warn("final flush incomplete; the partition replays from the last commit")
 	}
 	t.state.drain(wctx, err == nil)
+	if t.txn != nil && err != nil && isTxnFailure(err) {
+		return t.txn.abort(wctx, err)
+	}
+	return false
+}
+
+// initTxn fences the partition's earlier owners and then reads the
+// committed offsets into starts.
+func (t *task) initTxn(ctx context.Context, starts *map[string]int64) error {
+	if err := t.txn.init(ctx); err != nil {
+		return err
+	}
+	offs, err := committedOffsets(ctx, t.client, t.group, t.topics, t.partition)
+	if err != nil {
+		return err
+	}
+	*starts = offs
+	return nil
 }
 
 // load takes the partition's reducer and stream clock from the state.
@@ -125,6 +155,9 @@ func (t *task) retryOp(ctx context.Context, what string, op func() error) error 
 // classify makes backoff stop on a permanent error in a bounded task (it
 // then returns err itself), and retry it in an unbounded one.
 func (t *task) classify(err error) error {
+	if err != nil && t.txn != nil && isTxnFailure(err) {
+		return backoff.Permanent(err) // the transaction aborts: retrying cannot cure it
+	}
 	if err == nil || !kclient.IsPermanent(err) {
 		return err
 	}

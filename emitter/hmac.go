@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 
+	"github.com/sessiond/sessiond/internal/kclient"
 	"github.com/sessiond/sessiond/reducer"
 )
 
@@ -13,6 +14,16 @@ import (
 type updateSink interface {
 	Name() string
 	Write(ctx context.Context, updates []*reducer.Update) error
+}
+
+// UpdateSink is a sink as the pipeline sees it (consumer.Sink's methods).
+type UpdateSink = updateSink
+
+// TxnSink is a sink that can write into a transactional producer's
+// transactions (exactly-once processing): InTxn returns the sink writing
+// through tp. The Kafka sink is one; Nosto's HTTP API cannot be.
+type TxnSink interface {
+	InTxn(tp *kclient.TxnProducer) UpdateSink
 }
 
 // ReferenceHasher wraps a sink so that what it sends carries
@@ -27,6 +38,15 @@ type ReferenceHasher struct {
 // HashReferences returns sink wrapped by a ReferenceHasher with key.
 func HashReferences(sink updateSink, key []byte) *ReferenceHasher {
 	return &ReferenceHasher{inner: sink, key: append([]byte(nil), key...)}
+}
+
+// InTxn wraps the wrapped sink's transactional form, if it has one (else
+// it returns h: the sink writes outside the transaction).
+func (h *ReferenceHasher) InTxn(tp *kclient.TxnProducer) UpdateSink {
+	if t, ok := h.inner.(TxnSink); ok {
+		return &ReferenceHasher{inner: t.InTxn(tp), key: h.key}
+	}
+	return h
 }
 
 // Name is the wrapped sink's.

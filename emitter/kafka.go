@@ -90,3 +90,9 @@ func (s *KafkaSink) Name() string { return "kafka" }
 // Close closes the writer (the connection's shared producer has nothing to
 // flush: every Write waits for its records' acknowledgements).
 func (s *KafkaSink) Close() error { return s.writer.Close() }
+
+// InTxn returns the sink writing through tp, into its transactions
+// (exactly-once processing).
+func (s *KafkaSink) InTxn(tp *kclient.TxnProducer) UpdateSink {
+	return &KafkaSink{cfg: s.cfg, writer: tp.Writer(s.cfg.Topic, &kafka.Murmur2Balancer{})}
+}

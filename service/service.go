@@ -67,7 +67,22 @@ func New(cfg Config, log *slog.Logger) (_ *Service, err error) {
 	if s.proc, err = consumer.New(*c); err != nil {
 		return nil, config.Within("Consumer", err)
 	}
+	s.warnGuarantee()
 	return s, nil
+}
+
+// warnGuarantee says at start what exactly once cannot cover: the Nosto
+// sink is an HTTP API, outside any Kafka transaction.
+func (s *Service) warnGuarantee() {
+	cfg := &s.cfg
+	if !cfg.Consumer.ExactlyOnce() || !cfg.nostoSinkOn() {
+		return
+	}
+	if !cfg.kafkaSinkOn() {
+		s.log.Warn("--processing-guarantee exactly-once with only the Nosto sink: Nosto's API cannot take part in a Kafka transaction, so updates re-processed after a crash or an aborted transaction are sent to Nosto again (the same update, with the update_id as its Idempotency-Key); exactly once covers the changelog, the dead letters and the offsets only")
+		return
+	}
+	s.log.Warn("--processing-guarantee exactly-once: the Kafka output topic is written in transactions, the Nosto sink cannot be; Nosto may receive an update again after a crash or an aborted transaction (same update_id as its Idempotency-Key)")
 }
 
 // buildInfoGauge is sessiond_build_info{version,commit,goversion} = 1.

@@ -52,6 +52,8 @@ func bindServiceFlags(fs *flag.FlagSet, cfg *service.Config, passwordFile *strin
 	fs.DurationVar(&c.SessionTimeout, "group-session-timeout", c.SessionTimeout, "consumer group session timeout: how soon a dead member's partitions move")
 	fs.DurationVar(&c.CommitInterval, "commit-interval", c.CommitInterval, "how often each partition writes its changelog and commits (a visitor touched many times in between is written once; a crash replays about this much input); 0: every batch")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "how long the drain after SIGTERM or a rebalance may take (keep it below the pod's grace period)")
+	fs.StringVar(&c.ProcessingGuarantee, "processing-guarantee", c.ProcessingGuarantee, "at-least-once (a crash re-sends the updates since the last commit) or exactly-once (each partition's updates, dead letters, changelog and offsets commit in one Kafka transaction per commit interval; read_committed readers see each update once)")
+	fs.DurationVar(&c.TransactionTimeout, "transaction-timeout", c.TransactionTimeout, "exactly-once: transaction.timeout.ms, how long a dead member's open transaction holds read_committed readers before the coordinator aborts it")
 	return wire
 }
 

@@ -27,6 +27,7 @@ func IsPermanent(err error) bool {
 	var perm *backoff.PermanentError
 	var tooLarge kafka.MessageTooLargeError
 	return errors.As(err, &perm) || errors.As(err, &tooLarge) || errors.Is(err, ErrClosed) ||
+		errors.Is(err, ErrTxnAbortable) || errors.Is(err, ErrProducerFenced) ||
 		errors.Is(err, kafka.MessageSizeTooLarge) ||
 		errors.Is(err, kafka.SASLAuthenticationFailed) ||
 		errors.Is(err, kafka.TopicAuthorizationFailed) ||
