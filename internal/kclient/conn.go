@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -161,7 +162,9 @@ func NewConn(cfg ConnConfig) (*Conn, error) {
 	if c.sasl, err = saslMechanism(cfg.SASL); err != nil {
 		return nil, err
 	}
-	c.transport = &kafka.Transport{TLS: c.tls, SASL: c.sasl, DialTimeout: c.dialTimeout, ClientID: clientID}
+	dialer := &net.Dialer{Timeout: c.dialTimeout}
+	c.transport = &kafka.Transport{TLS: c.tls, SASL: c.sasl, DialTimeout: c.dialTimeout, ClientID: clientID,
+		Dial: newSuspects().dial(dialer.DialContext)}
 	return c, nil
 }
 

@@ -230,7 +230,7 @@ func staleMetadata(err error) bool {
 		errors.Is(err, kafka.UnknownLeaderEpoch) || errors.Is(err, kafka.KafkaStorageError) ||
 		errors.Is(err, kafka.NotCoordinatorForGroup) || errors.Is(err, kafka.GroupCoordinatorNotAvailable) ||
 		errors.Is(err, protocol.ErrNoPartition) || errors.Is(err, protocol.ErrNoTopic) || errors.Is(err, protocol.ErrNoLeader) ||
-		errors.Is(err, errNoAnswer) || errors.Is(err, errLeaderMoved) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, errNoAnswer) || errors.Is(err, errLeaderMoved) || errors.Is(err, errSuspect) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.As(err, &op)
 }
