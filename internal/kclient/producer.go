@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/segmentio/kafka-go"
 	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
 )
@@ -75,7 +76,8 @@ type Producer struct {
 	running bool           // the scheduler goroutine runs
 	wake    chan struct{}  // tells the scheduler something changed
 	ident   idempotence
-	txn     *txnState // nil: not transactional (txn.go)
+	txn     *txnState       // nil: not transactional (txn.go)
+	stall   backoff.BackOff // between dispatches that failed before any request
 
 	writes, requests, records, resent, bumps atomic.Int64 // for Stats
 }

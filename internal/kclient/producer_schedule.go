@@ -52,7 +52,9 @@ func (p *Producer) schedule() {
 			return
 		}
 		if len(keys) > 0 {
-			p.dispatch(keys)
+			if again := p.dispatch(keys); again > 0 {
+				wait = min(wait, again)
+			}
 		}
 		if !timer.Stop() {
 			select {
@@ -141,23 +143,30 @@ func (p *Producer) closeAll() {
 }
 
 // dispatch groups keys by leader and starts a request for every leader
-// without one in flight.
-func (p *Producer) dispatch(keys []partitionKey) {
+// without one in flight. If it could not get that far (no producer id, no
+// metadata: records may be waiting with no batch made, so nothing else
+// would wake the scheduler), it returns how long to wait before the next
+// try; else 0.
+func (p *Producer) dispatch(keys []partitionKey) (again time.Duration) {
 	ctx, cancel := context.WithTimeout(p.life.ctx, p.timeout)
 	defer cancel()
 	if err := p.ident.ensure(ctx, p); err != nil {
 		p.settle(keys, errorsFor(keys, fmt.Errorf("init producer id: %w", err)))
-		return
+		return p.stalled()
 	}
 	if err := p.txn.addPartitions(ctx, p, keys); err != nil {
 		p.settle(keys, errorsFor(keys, err))
-		return
+		return p.stalled()
 	}
 	groups, leaders, err := byLeaderID(ctx, p.rt, p.addr, keys)
 	if err != nil {
 		p.settle(keys, errorsFor(keys, err))
-		return
+		if staleMetadata(err) && p.refresh != nil {
+			p.refresh()
+		}
+		return p.stalled()
 	}
+	p.unstalled()
 	for g, group := range groups {
 		leader := leaders[g]
 		batches := p.take(leader, group)
@@ -168,6 +177,30 @@ func (p *Producer) dispatch(keys []partitionKey) {
 			p.settle(group, errorsFor(group, ErrClosed))
 		}
 	}
+	return 0
+}
+
+// stalled returns the wait before dispatch's next try after a failure
+// that came before any request: the producer's retry backoff, growing
+// until a dispatch gets through.
+func (p *Producer) stalled() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stall == nil {
+		p.stall = p.retry.backOff(context.Background())
+	}
+	d := p.stall.NextBackOff()
+	if d <= 0 { // backoff.Stop: the policy has no limit here, but never spin
+		d = p.retry.Max
+	}
+	return d
+}
+
+// unstalled resets stalled's backoff.
+func (p *Producer) unstalled() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stall = nil
 }
 
 // take marks leader busy and the partitions' batches in flight, making a

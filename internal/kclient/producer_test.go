@@ -266,3 +266,31 @@ func TestProducerGivesUpWithTheContext(t *testing.T) {
 		t.Errorf("%d produce requests after a cancelled write, want 0", r)
 	}
 }
+
+// A dispatch that fails before any request — the transport has no
+// metadata yet (its first metadata request was lost, as when a connection
+// pool is started against a frozen broker) — is tried again after a
+// backoff. It used to wait for the next write to wake the scheduler, so a
+// writer waiting for its records hung for good (seen in the three-broker
+// frozen-broker case).
+func TestProducerRetriesADispatchThatFoundNoMetadata(t *testing.T) {
+	c, conn := producerCluster(t, 1, "t")
+	defer conn.Close()
+	var lost atomic.Int64
+	c.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if lost.Add(1) == 1 {
+			c.KeepControl()
+			return nil, errors.New("lost"), true // kfake closes the connection
+		}
+		return nil, nil, false
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	w := conn.Producer().Writer("t", PartitionBalancer{})
+	if err := w.WriteMessages(ctx, kafka.Message{Partition: 1, Value: []byte("v")}); err != nil {
+		t.Fatalf("write after the first metadata request was lost: %v", err)
+	}
+	if lost.Load() < 2 {
+		t.Fatalf("%d metadata requests: the lost one was never retried", lost.Load())
+	}
+}
