@@ -77,3 +77,27 @@ func TestProcessingGuaranteeFlag(t *testing.T) {
 		}
 	}
 }
+
+// tail reads read_committed by default: the records of an aborted
+// transaction are not printed (nor are its markers), those of a committed
+// one are; --isolation-level read_uncommitted prints both.
+func TestTailReadsCommittedByDefault(t *testing.T) {
+	e := newEnv(t, 1)
+	actions := ofKind(stream(t, 23, 10, 200), "action")[:3]
+	e.produceTx(t, actions[:1], false)
+	e.produceTx(t, actions[1:], true)
+	count := func(extra ...string) int {
+		var out, errs bytes.Buffer
+		args := append([]string{"tail", e.action, "--from-beginning", "--brokers", strings.Join(e.brokers, ",")}, extra...)
+		if code := Main(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errs}); code != 0 {
+			t.Fatalf("tail %v: exit %d: %s", extra, code, errs.String())
+		}
+		return strings.Count(out.String(), "\n")
+	}
+	if n := count(); n != 2 {
+		t.Errorf("tail (read_committed) printed %d records, want the 2 committed ones", n)
+	}
+	if n := count("--isolation-level", "read_uncommitted"); n != 3 {
+		t.Errorf("tail --isolation-level read_uncommitted printed %d records, want all 3", n)
+	}
+}

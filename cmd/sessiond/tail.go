@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,6 +36,8 @@ func runTail(ctx context.Context, args []string, io stdio) error {
 	kafkaflags.Bind(fs, &connCfg, &passwordFile)
 	fromBeginning := fs.Bool("from-beginning", false, "start at the earliest offsets (default: the end)")
 	follow := fs.Bool("follow", false, "keep printing new records (default: stop at the end offsets found at start)")
+	var uncommitted bool
+	fs.Var((*isolationLevel)(&uncommitted), "isolation-level", "read_committed (default: records of aborted transactions left out, open ones waited for) or read_uncommitted (everything written)")
 	topicArgs, flagArgs := splitPositional(args)
 	if err := parseFlags(fs, flagArgs); err != nil {
 		return err
@@ -50,7 +53,11 @@ func runTail(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer conn.Close()
-	return tailTopic(ctx, conn, topicArgs[0], *fromBeginning, *follow, io.out)
+	iso := kclient.ReadCommitted
+	if uncommitted {
+		iso = kclient.ReadUncommitted
+	}
+	return tailTopic(ctx, conn, topicArgs[0], *fromBeginning, *follow, iso, io.out)
 }
 
 // splitPositional separates the arguments that are not flags (a topic, a
@@ -110,8 +117,9 @@ func openConn(ctx context.Context, cfg kclient.ConnConfig, passwordFile string) 
 }
 
 // tailTopic prints every partition of topic, from the start or the end,
-// until the end offsets found at start or, with follow, until ctx ends.
-func tailTopic(ctx context.Context, conn *kclient.Conn, topic string, fromBeginning, follow bool, w io.Writer) error {
+// until the end offsets found at start (the last stable offsets under
+// read_committed) or, with follow, until ctx ends.
+func tailTopic(ctx context.Context, conn *kclient.Conn, topic string, fromBeginning, follow bool, iso kclient.Isolation, w io.Writer) error {
 	client := conn.Client()
 	counts, err := kclient.PartitionCounts(ctx, client, topic)
 	if err != nil {
@@ -121,7 +129,7 @@ func tailTopic(ctx context.Context, conn *kclient.Conn, topic string, fromBeginn
 	for i := range parts {
 		parts[i] = i
 	}
-	offs, err := kclient.Offsets(ctx, client, topic, parts...)
+	offs, err := kclient.OffsetsAt(ctx, client, kafka.IsolationLevel(iso), topic, parts...)
 	if err != nil {
 		return err
 	}
@@ -140,7 +148,7 @@ func tailTopic(ctx context.Context, conn *kclient.Conn, topic string, fromBeginn
 		if !follow && start >= rng.End {
 			continue
 		}
-		g.Go(func() error { return p.readPartition(gctx, conn, topic, part, start, rng.End, follow) })
+		g.Go(func() error { return p.readPartition(gctx, conn, topic, part, start, rng.End, follow, iso) })
 	}
 	err = g.Wait()
 	if ctx.Err() != nil {
@@ -156,23 +164,43 @@ type tailPrinter struct {
 	codecs *schemas.Codecs
 }
 
-func (p *tailPrinter) readPartition(ctx context.Context, conn *kclient.Conn, topic string, part int, start, end int64, follow bool) error {
-	rc := conn.ReaderConfig(topic, part)
-	rc.MinBytes, rc.MaxBytes, rc.MaxWait = 1, 1<<20, tailReadWait
-	r := kafka.NewReader(rc)
-	defer r.Close()
-	if err := r.SetOffset(start); err != nil {
-		return err
-	}
-	for follow || start < end {
-		m, err := r.ReadMessage(ctx)
-		if err != nil {
+// readPartition prints part from start to end (or on, with follow) with
+// sessiond's own fetcher: at read_committed it leaves out the records of
+// aborted transactions, which a kafka-go Reader would print, and it
+// follows the partition's leader as the pipeline does. Failed fetches are
+// retried with the default policy until ctx ends.
+func (p *tailPrinter) readPartition(ctx context.Context, conn *kclient.Conn, topic string, part int, start, end int64, follow bool, iso kclient.Isolation) error {
+	f := kclient.NewDirectPartitionFetcher(conn, topic, part, start, iso)
+	f.MaxBytes, f.MaxWait = 1<<20, tailReadWait
+	retry := kclient.DefaultRetryPolicy().NewBackOff(ctx)
+	for follow || f.Offset() < end {
+		var printErr error
+		_, err := f.Fetch(ctx, func(m kafka.Message, _ int64) bool {
+			if !follow && m.Offset >= end {
+				return false
+			}
+			printErr = p.print(m)
+			return printErr == nil
+		})
+		switch {
+		case printErr != nil:
+			return printErr
+		case err == nil || errors.Is(err, kclient.ErrStopped):
+			retry.Reset()
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case !kclient.IsRetryable(err):
 			return err
+		default:
+			select {
+			case <-time.After(retry.NextBackOff()):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
-		if err := p.print(m); err != nil {
-			return err
+		if !follow && f.Offset() >= end {
+			return nil
 		}
-		start = m.Offset + 1
 	}
 	return nil
 }

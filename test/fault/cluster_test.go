@@ -172,12 +172,19 @@ func waitTopic(t *testing.T, brokers []string, topic string) {
 // update_id is there and no record has come for quiet, or timeout.
 func clusterOutput(t *testing.T, s *setup, want map[string]string, timeout time.Duration) output {
 	t.Helper()
+	return isolatedOutput(t, s, want, timeout, kgo.ReadUncommitted())
+}
+
+// isolatedOutput is clusterOutput at isolation level iso: read_committed
+// leaves aborted transactions' records out and waits for open ones.
+func isolatedOutput(t *testing.T, s *setup, want map[string]string, timeout time.Duration, iso kgo.IsolationLevel) output {
+	t.Helper()
 	codecs, err := schemas.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(s.brokers...), kgo.ConsumeTopics(s.out),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(iso))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,11 +272,23 @@ func reordered(o output, evsOrder []string) int {
 // line with the longest output pause from the fault's start.
 func clusterCase(t *testing.T, name string, seed uint64, fault func(s *setup) (began time.Time, note string)) {
 	t.Helper()
+	clusterCaseWith(t, name, seed, false, fault)
+}
+
+// clusterCaseWith is clusterCase; with exactlyOnce, sessiond runs with
+// --processing-guarantee exactly-once and the output is judged as a
+// read_committed reader sees it.
+func clusterCaseWith(t *testing.T, name string, seed uint64, exactlyOnce bool, fault func(s *setup) (began time.Time, note string)) {
+	t.Helper()
 	s := clusterSetup(t, 6)
 	evs := events(t, seed, clusterVisitors, clusterEvents)
 	want := expected(t, evs)
 	order := reduceOrder(t, evs)
-	p := start(t, "sessiond", s.clusterRunArgs()...)
+	args := s.clusterRunArgs()
+	if exactlyOnce {
+		args = append(args, "--processing-guarantee", "exactly-once")
+	}
+	p := start(t, "sessiond", args...)
 	defer func() { dumpLogs(t, p) }()
 	if dir := os.Getenv("FAULT_LOG_DIR"); dir != "" { // keep the member's log to read it
 		defer func() { os.WriteFile(dir+"/"+name+".log", []byte(p.output()), 0o644) }()
@@ -297,10 +316,16 @@ func clusterCase(t *testing.T, name string, seed uint64, fault func(s *setup) (b
 	}
 	<-faulted
 	o := clusterOutput(t, s, want, 4*time.Minute)
+	if exactlyOnce {
+		o = isolatedOutput(t, s, want, 4*time.Minute, kgo.ReadCommitted())
+	}
 	v := judge(t, o, want)
 	r := reordered(o, order)
 	pause := maxGap(o.times, began.Add(-time.Second), began.Add(90*time.Second)).Round(10 * time.Millisecond)
 	before := maxGap(o.times, time.Time{}, began.Add(-time.Second)).Round(10 * time.Millisecond)
+	if exactlyOnce {
+		name = "eos-" + name
+	}
 	t.Logf("REPORT cluster-%s: events=%d expected=%d emitted=%d duplicates=%d missing=%d reordered=%d conflicting=%d longest_output_pause=%s largest_gap_before=%s %s",
 		name, len(evs), len(want), v.emitted, v.duplicates, v.missing, r, v.conflicting, pause, before, note)
 	if v.duplicates != 0 {
@@ -486,5 +511,30 @@ func TestClusterMinInsyncReplicasNotMet(t *testing.T) {
 		time.Sleep(20 * time.Second)
 		c.must("start", "2")
 		return began, "down=broker-2,broker-3 for=20s"
+	})
+}
+
+// Exactly once on three brokers: the busiest leader killed with SIGKILL
+// (transactions in flight lose their partitions' leader, and some their
+// coordinator) and started again 15 s later.
+func TestClusterExactlyOnceKillBusiestLeader(t *testing.T) {
+	c := clusterOf(t)
+	clusterCaseWith(t, "kill-leader", 27, true, func(s *setup) (time.Time, string) {
+		n := busiest(t, s.brokers, s.cart, s.customer, s.action, s.out, s.grp+"-snapshots")
+		began := time.Now()
+		c.must("kill", strconv.Itoa(n))
+		time.Sleep(15 * time.Second)
+		c.must("start", strconv.Itoa(n))
+		return began, fmt.Sprintf("killed=broker-%d", n)
+	})
+}
+
+// Exactly once on three brokers through a rolling restart of the cluster.
+func TestClusterExactlyOnceRollingRestart(t *testing.T) {
+	c := clusterOf(t)
+	clusterCaseWith(t, "roll", 28, true, func(s *setup) (time.Time, string) {
+		began := time.Now()
+		c.must("roll")
+		return began, "took=" + time.Since(began).Round(time.Second).String()
 	})
 }
