@@ -98,6 +98,9 @@
 //	sessiond_rebalances_total
 //	sessiond_write_retries_total{target}         target: sink, changelog, dlq, commit
 //	sessiond_commit_failures_total
+//	sessiond_transactions_total{outcome}         exactly once: committed, aborted
+//	sessiond_transaction_seconds                 exactly once: a transaction's first write to EndTxn answered
+//	sessiond_producers_fenced_total              exactly once: transactional producers fenced by a new owner
 //
 // The per-partition series ({partition} and sessiond_consumer_lag) are
 // deleted when the member's task for the partition ends, so that a sum

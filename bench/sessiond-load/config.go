@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/sessiond/sessiond/cmd/kafkaflags"
 	"github.com/sessiond/sessiond/internal/kclient"
 )
@@ -43,6 +44,19 @@ type config struct {
 	java           string
 	rebalance      string // "", rebalanceScaleOut or rebalanceRestart
 	meanGap        time.Duration
+	guarantee      string // sessiond's --processing-guarantee
+}
+
+// exactlyOnce reports whether sessiond runs with exactly-once processing:
+// the harness then reads the output as a read_committed consumer would.
+func (c *config) exactlyOnce() bool { return c.guarantee == "exactly-once" }
+
+// outputIsolation is how the harness reads sessiond's output.
+func (c *config) outputIsolation() kafka.IsolationLevel {
+	if c.exactlyOnce() {
+		return kafka.ReadCommitted
+	}
+	return kafka.ReadUncommitted
 }
 
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
@@ -76,6 +90,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.java, "java", "java", "with --kstreams-jar: the java command")
 	fs.DurationVar(&c.meanGap, "mean-gap", 0, "event-time gap between consecutive generated events; set, the preload's occurred_at times end now (a live stream; 0: the generator's 50ms from 2026-11-27, which 25M events carry 14 days on)")
 	fs.StringVar(&c.rebalance, "rebalance", "", "in phase 5, a third of the way in: scale-out (a second member joins the group) or restart (the member is stopped with SIGTERM and a new one started); the report gives the new member's restore and the longest wait of an update")
+	fs.StringVar(&c.guarantee, "processing-guarantee", "at-least-once", "sessiond's --processing-guarantee: at-least-once or exactly-once (the output is then read read_committed, as its consumers would: an update counts once its transaction has committed)")
 	fs.DurationVar(&c.phaseTimeout, "phase-timeout", 15*time.Minute, "give up on a phase after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

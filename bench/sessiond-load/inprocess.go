@@ -53,6 +53,9 @@ func (a runArgs) serviceConfig() service.Config {
 	c.CartTopic, c.CustomerTopic, c.ActionTopic = a.t.input[0], a.t.input[1], a.t.input[2]
 	c.DeadLetterTopic, cfg.Kafka.Topic = a.t.dlq, a.t.output
 	cfg.HTTPAddr = a.httpAddr
+	if a.guarantee != "" {
+		c.ProcessingGuarantee = a.guarantee
+	}
 	if a.wire.format == "confluent" {
 		cfg.WireFormat, cfg.Registry.URLs = "confluent", []string{a.wire.url}
 	}

@@ -40,6 +40,7 @@ type runArgs struct {
 	httpAddr     string
 	logLevel     string
 	wire         *wire
+	guarantee    string // --processing-guarantee ("": sessiond's default)
 }
 
 // flags returns args as `sessiond run` flags.
@@ -50,6 +51,9 @@ func (a runArgs) flags() []string {
 		"--http-addr", a.httpAddr, "--log-level", a.logLevel)
 	if a.t.replication > 0 {
 		args = append(args, "--replication-factor", strconv.Itoa(a.t.replication))
+	}
+	if a.guarantee != "" {
+		args = append(args, "--processing-guarantee", a.guarantee)
 	}
 	return append(args, a.wire.flags()...)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"slices"
@@ -293,50 +292,43 @@ func (r *latencyResult) collect(ctx context.Context, rb *rebalancer, s *stream, 
 }
 
 // readUpdates reads partition p of the output topic from offset and sends
-// each update's id and times until ctx ends. Its fetches go through the
-// connection's FetchBatcher, merged with the other partitions' as a Java
-// consumer's would be (a kafka-go Reader per partition sent one long poll
-// per partition, answered each time sessiond wrote: load on the shared
-// broker that is the harness's, not sessiond's).
+// each update's id and times until ctx ends. It reads with sessiond's own
+// partition fetcher through the connection's FetchBatcher, merged with the
+// other partitions' as a Java consumer's would be (a kafka-go Reader per
+// partition sent one long poll per partition, answered each time sessiond
+// wrote: load on the shared broker that is the harness's, not sessiond's),
+// at the output's isolation: with exactly-once an update is received when
+// its transaction has committed, and commit markers are skipped.
 func readUpdates(ctx context.Context, cfg *config, topic string, p int, offset int64, codecs *schemas.Codecs, out chan<- update) error {
-	c := &kafka.Client{Addr: kafka.TCP(cfg.conn.Brokers()...), Transport: cfg.conn.FetchBatcher()}
+	iso := kclient.ReadUncommitted
+	if cfg.exactlyOnce() {
+		iso = kclient.ReadCommitted
+	}
+	f := kclient.NewPartitionFetcher(cfg.conn, topic, p, offset, iso)
+	f.MaxBytes, f.MaxWait = 1<<20, 500*time.Millisecond
 	for {
-		res, err := c.Fetch(ctx, &kafka.FetchRequest{Topic: topic, Partition: p, Offset: offset, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 500 * time.Millisecond})
-		if err == nil {
-			err = res.Error
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("read %s/%d: %w", topic, p, err)
-		}
-		now := time.Now()
-		for {
-			r, err := res.Records.ReadRecord()
-			if errors.Is(err, io.EOF) {
-				break
-			}
+		var sendErr error
+		_, err := f.Fetch(ctx, func(m kafka.Message, _ int64) bool {
+			u, err := confluent.DecodeUpdate(codecs, m.Value)
 			if err != nil {
-				return fmt.Errorf("read %s/%d: %w", topic, p, err)
-			}
-			if r.Offset < offset { // a batch can start before the offset asked for
-				continue
-			}
-			value, err := io.ReadAll(r.Value)
-			if err != nil {
-				return fmt.Errorf("read %s/%d@%d: %w", topic, p, r.Offset, err)
-			}
-			offset = r.Offset + 1
-			u, err := confluent.DecodeUpdate(codecs, value)
-			if err != nil {
-				return fmt.Errorf("decode update at %s/%d@%d: %w", topic, p, r.Offset, err)
+				sendErr = fmt.Errorf("decode update at %s/%d@%d: %w", topic, p, m.Offset, err)
+				return false
 			}
 			select {
-			case out <- update{id: u.UpdateID, stamp: r.Time, received: now}:
+			case out <- update{id: u.UpdateID, stamp: m.Time, received: time.Now()}:
+				return true
 			case <-ctx.Done():
-				return nil
+				return false
 			}
+		})
+		if sendErr != nil {
+			return sendErr
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && !errors.Is(err, kclient.ErrStopped) {
+			return fmt.Errorf("read %s/%d: %w", topic, p, err)
 		}
 	}
 }

@@ -96,7 +96,7 @@ func settings(cfg *config) map[string]any {
 	return map[string]any{"partitions": cfg.partitions, "events": cfg.events, "visitors": cfg.visitors,
 		"seed": cfg.seed, "rate": cfg.rate, "latency_seconds": cfg.latencySeconds,
 		"wire_format": cfg.wire.format, "evolved": cfg.wire.evolved,
-		"replication_factor": cfg.replication}
+		"replication_factor": cfg.replication, "processing_guarantee": cfg.guarantee}
 }
 
 // newLauncher returns how sessiond instances are started, and says how.

@@ -64,7 +64,7 @@ func throughput(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l 
 	}
 	settled := settle(ctx, "pipeline", log)
 	begin := time.Now()
-	in, err := l.launch(runArgs{connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "warn"})
+	in, err := l.launch(runArgs{guarantee: cfg.guarantee, connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "warn"})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -153,7 +153,7 @@ func awaitOutput(ctx context.Context, cfg *config, c *kafka.Client, topic string
 			poll()
 		}
 		var err error
-		if n, err = countRecords(ctx, c, topic, partitions); err != nil {
+		if n, err = countRecordsAt(ctx, c, cfg.outputIsolation(), topic, partitions); err != nil {
 			return err
 		}
 		if n > 0 && first.IsZero() {

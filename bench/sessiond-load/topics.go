@@ -96,7 +96,15 @@ func endOffsets(ctx context.Context, c *kafka.Client, topic string, partitions [
 // countRecords returns the number of records topic holds (high watermarks
 // minus log starts, summed).
 func countRecords(ctx context.Context, c *kafka.Client, topic string, partitions []int) (int64, error) {
-	offs, err := kclient.Offsets(ctx, c, topic, partitions...)
+	return countRecordsAt(ctx, c, kafka.ReadUncommitted, topic, partitions)
+}
+
+// countRecordsAt is countRecords up to the last stable offsets under
+// ReadCommitted (a transaction's records count once it has committed; its
+// commit markers, one offset per partition and transaction, count too: a
+// few hundred in a million).
+func countRecordsAt(ctx context.Context, c *kafka.Client, iso kafka.IsolationLevel, topic string, partitions []int) (int64, error) {
+	offs, err := kclient.OffsetsAt(ctx, c, iso, topic, partitions...)
 	if err != nil {
 		return 0, err
 	}
