@@ -32,6 +32,20 @@ var kstreamsModes = []kstreamsMode{
 	{Name: "tuned", Args: []string{"--tuned"}, JVM: []string{"-XX:+UseParallelGC"}},
 }
 
+// kstreamsModesFor returns the modes for cfg: with sessiond's exactly-once,
+// the same two with Kafka Streams' processing.guarantee=exactly_once_v2.
+func kstreamsModesFor(cfg *config) []kstreamsMode {
+	if !cfg.exactlyOnce() {
+		return kstreamsModes
+	}
+	eos := []string{"--config", "processing.guarantee=exactly_once_v2"}
+	out := make([]kstreamsMode, len(kstreamsModes))
+	for i, m := range kstreamsModes {
+		out[i] = kstreamsMode{Name: m.Name + "-eos", Args: append(append([]string(nil), m.Args...), eos...), JVM: m.JVM}
+	}
+	return out
+}
+
 // kstreamsMode is one configuration of the Kafka Streams application.
 type kstreamsMode struct {
 	Name string
@@ -70,7 +84,7 @@ func kstreamsPhase(ctx context.Context, cfg *config, c *kafka.Client, t *topics,
 		return nil, nil
 	}
 	var out []*kstreamsResult
-	for _, m := range kstreamsModes {
+	for _, m := range kstreamsModesFor(cfg) {
 		r, err := kstreamsRun(ctx, cfg, c, t, pre, m, log)
 		if err != nil {
 			return out, fmt.Errorf("kafka streams (%s): %w", m.Name, err)
