@@ -128,6 +128,32 @@ func (c *Conn) newProducer() *Producer {
 		parts: map[partitionKey]*partitionQueue{}, busy: map[int32]bool{}, wake: make(chan struct{}, 1)}
 }
 
+// identity is the producer id and epoch batches are made with now.
+func (p *Producer) identity() sequence {
+	id, epoch := p.ident.current()
+	return sequence{id: id, epoch: epoch}
+}
+
+// awaitIdle waits until no record is waiting or unacknowledged (records
+// whose writers gave up are failed as soon as the scheduler sees them;
+// a request in flight ends within its timeout), or ctx ends.
+func (p *Producer) awaitIdle(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := p.idle()
+		if err == nil {
+			return nil
+		}
+		p.poke()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (%w)", ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
+}
+
 // idle returns an error if a record is waiting or unacknowledged.
 func (p *Producer) idle() error {
 	p.mu.Lock()

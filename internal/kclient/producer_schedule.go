@@ -338,7 +338,7 @@ func (p *Producer) settle(keys []partitionKey, outcome map[partitionKey]error) {
 		}
 		err := p.life.closedErr(outcome[k])
 		class := classifyProduce(err)
-		if p.txn != nil && p.txn.settle(q, class, err) {
+		if p.txn != nil && p.txn.settle(q, class, err, p.identity()) {
 			continue
 		}
 		switch {
@@ -398,7 +398,9 @@ func (p *Producer) settle(keys []partitionKey, outcome map[partitionKey]error) {
 // epoch). The caller holds p.mu.
 func (p *Producer) afterFail(q *partitionQueue, err error) {
 	if p.txn != nil {
-		p.txn.mustAbort(err)
+		if id := p.identity(); q.seq.id == id.id && q.seq.epoch == id.epoch {
+			p.txn.mustAbort(err) // not for a batch of an earlier epoch
+		}
 		return
 	}
 	q.seq.bump(&p.ident, &p.bumps)

@@ -84,6 +84,9 @@ func (t *TxnProducer) Stats() ProducerStats { return t.p.Stats() }
 // transaction it left open has ended, then takes the new epoch; every
 // partition's sequence starts again at 0. Call it with no write in flight.
 func (t *TxnProducer) Init(ctx context.Context) error {
+	if err := t.p.awaitIdle(ctx); err != nil {
+		return fmt.Errorf("init producer id: %w", err)
+	}
 	var pid, epoch int
 	err := t.coordinate(ctx, "init producer id", func() error {
 		res, err := t.client.InitProducerID(ctx, &kafka.InitProducerIDRequest{
@@ -431,14 +434,19 @@ func (x *txnState) addPartitions(ctx context.Context, p *Producer, keys []partit
 // with a local epoch bump as an idempotent producer's can: the batch fails
 // and the transaction must abort (Abort takes a new epoch from the
 // coordinator).
-func (x *txnState) settle(q *partitionQueue, class produceClass, err error) bool {
-	switch {
-	case class == produceOK || class == produceTransient:
+//
+// A batch of an earlier epoch (sent before the last Init) only fails: its
+// refusal says nothing about the current epoch.
+func (x *txnState) settle(q *partitionQueue, class produceClass, err error, current sequence) bool {
+	if class == produceOK || class == produceTransient {
 		return false
-	case txnFenced(err):
-		x.fence()
-	default:
-		x.mustAbort(err)
+	}
+	if b := q.batch; b == nil || b.seq.id == current.id && b.seq.epoch == current.epoch {
+		if txnFenced(err) {
+			x.fence()
+		} else {
+			x.mustAbort(err)
+		}
 	}
 	q.fail(err)
 	return true
