@@ -81,8 +81,12 @@ func (x *txnTask) commit(ctx context.Context, offsets map[string]map[int]int64) 
 	return nil
 }
 
-// abort aborts the open transaction and takes a new epoch; false if the
-// producer was fenced (the partition has another owner: the task stops).
+// abort aborts the open transaction; it reports whether the task should
+// start again from the committed state. It should not when the producer
+// was fenced (the partition has another owner) or the group refused the
+// member's commit (its generation is over: the member rejoins, and a new
+// task starts in the next generation; starting one now would initialise
+// the transactional id again and fence the partition's new owner).
 func (x *txnTask) abort(ctx context.Context, why error) bool {
 	x.metrics.Transactions.WithLabelValues("aborted").Inc()
 	x.openedAt = time.Time{}
@@ -91,14 +95,20 @@ func (x *txnTask) abort(ctx context.Context, why error) bool {
 		x.log.Warn("transactional producer fenced: another member owns the partition now; this task stops", "error", why)
 		return false
 	}
-	x.log.Warn("transaction aborted; the partition starts again from its last commit", "error", why)
-	if err := x.tp.Abort(ctx); err != nil {
-		if isFencedTxn(err) {
-			x.metrics.ProducerFenced.Inc()
-			return false
-		}
-		x.log.Warn("abort failed; the next start fences the transaction instead", "error", err)
+	err := x.tp.Abort(ctx)
+	if isFencedTxn(err) {
+		x.metrics.ProducerFenced.Inc()
+		x.log.Warn("transactional producer fenced while aborting: another member owns the partition now; this task stops", "error", why)
+		return false
 	}
+	if err != nil {
+		x.log.Warn("abort failed; the next initialisation of the transactional id aborts the transaction instead", "error", err)
+	}
+	if kclient.IsFenced(why) {
+		x.log.Warn("transaction aborted: the group refused this member's commit (its generation is over); the partition waits for the next generation", "error", why)
+		return false
+	}
+	x.log.Warn("transaction aborted; the partition starts again from its last commit", "error", why)
 	return true
 }
 

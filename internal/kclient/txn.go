@@ -148,21 +148,25 @@ func (t *TxnProducer) Commit(ctx context.Context, offsets *TxnOffsets) error {
 }
 
 // Abort ends the open transaction without committing it (the coordinator
-// writes abort markers: read_committed readers skip its records) and
-// starts the producer again with a new epoch (Init). A fenced producer
-// returns ErrProducerFenced and stays fenced.
+// writes abort markers: read_committed readers skip its records). The
+// producer writes nothing more until the next Init, which takes a new
+// epoch. A fenced producer returns ErrProducerFenced and stays fenced. If
+// the coordinator cannot be reached, the next Init (this producer's or the
+// partition's next owner's) aborts the transaction instead.
 func (t *TxnProducer) Abort(ctx context.Context) error {
 	x := t.p.txn
 	if x.isFenced() {
 		return ErrProducerFenced
 	}
-	if x.isOpen() {
-		// Best effort: Init aborts what is still open anyway.
-		if err := t.endTxn(ctx, false); errors.Is(err, ErrProducerFenced) {
-			return err
-		}
+	x.mustAbort(errors.New("aborted"))
+	if !x.isOpen() {
+		return nil
 	}
-	return t.Init(ctx)
+	err := t.endTxn(ctx, false)
+	if err == nil {
+		x.clearAdded()
+	}
+	return err
 }
 
 // commitOffsets adds the group to the transaction and commits its offsets
@@ -352,6 +356,14 @@ func (x *txnState) addGroup(g string) {
 		x.groups = map[string]bool{}
 	}
 	x.groups[g] = true
+}
+
+// clearAdded forgets the partitions and groups of an ended transaction.
+func (x *txnState) clearAdded() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	clear(x.added)
+	clear(x.groups)
 }
 
 // reset starts the next transaction: nothing added, nothing to abort.

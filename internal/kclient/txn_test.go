@@ -113,6 +113,14 @@ func TestTxnProducerCommitsRecordsAndOffsetsTogether(t *testing.T) {
 	if err := tp.Abort(ctx); err != nil {
 		t.Fatal(err)
 	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := tp.Writer("out", PartitionBalancer{}).WriteMessages(wctx, kafka.Message{Value: []byte("after-abort")}); !errors.Is(err, ErrTxnAbortable) {
+		t.Fatalf("a write after Abort and before Init: %v, want ErrTxnAbortable", err)
+	}
+	if err := tp.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
 	txnWrite(t, tp, "out", "c1")
 	if err := tp.Commit(ctx, &TxnOffsets{Group: "g", Generation: -1, Offsets: map[string]map[int]int64{"in": {0: 8}}}); err != nil {
 		t.Fatal(err)
