@@ -20,28 +20,90 @@ import (
 // N and waits for its dial timeout. Meanwhile the transport's cached
 // metadata still names the frozen broker as leader, and nothing moves.
 //
-// suspects remembers the addresses whose connections timed out waiting for
-// an answer, for suspectFor, and the dialer refuses to connect to them in
-// that time: a control connection then goes to another broker at once (the
-// transport tries the next address), and a request for a suspect broker
-// fails fast and is retried after a metadata refresh instead of hanging.
-// An address is suspect only after a read timed out, never for a refused
-// connection (that one fails fast by itself), and the mark expires, so a
-// broker that comes back is used again within suspectFor.
+// suspects remembers the addresses of brokers found frozen, for
+// suspectFor, and the dialer refuses to connect to them in that time: a
+// control connection then goes to another broker at once (the transport
+// tries the next address), and a request for a suspect broker fails fast
+// and is retried after a metadata refresh instead of hanging. A read that
+// times out only starts a check: a broker may hold a request legitimately
+// (an acks=all produce waits for the in-sync replicas), so the check opens
+// a fresh connection and sends ApiVersions, which every broker answers at
+// once, before authentication and whatever it is busy with; only if that
+// gets no answer (not even a closed connection) within verifyTimeout is
+// the address suspect. A refused connection marks nothing (it fails fast by
+// itself), and the mark expires, so a broker that comes back is used again
+// within suspectFor.
 type suspects struct {
-	mu    sync.Mutex
-	until map[string]time.Time
-	now   func() time.Time
+	mu       sync.Mutex
+	until    map[string]time.Time
+	checking map[string]bool
+	now      func() time.Time
+	// verify reports whether the broker at address answers (nil: the
+	// ApiVersions check; tests replace it).
+	verify func(address string) bool
 }
 
-// suspectFor is how long an address that timed out is not dialled.
-const suspectFor = 5 * time.Second
+// suspectFor is how long an address found frozen is not dialled, and
+// verifyTimeout how long its check waits for an answer.
+const (
+	suspectFor    = 5 * time.Second
+	verifyTimeout = 2 * time.Second
+)
 
 // errSuspect is a dial refused because the address timed out lately.
 var errSuspect = errors.New("not dialled: the broker at this address stopped answering within the last few seconds")
 
 func newSuspects() *suspects {
-	return &suspects{until: map[string]time.Time{}, now: time.Now}
+	s := &suspects{until: map[string]time.Time{}, checking: map[string]bool{}, now: time.Now}
+	s.verify = answers
+	return s
+}
+
+// timedOut checks, in the background and once at a time per address,
+// whether the broker at address answers at all, and marks it suspect if
+// not.
+func (s *suspects) timedOut(address string) {
+	s.mu.Lock()
+	if s.checking[address] {
+		s.mu.Unlock()
+		return
+	}
+	s.checking[address] = true
+	s.mu.Unlock()
+	go func() {
+		alive := s.verify(address)
+		s.mu.Lock()
+		delete(s.checking, address)
+		s.mu.Unlock()
+		if !alive {
+			s.mark(address)
+		}
+	}()
+}
+
+// apiVersionsV0 is an ApiVersions v0 request (api key 18, correlation id 1,
+// client id "sessiond"), the request every broker answers first.
+var apiVersionsV0 = []byte{0, 0, 0, 18, 0, 18, 0, 0, 0, 0, 0, 1, 0, 8, 's', 'e', 's', 's', 'i', 'o', 'n', 'd'}
+
+// answers reports whether a broker at address says anything, or closes
+// the connection, within verifyTimeout of an ApiVersions request on a
+// fresh connection. A TLS listener answers the plaintext request by
+// closing the connection: that is an answer too. Only silence (a stopped
+// process: the kernel accepts the connection, nobody reads it) is not.
+func answers(address string) bool {
+	c, err := net.DialTimeout("tcp", address, verifyTimeout)
+	if err != nil {
+		var ne net.Error
+		return !(errors.As(err, &ne) && ne.Timeout()) // refused: the process is gone, not frozen
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(verifyTimeout))
+	if _, err := c.Write(apiVersionsV0); err != nil {
+		return true
+	}
+	_, err = c.Read(make([]byte, 1))
+	var ne net.Error
+	return !(err != nil && errors.As(err, &ne) && ne.Timeout())
 }
 
 // mark makes address suspect for suspectFor.
@@ -92,7 +154,7 @@ func (c *watchedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	var ne net.Error
 	if err != nil && errors.As(err, &ne) && ne.Timeout() {
-		c.s.mark(c.address)
+		c.s.timedOut(c.address)
 	}
 	return n, err
 }
