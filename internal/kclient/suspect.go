@@ -47,7 +47,7 @@ type suspects struct {
 // verifyTimeout how long its check waits for an answer.
 const (
 	suspectFor    = 5 * time.Second
-	verifyTimeout = 2 * time.Second
+	verifyTimeout = time.Second
 )
 
 // errSuspect is a dial refused because the address timed out lately.
