@@ -114,7 +114,7 @@ func (t *TxnProducer) Init(ctx context.Context) error {
 	p.ident.mu.Lock()
 	p.ident.have, p.ident.id, p.ident.epoch = true, int64(pid), int16(epoch)
 	p.ident.mu.Unlock()
-	p.txn.reset()
+	p.txn.restart()
 	return nil
 }
 
@@ -364,6 +364,14 @@ func (x *txnState) clearAdded() {
 	defer x.mu.Unlock()
 	clear(x.added)
 	clear(x.groups)
+}
+
+// restart is reset after Init: the new epoch is not fenced either.
+func (x *txnState) restart() {
+	x.reset()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.fenced = nil
 }
 
 // reset starts the next transaction: nothing added, nothing to abort.

@@ -176,6 +176,19 @@ func TestTxnProducerNewOwnerFencesTheOld(t *testing.T) {
 	if got, want := fmt.Sprint(readIsolated(t, c.ListenAddrs(), "out", true)), "[owner1]"; got != want {
 		t.Fatalf("read_committed: %s, want %s (the zombie's open transaction aborted)", got, want)
 	}
+
+	// The fenced producer, initialised again (its member owns the
+	// partition again in a later generation), writes and commits.
+	if err := old.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	txnWrite(t, old, "out", "again1")
+	if err := old.Commit(ctx, nil); err != nil {
+		t.Fatalf("commit after Init of a once fenced producer: %v", err)
+	}
+	if got, want := fmt.Sprint(readIsolated(t, c.ListenAddrs(), "out", true)), "[again1 owner1]"; got != want {
+		t.Fatalf("read_committed: %s, want %s", got, want)
+	}
 }
 
 // The group coordinator refuses a transactional offset commit from a
