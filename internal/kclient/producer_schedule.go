@@ -154,8 +154,16 @@ func (p *Producer) dispatch(keys []partitionKey) (again time.Duration) {
 		p.settle(keys, errorsFor(keys, fmt.Errorf("init producer id: %w", err)))
 		return p.stalled()
 	}
+	if err := p.txn.usable(); err != nil {
+		p.failUnsent(keys, err)
+		return 0
+	}
 	if err := p.txn.addPartitions(ctx, p, keys); err != nil {
 		p.settle(keys, errorsFor(keys, err))
+		if err := p.txn.usable(); err != nil {
+			p.failUnsent(keys, err)
+			return 0
+		}
 		return p.stalled()
 	}
 	groups, leaders, err := byLeaderID(ctx, p.rt, p.addr, keys)
@@ -178,6 +186,26 @@ func (p *Producer) dispatch(keys []partitionKey) (again time.Duration) {
 		}
 	}
 	return 0
+}
+
+// failUnsent fails the records of keys that are not in a request: the
+// transaction can no longer commit them (it must abort, or the producer
+// was fenced), so they must not wait for a dispatch that will never come;
+// their writers get err and abort the transaction.
+func (p *Producer) failUnsent(keys []partitionKey, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, k := range keys {
+		q := p.parts[k]
+		for _, r := range q.waiting {
+			r.call.finish(r.i, fmt.Errorf("produce to %s/%d: %w", k.topic, k.partition, err))
+		}
+		clear(q.waiting)
+		q.waiting = q.waiting[:0]
+		if q.batch != nil && !q.sending {
+			q.fail(err)
+		}
+	}
 }
 
 // stalled returns the wait before dispatch's next try after a failure

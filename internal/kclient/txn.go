@@ -263,11 +263,14 @@ func txnFenced(err error) bool {
 }
 
 // txnRetriable reports a coordinator answer that a later try may not get.
+// BROKER_NOT_AVAILABLE is kafka-go's own, for a coordinator its cached
+// metadata does not know yet (just after a broker restart).
 func txnRetriable(err error) bool {
 	return errors.Is(err, kafka.ConcurrentTransactions) || errors.Is(err, kafka.GroupLoadInProgress) ||
 		errors.Is(err, kafka.GroupCoordinatorNotAvailable) || errors.Is(err, kafka.NotCoordinatorForGroup) ||
 		errors.Is(err, kafka.RequestTimedOut) || errors.Is(err, kafka.NetworkException) ||
-		errors.Is(err, kafka.RebalanceInProgress) || staleMetadata(err) || isTemporary(err)
+		errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.BrokerNotAvailable) ||
+		staleMetadata(err) || isTemporary(err)
 }
 
 // isTemporary reports a kafka-go error that says it is temporary.

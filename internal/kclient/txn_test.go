@@ -231,3 +231,43 @@ func TestTxnProducerOffsetCommitOfAStaleMemberIsRefused(t *testing.T) {
 		t.Fatalf("read_committed sees %v after the refused commit was aborted", got)
 	}
 }
+
+// A write whose partition cannot be added to the transaction (the
+// coordinator refuses it for good) fails with ErrTxnAbortable instead of
+// waiting: its records were queued while the transaction was still
+// usable, and used to wait for a dispatch that never came (seen after a
+// broker restart, when kafka-go answered BROKER_NOT_AVAILABLE).
+func TestTxnProducerWriteFailsWhenTheTransactionMustAbort(t *testing.T) {
+	c, conn := producerCluster(t, 1, "out")
+	defer conn.Close()
+	ctx := context.Background()
+	tp := conn.TxnProducer("g-task-0", 10*time.Second)
+	if err := tp.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.ControlKey(int16(kmsg.AddPartitionsToTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r := req.(*kmsg.AddPartitionsToTxnRequest)
+		res := r.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
+		for _, rt := range r.Topics {
+			st := kmsg.NewAddPartitionsToTxnResponseTopic()
+			st.Topic = rt.Topic
+			for _, p := range rt.Partitions {
+				sp := kmsg.NewAddPartitionsToTxnResponseTopicPartition()
+				sp.Partition = p
+				sp.ErrorCode = 48 // INVALID_TXN_STATE
+				st.Partitions = append(st.Partitions, sp)
+			}
+			res.Topics = append(res.Topics, st)
+		}
+		return res, nil, true
+	})
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := Write(wctx, tp.Writer("out", PartitionBalancer{}), []kafka.Message{{Partition: 1, Value: []byte("x")}}, DefaultRetryPolicy(), nil)
+	if !errors.Is(err, ErrTxnAbortable) {
+		t.Fatalf("write into a transaction that cannot add its partition: %v, want ErrTxnAbortable", err)
+	}
+	if err := tp.Abort(ctx); err != nil {
+		t.Logf("abort: %v", err)
+	}
+}

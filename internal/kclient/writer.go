@@ -81,27 +81,29 @@ func Write(ctx context.Context, w MessageWriter, msgs []kafka.Message, policy Re
 			}
 			pending = failed
 		}
-		if permanentWrite(err) {
-			return backoff.Permanent(fmt.Errorf("write to %s: %w", topicOf(w), err))
+		if perr := permanentWrite(err); perr != nil {
+			// The record's own error, not the kafka.WriteErrors list, so
+			// that errors.Is sees it (kafka-go's list does not unwrap).
+			return backoff.Permanent(fmt.Errorf("write to %s: %w", topicOf(w), perr))
 		}
 		return fmt.Errorf("write %d messages to %s: %w", len(pending), topicOf(w), err)
 	}
 	return policy.Retry(ctx, op, notify)
 }
 
-// permanentWrite reports whether a write's error, or the error of one of
-// its records, is permanent.
-func permanentWrite(err error) bool {
+// permanentWrite returns the write's error if it is permanent, else the
+// first permanent error of one of its records, else nil.
+func permanentWrite(err error) error {
 	if IsPermanent(err) {
-		return true
+		return err
 	}
 	var werrs kafka.WriteErrors
 	if errors.As(err, &werrs) {
 		for _, e := range werrs {
 			if e != nil && IsPermanent(e) {
-				return true
+				return e
 			}
 		}
 	}
-	return false
+	return nil
 }
