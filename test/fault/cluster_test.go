@@ -383,14 +383,21 @@ func newIdempotentProducer(t *testing.T, s *setup) *producer {
 // killed with SIGKILL and started again 15 s later.
 func TestClusterKillBusiestLeader(t *testing.T) {
 	c := clusterOf(t)
-	clusterCase(t, "kill-leader", 21, func(s *setup) (time.Time, string) {
+	clusterCase(t, "kill-leader", 21, killBusiest(t, c))
+}
+
+// killBusiest is the fault of the kill-leader cases: the broker leading the
+// most input, output and changelog partitions killed with SIGKILL and
+// started again 15 s later.
+func killBusiest(t *testing.T, c *cluster) func(s *setup) (time.Time, string) {
+	return func(s *setup) (time.Time, string) {
 		n := busiest(t, s.brokers, s.cart, s.customer, s.action, s.out, s.grp+"-snapshots")
 		began := time.Now()
 		c.must("kill", strconv.Itoa(n))
 		time.Sleep(15 * time.Second)
 		c.must("start", strconv.Itoa(n))
 		return began, fmt.Sprintf("killed=broker-%d", n)
-	})
+	}
 }
 
 // The group coordinator's broker is killed with SIGKILL and started again.
@@ -519,14 +526,7 @@ func TestClusterMinInsyncReplicasNotMet(t *testing.T) {
 // coordinator) and started again 15 s later.
 func TestClusterExactlyOnceKillBusiestLeader(t *testing.T) {
 	c := clusterOf(t)
-	clusterCaseWith(t, "kill-leader", 27, true, func(s *setup) (time.Time, string) {
-		n := busiest(t, s.brokers, s.cart, s.customer, s.action, s.out, s.grp+"-snapshots")
-		began := time.Now()
-		c.must("kill", strconv.Itoa(n))
-		time.Sleep(15 * time.Second)
-		c.must("start", strconv.Itoa(n))
-		return began, fmt.Sprintf("killed=broker-%d", n)
-	})
+	clusterCaseWith(t, "kill-leader", 27, true, killBusiest(t, c))
 }
 
 // Exactly once on three brokers through a rolling restart of the cluster.

@@ -4,7 +4,6 @@ package fault
 
 import (
 	"context"
-	"math/rand/v2"
 	"syscall"
 	"testing"
 	"time"
@@ -55,25 +54,7 @@ func TestFaultExactlyOnceKill9(t *testing.T) {
 	s := newSetup(t, 6)
 	evs := events(t, 31, faultVisitors, faultEvents)
 	want, order := expected(t, evs), reduceOrder(t, evs)
-	p := start(t, "sessiond-0", s.eosArgs()...)
-	procs := []*proc{p}
-	defer func() { dumpLogs(t, procs...) }()
-	rng := rand.New(rand.NewPCG(31, 0))
-	kills := 0
-	nextKill := time.Now().Add(jitter(rng, 3*time.Second, 6*time.Second))
-	err := newProducer(t, s).send(context.Background(), evs, faultRate, func(int) {
-		if time.Now().Before(nextKill) {
-			return
-		}
-		p.kill9()
-		kills++
-		p = start(t, "sessiond-"+itoa(kills), s.eosArgs()...)
-		procs = append(procs, p)
-		nextKill = time.Now().Add(jitter(rng, 3*time.Second, 7*time.Second))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kills := killEvery(t, s, evs, 31, s.eosArgs())
 	aborted := eosVerdict(t, "kill9", s, want, order, "kills="+itoa(kills))
 	if kills < 3 {
 		t.Errorf("only %d kills happened; the stream was too short", kills)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sessiond/sessiond/internal/kclient/kafkatest"
+	"github.com/sessiond/sessiond/reducer"
 )
 
 // Stream sizes: at least 200,000 events over many visitors, paced so that
@@ -29,10 +30,25 @@ func TestFaultKill9(t *testing.T) {
 	s := newSetup(t, 6)
 	evs := events(t, 11, faultVisitors, faultEvents)
 	want := expected(t, evs)
-	p := start(t, "sessiond-0", s.runArgs()...)
+	kills := killEvery(t, s, evs, 11, s.runArgs())
+	o := readOutput(t, s, want, 3*time.Minute)
+	v := judge(t, o, want)
+	t.Logf("REPORT kill9: events=%d visitors=%d kills=%d expected=%d emitted=%d distinct=%d duplicates=%d conflicting=%d missing=%d differ_from_reduce=%d",
+		len(evs), faultVisitors, kills, len(want), v.emitted, v.distinct, v.duplicates, v.conflicting, v.missing, v.differFromReduce)
+	if kills < 3 {
+		t.Errorf("only %d kills happened; the stream was too short", kills)
+	}
+}
+
+// killEvery runs sessiond with args while evs are sent, killing it with
+// SIGKILL every 3-7 s (jitter from seed) and starting it again, and
+// returns the number of kills.
+func killEvery(t *testing.T, s *setup, evs []*reducer.Event, seed uint64, args []string) int {
+	t.Helper()
+	p := start(t, "sessiond-0", args...)
 	procs := []*proc{p}
-	defer func() { dumpLogs(t, procs...) }()
-	rng := rand.New(rand.NewPCG(11, 0))
+	t.Cleanup(func() { dumpLogs(t, procs...) }) // at the test's end, once it is judged
+	rng := rand.New(rand.NewPCG(seed, 0))
 	kills := 0
 	nextKill := time.Now().Add(jitter(rng, 3*time.Second, 6*time.Second))
 	err := newProducer(t, s).send(context.Background(), evs, faultRate, func(int) {
@@ -41,20 +57,14 @@ func TestFaultKill9(t *testing.T) {
 		}
 		p.kill9()
 		kills++
-		p = start(t, "sessiond-"+itoa(kills), s.runArgs()...)
+		p = start(t, "sessiond-"+itoa(kills), args...)
 		procs = append(procs, p)
 		nextKill = time.Now().Add(jitter(rng, 3*time.Second, 7*time.Second))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := readOutput(t, s, want, 3*time.Minute)
-	v := judge(t, o, want)
-	t.Logf("REPORT kill9: events=%d visitors=%d kills=%d expected=%d emitted=%d distinct=%d duplicates=%d conflicting=%d missing=%d differ_from_reduce=%d",
-		len(evs), faultVisitors, kills, len(want), v.emitted, v.distinct, v.duplicates, v.conflicting, v.missing, v.differFromReduce)
-	if kills < 3 {
-		t.Errorf("only %d kills happened; the stream was too short", kills)
-	}
+	return kills
 }
 
 // TestFaultRollingRestart restarts three members of one group one after
