@@ -51,6 +51,15 @@ type config struct {
 // the harness then reads the output as a read_committed consumer would.
 func (c *config) exactlyOnce() bool { return c.guarantee == "exactly-once" }
 
+// sessiondGuarantee is the --processing-guarantee sessiond runs with
+// (both: at-least-once first).
+func (c *config) sessiondGuarantee() string {
+	if c.guarantee == guaranteeBoth {
+		return "at-least-once"
+	}
+	return c.guarantee
+}
+
 // outputIsolation is how the harness reads sessiond's output.
 func (c *config) outputIsolation() kafka.IsolationLevel {
 	if c.exactlyOnce() {
@@ -90,7 +99,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.java, "java", "java", "with --kstreams-jar: the java command")
 	fs.DurationVar(&c.meanGap, "mean-gap", 0, "event-time gap between consecutive generated events; set, the preload's occurred_at times end now (a live stream; 0: the generator's 50ms from 2026-11-27, which 25M events carry 14 days on)")
 	fs.StringVar(&c.rebalance, "rebalance", "", "in phase 5, a third of the way in: scale-out (a second member joins the group) or restart (the member is stopped with SIGTERM and a new one started); the report gives the new member's restore and the longest wait of an update")
-	fs.StringVar(&c.guarantee, "processing-guarantee", "at-least-once", "sessiond's --processing-guarantee: at-least-once or exactly-once (the output is then read read_committed, as its consumers would: an update counts once its transaction has committed)")
+	fs.StringVar(&c.guarantee, "processing-guarantee", "at-least-once", "sessiond's --processing-guarantee: at-least-once, exactly-once (the output is then read read_committed, as its consumers would: an update counts once its transaction has committed; the Kafka Streams peer runs with exactly_once_v2), or both: the phases at-least-once, then the pipeline and latency phases again exactly-once, side by side in one run")
 	fs.DurationVar(&c.phaseTimeout, "phase-timeout", 15*time.Minute, "give up on a phase after this long")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -118,6 +127,8 @@ func (c *config) validate() error {
 		return errors.New("--brokers is empty")
 	case c.partitions < 1:
 		return errors.New("--partitions must be at least 1")
+	case c.guarantee != "at-least-once" && c.guarantee != "exactly-once" && c.guarantee != guaranteeBoth:
+		return fmt.Errorf("--processing-guarantee %q: want at-least-once, exactly-once or both", c.guarantee)
 	case c.replication < 0:
 		return errors.New("--replication-factor must not be negative")
 	case c.events < 1:

@@ -29,6 +29,14 @@
 //     and a topic as the output, timed from process start to exit, and
 //     compare its rate with the pipeline's.
 //
+// --processing-guarantee sets sessiond's guarantee: at-least-once (the
+// default), exactly-once (the output is then read as a read_committed
+// consumer reads it, so latency is the time to the update's visible
+// commit, and the Kafka Streams peer runs with exactly_once_v2), or both:
+// all phases at least once, then phases 3 and 5 again exactly-once on a
+// fresh group and output topic (guarantees.go), the peer in both modes,
+// and the two guarantees side by side in one report.
+//
 // The timed throughput phases (the baseline, each Kafka Streams mode, the
 // pipeline) start once the machine is quiet: a second with under 0.25
 // busy cores, waiting at most a minute (settle.go), so that what one phase

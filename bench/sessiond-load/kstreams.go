@@ -35,16 +35,22 @@ var kstreamsModes = []kstreamsMode{
 // kstreamsModesFor returns the modes for cfg: with sessiond's exactly-once,
 // the same two with Kafka Streams' processing.guarantee=exactly_once_v2.
 func kstreamsModesFor(cfg *config) []kstreamsMode {
-	if !cfg.exactlyOnce() {
+	if !cfg.exactlyOnce() && cfg.guarantee != guaranteeBoth {
 		return kstreamsModes
 	}
 	eos := []string{"--config", "processing.guarantee=exactly_once_v2"}
-	out := make([]kstreamsMode, len(kstreamsModes))
-	for i, m := range kstreamsModes {
-		out[i] = kstreamsMode{Name: m.Name + "-eos", Args: append(append([]string(nil), m.Args...), eos...), JVM: m.JVM}
+	var out []kstreamsMode
+	if cfg.guarantee == guaranteeBoth {
+		out = append(out, kstreamsModes...)
+	}
+	for _, m := range kstreamsModes {
+		out = append(out, kstreamsMode{Name: m.Name + eosSuffix, Args: append(append([]string(nil), m.Args...), eos...), JVM: m.JVM})
 	}
 	return out
 }
+
+// eosSuffix ends the names of the peer's exactly_once_v2 modes.
+const eosSuffix = "-eos"
 
 // kstreamsMode is one configuration of the Kafka Streams application.
 type kstreamsMode struct {

@@ -129,7 +129,7 @@ func (r *rebalancer) startMember(ctx context.Context) (instance, error) {
 		return nil, err
 	}
 	begin := time.Now()
-	in, err := r.l.launch(runArgs{guarantee: r.cfg.guarantee, connCfg: r.cfg.connCfg, passwordFile: r.cfg.passwordFile, t: r.t, wire: &r.cfg.wire, httpAddr: addr, logLevel: "info"})
+	in, err := r.l.launch(runArgs{guarantee: r.cfg.sessiondGuarantee(), connCfg: r.cfg.connCfg, passwordFile: r.cfg.passwordFile, t: r.t, wire: &r.cfg.wire, httpAddr: addr, logLevel: "info"})
 	if err != nil {
 		return nil, fmt.Errorf("start a member: %w", err)
 	}

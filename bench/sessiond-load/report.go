@@ -42,9 +42,12 @@ type report struct {
 	Restore    *restoreResult    `json:"restore,omitempty"`
 	Replay     *replayResult     `json:"replay,omitempty"`
 	Latency    *latencyResult    `json:"latency,omitempty"`
-	Soak       *soakResult       `json:"soak,omitempty"`
-	Warnings   []string          `json:"sessiond_warnings,omitempty"`
-	Failure    string            `json:"failure,omitempty"`
+	// ExactlyOnce: with --processing-guarantee both, phases 3 and 5 again
+	// with exactly-once, beside the at-least-once ones above.
+	ExactlyOnce *exactlyOnceResult `json:"exactly_once,omitempty"`
+	Soak        *soakResult        `json:"soak,omitempty"`
+	Warnings    []string           `json:"sessiond_warnings,omitempty"`
+	Failure     string             `json:"failure,omitempty"`
 }
 
 // markdown writes the summary tables.
@@ -61,6 +64,7 @@ func (r *report) markdown(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", row[0], row[1], row[2], row[3])
 	}
 	fmt.Fprintln(w)
+	r.guaranteeTable(w)
 	r.cpuTable(w)
 	for _, x := range r.Warnings {
 		fmt.Fprintf(w, "\n%s\n", x)
@@ -221,4 +225,25 @@ func num(x float64) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// guaranteeTable writes, for --processing-guarantee both, the two
+// guarantees side by side.
+func (r *report) guaranteeTable(w io.Writer) {
+	e := r.ExactlyOnce
+	if e == nil || e.Pipeline == nil || r.Pipeline == nil {
+		return
+	}
+	fmt.Fprintln(w, "| guarantee | events/s end to end | latency written p50 / p99 | latency visible p50 / p99 |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	lat := func(l *latencyResult) (string, string) {
+		if l == nil {
+			return "—", "—"
+		}
+		return fmt.Sprintf("%.0f / %.0f ms", l.Timestamp.P50, l.Timestamp.P99), fmt.Sprintf("%.0f / %.0f ms", l.Received.P50, l.Received.P99)
+	}
+	a1, a2 := lat(r.Latency)
+	fmt.Fprintf(w, "| at-least-once | %s | %s | %s |\n", num(r.Pipeline.Rate), a1, a2)
+	e1, e2 := lat(e.Latency)
+	fmt.Fprintf(w, "| exactly-once (read_committed) | %s (cost %.1f%%) | %s | %s |\n\n", num(e.Pipeline.Rate), 100*e.ThroughputCost, e1, e2)
 }

@@ -50,7 +50,7 @@ func restore(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l *la
 		return nil, nil, err
 	}
 	begin = time.Now()
-	in, err := l.launch(runArgs{guarantee: cfg.guarantee, connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "info"})
+	in, err := l.launch(runArgs{guarantee: cfg.sessiondGuarantee(), connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "info"})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -56,7 +56,7 @@ func soak(ctx context.Context, cfg *config, t *topics, l *launcher, s *stream, l
 	if err != nil {
 		return nil, err
 	}
-	in, err := l.launch(runArgs{guarantee: cfg.guarantee, connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "warn"})
+	in, err := l.launch(runArgs{guarantee: cfg.sessiondGuarantee(), connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "warn"})
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func throughput(ctx context.Context, cfg *config, c *kafka.Client, t *topics, l 
 	}
 	settled := settle(ctx, "pipeline", log)
 	begin := time.Now()
-	in, err := l.launch(runArgs{guarantee: cfg.guarantee, connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "warn"})
+	in, err := l.launch(runArgs{guarantee: cfg.sessiondGuarantee(), connCfg: cfg.connCfg, passwordFile: cfg.passwordFile, t: t, wire: &cfg.wire, httpAddr: addr, logLevel: "warn"})
 	if err != nil {
 		return nil, nil, err
 	}
