@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessiond/sessiond/reducer"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -52,10 +53,15 @@ func eosVerdict(t *testing.T, name string, s *setup, want map[string]string, ord
 // open transaction that the next member's fencing aborts.
 func TestFaultExactlyOnceKill9(t *testing.T) {
 	s := newSetup(t, 6)
-	evs := events(t, 31, faultVisitors, faultEvents)
+	kill9Case(t, "kill9", s, events(t, 31, faultVisitors, faultEvents), 31, s.eosArgs())
+}
+
+// kill9Case is the kill -9 case on setup s, sessiond run with args.
+func kill9Case(t *testing.T, name string, s *setup, evs []*reducer.Event, seed uint64, args []string) {
+	t.Helper()
 	want, order := expected(t, evs), reduceOrder(t, evs)
-	kills := killEvery(t, s, evs, 31, s.eosArgs())
-	aborted := eosVerdict(t, "kill9", s, want, order, "kills="+itoa(kills))
+	kills := killEvery(t, s, evs, seed, args)
+	aborted := eosVerdict(t, name, s, want, order, "kills="+itoa(kills))
 	if kills < 3 {
 		t.Errorf("only %d kills happened; the stream was too short", kills)
 	}
@@ -102,10 +108,15 @@ func TestFaultExactlyOnceRollingRestart(t *testing.T) {
 // flight must never commit.
 func TestFaultExactlyOnceZombie(t *testing.T) {
 	s := newSetup(t, 6)
-	evs := events(t, 33, faultVisitors, faultEvents)
+	zombieCase(t, "zombie", s, events(t, 33, faultVisitors, faultEvents), s.eosArgs())
+}
+
+// zombieCase is the zombie case on setup s, each member run with args.
+func zombieCase(t *testing.T, name string, s *setup, evs []*reducer.Event, args []string) {
+	t.Helper()
 	want, order := expected(t, evs), reduceOrder(t, evs)
-	zombie := start(t, "zombie", s.eosArgs()...)
-	other := start(t, "other", s.eosArgs()...)
+	zombie := start(t, "zombie", args...)
+	other := start(t, "other", args...)
 	defer func() { dumpLogs(t, zombie, other) }()
 	frozen := false
 	err := newProducer(t, s).send(context.Background(), evs, faultRate, func(sent int) {
@@ -122,7 +133,7 @@ func TestFaultExactlyOnceZombie(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eosVerdict(t, "zombie", s, want, order, "frozen_for=15s session=6s")
+	eosVerdict(t, name, s, want, order, "frozen_for=15s session=6s")
 	if err := zombie.wait(0); err == nil {
 		t.Errorf("the resumed member exited; it should rejoin the group")
 	}
@@ -182,4 +193,20 @@ func TestFaultExactlyOnceBrokerRestart(t *testing.T) {
 	if err := p.wait(0); err == nil {
 		t.Errorf("sessiond exited during the broker restart")
 	}
+}
+
+// On three brokers: sessiond killed with SIGKILL every few seconds, and the
+// zombie, with replicated topics (the cluster suite's settings).
+func TestClusterExactlyOnceKill9(t *testing.T) {
+	clusterOf(t)
+	s := clusterSetup(t, 6)
+	kill9Case(t, "cluster-kill9", s, events(t, 36, clusterVisitors, clusterEvents), 36,
+		append(s.clusterRunArgs(), "--processing-guarantee", "exactly-once", "--group-session-timeout", "6s"))
+}
+
+func TestClusterExactlyOnceZombie(t *testing.T) {
+	clusterOf(t)
+	s := clusterSetup(t, 6)
+	zombieCase(t, "cluster-zombie", s, events(t, 37, clusterVisitors, clusterEvents),
+		append(s.clusterRunArgs(), "--processing-guarantee", "exactly-once", "--group-session-timeout", "6s"))
 }
