@@ -109,7 +109,11 @@ func (r *report) rows() [][4]string {
 			if k.Mode == "tuned" {
 				target, ok = fmt.Sprintf("≥ %.1f×", targetKStreams), met(k.SessiondRatio >= targetKStreams)
 			}
-			rows = append(rows, [4]string{"3 vs Kafka Streams, " + k.Mode, fmt.Sprintf("sessiond %.2f× (%s vs %s events/s)", k.SessiondRatio, num(r.Pipeline.Rate), num(k.Rate)), target, ok})
+			rate, who := r.Pipeline.Rate, "sessiond"
+			if e := r.ExactlyOnce; e != nil && e.Pipeline != nil && strings.HasSuffix(k.Mode, eosSuffix) {
+				rate, who = e.Pipeline.Rate, "sessiond exactly-once" // both: each peer mode against its own guarantee
+			}
+			rows = append(rows, [4]string{"3 vs Kafka Streams, " + k.Mode, fmt.Sprintf("%s %.2f× (%s vs %s events/s)", who, k.SessiondRatio, num(rate), num(k.Rate)), target, ok})
 		}
 	}
 	if s := r.Restore; s != nil {
